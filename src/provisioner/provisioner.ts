@@ -1,0 +1,148 @@
+// The contract between the daemon (src/daemon) and a provisioner (src/terraform implements it).
+// The daemon knows jobs, coderd and logs; the provisioner knows how to turn a template archive,
+// a transition and values into infrastructure. Neither imports the other: both import this.
+import type {
+  GitAuthProvider,
+  LogLevel,
+  Metadata,
+  ParameterSchema,
+  ParameterValue,
+  Resource,
+  RichParameter,
+  RichParameterValue,
+  TemplateVariable,
+  VariableValue,
+} from "../proto/provisioner.js";
+
+/** One line of provisioner output. */
+export interface ProvisionerLog {
+  level: LogLevel;
+  output: string;
+}
+
+/**
+ * Receives the provisioner's log lines in order. A returned promise means the sink is full:
+ * the provisioner stops reading its child's output until it settles, so a slow coderd slows
+ * Terraform down instead of growing memory without bound.
+ */
+export type LogSink = (log: ProvisionerLog) => void | Promise<void>;
+
+/** Cancellation for one provisioner call. */
+export interface CallControl {
+  /** Graceful cancel: Terraform gets SIGINT, writes its state and stops. */
+  signal: AbortSignal;
+  /** Forced stop: whatever is left of Terraform and its providers is killed at once. */
+  killSignal?: AbortSignal;
+  /** Where log lines go. */
+  onLog: LogSink;
+}
+
+export interface OpenSessionOptions {
+  /** The template as a tar archive (plain or gzip). */
+  archive: Uint8Array;
+  /** Job id, used to name the work dir and in error messages. */
+  jobId: string;
+  /** Daemon slot (0..concurrency-1): each slot has its own provider plugin cache. */
+  slot: number;
+  signal: AbortSignal;
+}
+
+/** The template variables a parse found; exactly one of the two lists is used by coderd. */
+export interface ParseResult {
+  /** Managed variables, when the template opts in (`feature_use_managed_variables`). */
+  templateVariables: TemplateVariable[];
+  /** Legacy parameter schemas otherwise. */
+  parameterSchemas: ParameterSchema[];
+}
+
+/** What a plan or apply runs against. */
+export interface ProvisionConfig {
+  /** Build metadata; becomes the CODER_WORKSPACE_* environment. */
+  metadata: Metadata;
+  /** Prior Terraform state (empty for a first build). */
+  state: Uint8Array;
+}
+
+export interface PlanRequest extends CallControl {
+  config: ProvisionConfig;
+  parameterValues: ParameterValue[];
+  richParameterValues: RichParameterValue[];
+  variableValues: VariableValue[];
+  gitAuthProviders: GitAuthProvider[];
+}
+
+export interface PlanResult {
+  /** Resources the plan would leave in place (converted from the plan). */
+  resources: Resource[];
+  /** `coder_parameter` data sources the plan read. */
+  parameters: RichParameter[];
+  /** Ids of the `coder_git_auth` data sources the plan read. */
+  gitAuthProviders: string[];
+  /** The saved plan, to hand to apply. */
+  plan: Uint8Array;
+}
+
+export interface ApplyRequest extends CallControl {
+  config: ProvisionConfig;
+  /** The saved plan from `plan()`. */
+  plan: Uint8Array;
+}
+
+export interface ApplyResult {
+  /** The new Terraform state. */
+  state: Uint8Array;
+  /** Resources converted from the new state. */
+  resources: Resource[];
+}
+
+/** A category for failures, carried to coderd as FailedJob.error_code. */
+export type ProvisionErrorCode =
+  | "ARCHIVE"
+  | "PARSE"
+  | "CANCELED"
+  | "TERRAFORM"
+  | "CONVERSION"
+  | "PARAMETERS"
+  | "INTERNAL";
+
+/**
+ * A provisioner failure. `state` is set when Terraform left state behind (a failed or cancelled
+ * apply): the daemon must hand it to coderd so nothing that was created is forgotten.
+ */
+export class ProvisionError extends Error {
+  override readonly name = "ProvisionError";
+  readonly code: ProvisionErrorCode;
+  readonly state: Uint8Array | undefined;
+
+  constructor(
+    message: string,
+    options: { code: ProvisionErrorCode; state?: Uint8Array; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+    this.state = options.state;
+  }
+}
+
+/** One job's view of a provisioner: a work dir with the template unpacked in it. */
+export interface ProvisionSession {
+  /** Absolute path of the unpacked template. */
+  readonly directory: string;
+  /** Contents of the template's README.md, if it has one. */
+  readme(): Promise<Uint8Array | undefined>;
+  parse(control: CallControl): Promise<ParseResult>;
+  plan(request: PlanRequest): Promise<PlanResult>;
+  apply(request: ApplyRequest): Promise<ApplyResult>;
+  /** Removes the work dir (with retries). Idempotent; never throws. */
+  close(): Promise<void>;
+}
+
+export interface Provisioner {
+  /** Provisioner type this implements, e.g. "terraform". */
+  readonly type: string;
+  /**
+   * Unpacks the archive into a fresh work dir. Rejects with ProvisionError code ARCHIVE naming
+   * the offending entry when the archive is corrupt or hostile.
+   */
+  open(options: OpenSessionOptions): Promise<ProvisionSession>;
+}
