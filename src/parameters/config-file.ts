@@ -1,0 +1,315 @@
+// One configuration file → the `variable` blocks and the coder provider's feature flag it
+// declares, in a syntax-neutral form. Both syntaxes (HCL and JSON) end up here so that
+// parse-template.ts applies a single set of rules.
+import { z } from "zod";
+import { type BlockHeader, scanTopLevelBlocks } from "./hcl-blocks.js";
+import { parseHcl } from "./hcl-parser.js";
+import { JsonSyntaxError, parseJsonWithLines } from "./json-config.js";
+import type { ConfigFile } from "./template-files.js";
+
+export interface VariableValidation {
+  /** Exact source text of the condition expression. */
+  condition: string;
+  errorMessage: string;
+}
+
+/**
+ * What one `variable` block says. Attributes that the block leaves out are absent (not
+ * defaulted), because an override file only replaces what it mentions.
+ */
+export interface VariableBlock {
+  name: string;
+  file: string;
+  line: number;
+  description?: string;
+  type?: string;
+  /** Present when the block has a `default` attribute (`value` may be null). */
+  default?: { value: unknown };
+  sensitive?: boolean;
+  validations?: VariableValidation[];
+}
+
+export interface FileDiagnostic {
+  file: string;
+  /** 1-based, 0 when unknown. */
+  line: number;
+  message: string;
+}
+
+export interface ConfigFileContents {
+  variables: VariableBlock[];
+  /** `provider "coder" { feature_use_managed_variables = ... }`, when this file sets it. */
+  managedVariables?: { value: boolean; line: number };
+  diagnostics: FileDiagnostic[];
+}
+
+const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_-]*$/u;
+
+/** A string that is exactly one interpolation, as hcl2json writes non-constant expressions. */
+function unwrapExpression(text: string): string {
+  const match = /^\$\{([\s\S]*)\}$/.exec(text);
+  return match ? (match[1] as string) : text;
+}
+
+const textLike = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const boolLike = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+const conditionSource = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform((v) => (typeof v === "string" ? unwrapExpression(v) : JSON.stringify(v)));
+
+const validationBody = z.object({
+  condition: conditionSource.optional(),
+  error_message: textLike.optional(),
+});
+
+const variableBody = z.object({
+  description: textLike.optional(),
+  type: z.string().transform(unwrapExpression).optional(),
+  sensitive: boolLike.optional(),
+  // Always a list of blocks: hcl2json writes blocks as lists (an object here is an attribute
+  // `validation = {...}`, which Terraform rejects) and readJsonConfig normalises JSON.
+  validation: z.array(validationBody).optional(),
+  default: z.unknown().optional(),
+});
+
+const objectBody = z.record(z.string(), z.unknown());
+
+function issueText(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const field = issue.path.join(".");
+      const expected: Record<string, string> = {
+        description: "a string",
+        type: "a type expression",
+        sensitive: "true or false",
+        validation: "a block",
+      };
+      const top = String(issue.path[0] ?? "");
+      if (top === "validation" && issue.path.includes("condition")) {
+        return "validation condition must be an expression";
+      }
+      if (top === "validation" && issue.path.includes("error_message")) {
+        return "validation error_message must be a string";
+      }
+      return `${field || "body"} must be ${expected[top] ?? "valid"}`;
+    })
+    .join("; ");
+}
+
+function toVariableBlock(
+  name: string,
+  body: unknown,
+  file: string,
+  line: number,
+  diagnostics: FileDiagnostic[],
+): VariableBlock | undefined {
+  if (!VARIABLE_NAME.test(name)) {
+    diagnostics.push({
+      file,
+      line,
+      message: `Invalid variable name "${name}": a name must start with a letter or underscore and may contain only letters, digits, underscores, and dashes`,
+    });
+    return undefined;
+  }
+  const parsed = variableBody.safeParse(body ?? {});
+  if (!parsed.success) {
+    diagnostics.push({ file, line, message: `variable "${name}": ${issueText(parsed.error)}` });
+    return undefined;
+  }
+  const b = parsed.data;
+  const block: VariableBlock = { name, file, line };
+  if (b.description !== undefined) block.description = b.description;
+  if (b.type !== undefined) block.type = b.type;
+  if (b.sensitive !== undefined) block.sensitive = b.sensitive;
+  if (body !== null && typeof body === "object" && Object.hasOwn(body, "default")) {
+    block.default = { value: b.default ?? null };
+  }
+  if (b.validation !== undefined) {
+    block.validations = b.validation.map((v) => ({
+      condition: v.condition ?? "",
+      errorMessage: v.error_message ?? "",
+    }));
+  }
+  return block;
+}
+
+function managedFlag(
+  providerBodies: unknown[],
+  file: string,
+  line: number,
+  diagnostics: FileDiagnostic[],
+): ConfigFileContents["managedVariables"] {
+  for (const body of providerBodies) {
+    if (body === null || typeof body !== "object") continue;
+    if (!Object.hasOwn(body, "feature_use_managed_variables")) continue;
+    const raw = (body as Record<string, unknown>).feature_use_managed_variables;
+    const parsed = boolLike.safeParse(raw);
+    if (!parsed.success) {
+      diagnostics.push({
+        file,
+        line,
+        message: 'provider "coder": feature_use_managed_variables must be true or false',
+      });
+      return undefined;
+    }
+    return { value: parsed.data, line };
+  }
+  return undefined;
+}
+
+// The converter names the block it choked on as `type.label...`; find its line.
+function lineOfConvertedBlock(message: string, headers: BlockHeader[]): number {
+  const path = /Unable to convert Block to JSON: (\S+)/.exec(message)?.[1]?.split(".");
+  if (!path) return 0;
+  const header = headers.find(
+    (h) => h.type === path[0] && (path.length < 2 || h.labels[0] === path[1]),
+  );
+  return header?.line ?? 0;
+}
+
+function labelDiagnostics(file: ConfigFile, headers: BlockHeader[]): FileDiagnostic[] {
+  return headers
+    .filter((h) => h.type === "variable" && h.labels.length !== 1)
+    .map((h) => ({
+      file: file.name,
+      line: h.line,
+      message:
+        h.labels.length === 0
+          ? "Missing name for variable: all variable blocks must have 1 label (name)"
+          : "Extraneous label for variable: only 1 label (name) is expected for variable blocks",
+    }));
+}
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+export async function readHclConfig(file: ConfigFile, source: string): Promise<ConfigFileContents> {
+  const result = await parseHcl(source);
+  if (!result.ok) {
+    // A syntactically valid file can still fail conversion (e.g. a variable block with two
+    // labels); the block scanner then names the block instead of a line-less converter error.
+    const positioned = result.diagnostics.every((d) => d.line > 0);
+    const headers = positioned ? [] : scanTopLevelBlocks(source);
+    const structural = labelDiagnostics(file, headers);
+    return {
+      variables: [],
+      diagnostics:
+        structural.length > 0
+          ? structural
+          : result.diagnostics.map((d) => ({
+              file: file.name,
+              line: d.line > 0 ? d.line : lineOfConvertedBlock(d.message, headers),
+              message: d.message,
+            })),
+    };
+  }
+  const headers = scanTopLevelBlocks(source);
+  const diagnostics: FileDiagnostic[] = labelDiagnostics(file, headers);
+  const variableBodies = objectBody.safeParse(result.body.variable ?? {});
+  const bodiesByName = new Map<string, unknown[]>(
+    Object.entries(variableBodies.success ? variableBodies.data : {}).map(([k, v]) => [
+      k,
+      asList(v),
+    ]),
+  );
+  const variables: VariableBlock[] = [];
+  let managedVariables: ConfigFileContents["managedVariables"];
+
+  for (const header of headers) {
+    if (header.type === "variable") {
+      if (header.labels.length !== 1) continue; // reported by labelDiagnostics
+      const name = header.labels[0] as string;
+      const body = bodiesByName.get(name)?.shift();
+      const block = toVariableBlock(name, body, file.name, header.line, diagnostics);
+      if (block) variables.push(block);
+    } else if (header.type === "provider" && header.labels[0] === "coder" && !managedVariables) {
+      const providers = objectBody.safeParse(result.body.provider ?? {});
+      const coder = providers.success ? asList(providers.data.coder) : [];
+      // Several coder provider blocks (aliases) are matched in order, like the headers.
+      const index = headers
+        .filter((h) => h.type === "provider" && h.labels[0] === "coder")
+        .indexOf(header);
+      managedVariables = managedFlag(
+        coder.slice(index, index + 1),
+        file.name,
+        header.line,
+        diagnostics,
+      );
+    }
+  }
+  const contents: ConfigFileContents = { variables, diagnostics };
+  if (managedVariables) contents.managedVariables = managedVariables;
+  return contents;
+}
+
+export function readJsonConfig(file: ConfigFile, source: string): ConfigFileContents {
+  let parsed: ReturnType<typeof parseJsonWithLines>;
+  try {
+    parsed = parseJsonWithLines(source);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      return {
+        variables: [],
+        diagnostics: [{ file: file.name, line: error.line, message: error.message }],
+      };
+    }
+    throw error;
+  }
+  const { value: root, keyLines } = parsed;
+  const diagnostics: FileDiagnostic[] = [];
+  const lineOf = (obj: object, key: string) => keyLines.get(obj)?.get(key) ?? 0;
+  if (root === null || typeof root !== "object" || Array.isArray(root)) {
+    return {
+      variables: [],
+      diagnostics: [
+        { file: file.name, line: 1, message: "the root of a .tf.json file must be an object" },
+      ],
+    };
+  }
+  const variables: VariableBlock[] = [];
+  const rootObject = root as Record<string, unknown>;
+  for (const group of asList(rootObject.variable ?? [])) {
+    if (group === null || typeof group !== "object" || Array.isArray(group)) {
+      diagnostics.push({
+        file: file.name,
+        line: lineOf(rootObject, "variable"),
+        message: '"variable" must be an object of variable names',
+      });
+      continue;
+    }
+    for (const [name, bodies] of Object.entries(group)) {
+      for (const body of asList(bodies)) {
+        const block = toVariableBlock(
+          name,
+          jsonVariableBody(body),
+          file.name,
+          lineOf(group, name),
+          diagnostics,
+        );
+        if (block) variables.push(block);
+      }
+    }
+  }
+  let managedVariables: ConfigFileContents["managedVariables"];
+  for (const group of asList(rootObject.provider ?? [])) {
+    if (managedVariables || group === null || typeof group !== "object") continue;
+    if (!Object.hasOwn(group, "coder")) continue;
+    managedVariables = managedFlag(
+      asList((group as Record<string, unknown>).coder),
+      file.name,
+      lineOf(group, "coder"),
+      diagnostics,
+    );
+  }
+  const contents: ConfigFileContents = { variables, diagnostics };
+  if (managedVariables) contents.managedVariables = managedVariables;
+  return contents;
+}
+
+// In JSON syntax a validation block may be an object or a list of objects; normalise to the
+// list shape hcl2json produces so both syntaxes share `variableBody`.
+function jsonVariableBody(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  const copy = { ...(body as Record<string, unknown>) };
+  if (Object.hasOwn(copy, "validation")) copy.validation = asList(copy.validation);
+  return copy;
+}
