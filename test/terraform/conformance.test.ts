@@ -1,0 +1,178 @@
+// Table-driven conformance: every case in ../shared/conformance/terraform (and in $CONFORMANCE_DIR
+// when set) converted both ways (plan and state) and compared by the rules of that folder's README.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  Agent,
+  App,
+  Healthcheck,
+  Resource,
+  Resource_Metadata,
+  RichParameter,
+  RichParameterOption,
+} from "../../src/proto/provisioner.js";
+import { convertResources } from "../../src/terraform/convert/resources.js";
+import {
+  parsePlanJson,
+  parseStateJson,
+  planModules,
+  type StateModule,
+} from "../../src/terraform/terraform-json.js";
+
+const sharedDir = resolve(import.meta.dirname, "../../../shared/conformance/terraform");
+
+interface Case {
+  name: string;
+  dir: string;
+}
+
+function casesIn(dir: string): Case[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new Error(`conformance folder ${dir} does not exist`);
+  }
+  const cases = readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, "expected.json")))
+    .sort()
+    .map((name) => ({ name, dir: join(dir, name) }));
+  if (cases.length === 0) throw new Error(`conformance folder ${dir} has no cases`);
+  return cases;
+}
+
+const read = (c: Case, file: string) => readFileSync(join(c.dir, file), "utf8");
+
+// --- expected.json (reference proto names, snake_case) -> our messages -------------------------
+
+type Json = Record<string, unknown>;
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
+
+/** Refuses keys that our message does not have, so a naming mismatch cannot pass silently. */
+function checkKeys(json: Json, template: object, where: string, extra: string[] = []): void {
+  for (const key of Object.keys(json)) {
+    if (!(camel(key) in template) && !extra.includes(key)) {
+      throw new Error(`${where}: expected.json field "${key}" has no counterpart in our proto`);
+    }
+  }
+}
+
+function expectedResource(json: Json): Resource {
+  checkKeys(json, Resource.create(), "resource");
+  const agents = ((json.agents as Json[] | undefined) ?? []).map((agent) => {
+    checkKeys(agent, Agent.create(), "agent", ["auth"]);
+    const auth = agent.auth as Json | undefined;
+    if (auth === undefined) throw new Error("agent without auth in expected.json");
+    checkKeys(auth, { token: 1, instanceId: 1 }, "agent.auth");
+    for (const app of (agent.apps as Json[] | undefined) ?? []) {
+      checkKeys(app, App.create(), "app");
+      if (app.healthcheck) checkKeys(app.healthcheck as Json, Healthcheck.create(), "healthcheck");
+    }
+    return { ...agent, ...auth, auth: undefined };
+  });
+  for (const item of (json.metadata as Json[] | undefined) ?? []) {
+    checkKeys(item, Resource_Metadata.create(), "metadata");
+  }
+  return Resource.fromJSON({ ...json, agents });
+}
+
+function expectedParameter(json: Json): RichParameter {
+  checkKeys(json, RichParameter.create(), "parameter");
+  for (const option of (json.options as Json[] | undefined) ?? []) {
+    checkKeys(option, RichParameterOption.create(), "option");
+  }
+  return RichParameter.fromJSON(json);
+}
+
+// --- comparison rules ---------------------------------------------------------------------------
+
+const byString =
+  <T>(key: (x: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+
+function sortResources(resources: Resource[]): Resource[] {
+  const copy = resources.map((r) => Resource.fromPartial(r));
+  for (const r of copy) {
+    r.agents.sort(byString((a) => a.name));
+    for (const agent of r.agents) agent.apps.sort(byString((a) => a.slug));
+  }
+  return copy.sort(byString((r) => `${r.name}\u0000${r.type}`));
+}
+
+function sortParameters(parameters: RichParameter[]): RichParameter[] {
+  const copy = parameters.map((p) => RichParameter.fromPartial(p));
+  for (const p of copy) p.options.sort(byString((o) => o.name));
+  return copy.sort(byString((p) => p.name));
+}
+
+function blankAgentIdentity(resources: Resource[]): void {
+  for (const r of resources) {
+    for (const agent of r.agents) {
+      agent.id = "";
+      if (agent.auth) agent.auth = { $case: agent.auth.$case, value: "" };
+    }
+  }
+}
+
+function planIsNullFalse(resources: Resource[]): void {
+  for (const r of resources) for (const m of r.metadata) m.isNull = false;
+}
+
+function expectedOf(c: Case) {
+  const json = JSON.parse(read(c, "expected.json")) as Json;
+  checkKeys(json, { resources: 1, parameters: 1, gitAuthProviders: 1 }, "expected.json");
+  return {
+    resources: ((json.resources as Json[] | undefined) ?? []).map(expectedResource),
+    parameters: ((json.parameters as Json[] | undefined) ?? []).map(expectedParameter),
+    gitAuthProviders: json.git_auth_providers as string[] | undefined,
+  };
+}
+
+function runSuite(label: string, dir: string, options: { production: boolean }) {
+  describe(label, () => {
+    const cases = casesIn(dir);
+    it.each(cases)("$name: plan", (c) => {
+      const expected = expectedOf(c);
+      const plan = parsePlanJson(read(c, "plan.json"));
+      // README order: planned values, then the prior state when there is one.
+      const modules: StateModule[] = [];
+      if (plan.planned_values?.root_module) modules.push(plan.planned_values.root_module);
+      if (plan.prior_state?.values?.root_module) modules.push(plan.prior_state.values.root_module);
+      const got = convertResources(modules, read(c, "plan.dot"));
+      planIsNullFalse(got.resources);
+      const want = sortResources(expected.resources);
+      planIsNullFalse(want);
+      expect(sortResources(got.resources)).toEqual(want);
+      expect(sortParameters(got.parameters)).toEqual(sortParameters(expected.parameters));
+      if (expected.gitAuthProviders !== undefined) {
+        expect(new Set(got.gitAuthProviders)).toEqual(new Set(expected.gitAuthProviders));
+      }
+      if (options.production) {
+        // What the provisioner really passes (prior data sources, then planned values).
+        const prod = convertResources(planModules(plan), read(c, "plan.dot"));
+        planIsNullFalse(prod.resources);
+        expect(sortResources(prod.resources)).toEqual(want);
+        expect(sortParameters(prod.parameters)).toEqual(sortParameters(expected.parameters));
+      }
+    });
+    it.each(cases)("$name: state", (c) => {
+      const expected = expectedOf(c);
+      const state = parseStateJson(read(c, "state.json"));
+      const root = state.values?.root_module;
+      const got = convertResources(root ? [root] : [], read(c, "state.dot"));
+      blankAgentIdentity(got.resources);
+      const want = sortResources(expected.resources);
+      blankAgentIdentity(want);
+      expect(sortResources(got.resources)).toEqual(want);
+      if (expected.gitAuthProviders !== undefined) {
+        expect(new Set(got.gitAuthProviders)).toEqual(new Set(expected.gitAuthProviders));
+      }
+    });
+  });
+}
+
+runSuite("conformance: shared cases", sharedDir, { production: true });
+const extraDir = process.env.CONFORMANCE_DIR;
+if (extraDir !== undefined && extraDir !== "") {
+  runSuite(`conformance: $CONFORMANCE_DIR (${extraDir})`, resolve(extraDir), { production: false });
+}
