@@ -33,17 +33,37 @@ export function richParameterEnvName(name: string): string {
   return `CODER_PARAMETER_${createHash("sha256").update(name).digest("hex")}`;
 }
 
+// Terraform splits `-var name=value` at the first `=`; an environment name cannot hold `=` or
+// NUL. A bad name would silently set the wrong thing (or crash the spawn), so refuse it.
+function checkName(kind: string, name: string): void {
+  if (name === "" || name.includes("=") || name.includes("\0")) {
+    throw new TerraformInputError(`invalid ${kind} name ${JSON.stringify(name)}`);
+  }
+}
+
+// Neither argv nor the environment can carry NUL; say which value, never what it is.
+function checkValue(kind: string, name: string, value: string): void {
+  if (value.includes("\0")) {
+    throw new TerraformInputError(
+      `the value of ${kind} ${JSON.stringify(name)} contains a NUL character`,
+    );
+  }
+}
+
 export function toTerraformInputs(values: ResolvedValues): TerraformInputs {
   const inputs: TerraformInputs = { vars: [], env: {}, secrets: [] };
   const secret = (value: string, sensitive: boolean) => {
     if (sensitive && value !== "") inputs.secrets.push(value);
   };
   for (const p of values.parameterValues ?? []) {
+    checkValue("parameter", p.name, p.value);
     switch (p.destinationScheme) {
       case ParameterDestination_Scheme.PROVISIONER_VARIABLE:
+        checkName("parameter", p.name);
         inputs.vars.push(`${p.name}=${p.value}`);
         break;
       case ParameterDestination_Scheme.ENVIRONMENT_VARIABLE:
+        checkName("environment variable", p.name);
         inputs.env[p.name] = p.value;
         break;
       default:
@@ -54,10 +74,13 @@ export function toTerraformInputs(values: ResolvedValues): TerraformInputs {
     secret(p.value, p.sensitive);
   }
   for (const v of values.variableValues ?? []) {
+    checkName("template variable", v.name);
+    checkValue("template variable", v.name, v.value);
     inputs.vars.push(`${v.name}=${v.value}`);
     secret(v.value, v.sensitive);
   }
   for (const r of values.richParameterValues ?? []) {
+    checkValue("rich parameter", r.name, r.value);
     inputs.env[richParameterEnvName(r.name)] = r.value;
   }
   return inputs;
