@@ -1,7 +1,15 @@
-// Runs once before the suite: fail fast, with one clear message, when terraform is missing.
+// Runs once before the suite: fail fast, with one clear message, when terraform is missing; then
+// build the test coder provider's filesystem mirror once for every worker (see
+// test/helpers/offline-terraform.ts) and remove it when the run ends.
 import { execFileSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { createProviderMirror } from "./fixtures/coder-provider/mirror.js";
+import type { OfflineTerraformPaths } from "./helpers/offline-terraform.js";
 
-export default function setup(): void {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   try {
     execFileSync("terraform", ["version"], {
       stdio: "ignore",
@@ -10,4 +18,10 @@ export default function setup(): void {
   } catch {
     throw new Error("terraform is not on PATH: the test suite runs the real terraform binary");
   }
+
+  const dir = await mkdtemp(join(tmpdir(), "provisionerd-test-mirror-"));
+  const { mirrorDir, cliConfigFile, version } = await createProviderMirror(dir);
+  const paths: OfflineTerraformPaths = { mirrorDir, cliConfigFile, version };
+  project.provide("offlineTerraform", paths);
+  return () => rm(dir, { recursive: true, force: true });
 }

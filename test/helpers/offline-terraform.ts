@@ -1,0 +1,85 @@
+// Offline Terraform for tests: a filesystem mirror holding our test `coder/coder` provider and
+// the environment that makes `terraform init` use it (no network, no ~/.terraformrc warning).
+//
+//   const tf = await getOfflineTerraform();
+//   await execa("terraform", ["init"], { cwd, env: { ...process.env, ...tf.env } });
+//
+// test/global-setup.ts builds the mirror once per test run and hands its paths to every worker
+// through vitest's provide/inject; outside such a run (no global setup) the first call in a
+// process builds a private mirror instead.
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { inject } from "vitest";
+import { createProviderMirror } from "../fixtures/coder-provider/mirror.js";
+
+export interface OfflineTerraformPaths {
+  /** The filesystem mirror root holding registry.terraform.io/coder/coder/<version>/<platform>. */
+  mirrorDir: string;
+  /** Terraform CLI config installing coder/coder from the mirror. */
+  cliConfigFile: string;
+  /** The test provider's version (what the example templates pin). */
+  version: string;
+}
+
+export interface OfflineTerraform extends OfflineTerraformPaths {
+  /** TF_CLI_CONFIG_FILE, CHECKPOINT_DISABLE=1 and TF_IN_AUTOMATION=1. */
+  env: Record<string, string>;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    offlineTerraform: OfflineTerraformPaths;
+  }
+}
+
+/** The example templates (test/fixtures/templates/<name>). */
+export const TEMPLATES_DIR = resolve(import.meta.dirname, "../fixtures/templates");
+
+export function templatePath(name: string): string {
+  return join(TEMPLATES_DIR, name);
+}
+
+/** Copies an example template into a fresh temporary directory and returns its path. */
+export function copyTemplate(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `template-${name}-`));
+  cpSync(templatePath(name), dir, {
+    recursive: true,
+    filter: (src) =>
+      !/[/\\](\.terraform|terraform\.tfstate[^/\\]*|\.terraform\.lock\.hcl)$/.test(src),
+  });
+  return dir;
+}
+
+function withEnv(paths: OfflineTerraformPaths): OfflineTerraform {
+  return {
+    ...paths,
+    env: {
+      TF_CLI_CONFIG_FILE: paths.cliConfigFile,
+      CHECKPOINT_DISABLE: "1",
+      TF_IN_AUTOMATION: "1",
+    },
+  };
+}
+
+let ownMirror: Promise<OfflineTerraformPaths> | undefined;
+
+function buildOwnMirror(): Promise<OfflineTerraformPaths> {
+  ownMirror ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), "coder-provider-mirror-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const { mirrorDir, cliConfigFile, version } = await createProviderMirror(dir);
+    return { mirrorDir, cliConfigFile, version };
+  })();
+  return ownMirror;
+}
+
+export async function getOfflineTerraform(): Promise<OfflineTerraform> {
+  let provided: OfflineTerraformPaths | undefined;
+  try {
+    provided = inject("offlineTerraform");
+  } catch {
+    provided = undefined; // not inside a vitest worker
+  }
+  return withEnv(provided ?? (await buildOwnMirror()));
+}
