@@ -1,0 +1,105 @@
+// Push acquire: one long-lived StreamAcquireJobs call. The daemon says how many jobs it can
+// take (Ready, re-sent whenever that number changes) and coderd pushes each job the moment it
+// is queued, so an idle daemon starts a job within milliseconds instead of a poll interval.
+// Draining sends Withdraw (the reference's CancelAcquire) and half-closes; coderd ends the call.
+import { performance } from "node:perf_hooks";
+import type { AcquiredJob, AcquireStreamRequest } from "../proto/provisionerd.js";
+import { delay } from "./abort.js";
+import type { AcquireDeps } from "./acquire-types.js";
+import { AuthenticationRefusedError, errorMessage, UnimplementedError } from "./errors.js";
+import { backoffDelay } from "./retry.js";
+
+/** How long coderd gets to end the stream after a Withdraw before we cancel it ourselves. */
+const WITHDRAW_GRACE_MS = 5_000;
+
+/**
+ * Keeps a stream open (reconnecting with jittered backoff) until `signal` aborts. Rejects with
+ * AuthenticationRefusedError (fatal) or UnimplementedError (coderd lacks the stream: poll).
+ */
+export async function streamJobs(deps: AcquireDeps, signal: AbortSignal): Promise<void> {
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      await oneStream(deps, signal, () => {
+        failures = 0;
+      });
+      if (!signal.aborted) deps.logger.info("acquire stream ended by coderd; reconnecting");
+    } catch (error) {
+      if (signal.aborted) return;
+      if (error instanceof AuthenticationRefusedError || error instanceof UnimplementedError)
+        throw error;
+      deps.logger.warn({ err: errorMessage(error) }, "acquire stream failed; reconnecting");
+    }
+    if (signal.aborted) return;
+    await delay(backoffDelay(failures++, deps.backoff), signal).catch(() => {});
+  }
+}
+
+function oneStream(deps: AcquireDeps, signal: AbortSignal, onOpen: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const call = deps.client.openAcquireStream();
+    let waitingSince = performance.now();
+    let withdrawn = false;
+    let withdrawTimer: NodeJS.Timeout | undefined;
+
+    const write = (request: AcquireStreamRequest) => {
+      if (!call.writable) return;
+      try {
+        call.write(request);
+      } catch (error) {
+        deps.logger.debug({ err: errorMessage(error) }, "write to acquire stream failed");
+      }
+    };
+    const sendReady = () => {
+      if (withdrawn) return;
+      const slots = Math.max(0, deps.readySlots());
+      write({ type: { $case: "ready", value: { daemon: deps.identity, slots } } });
+    };
+    const withdraw = () => {
+      withdrawn = true;
+      write({ type: { $case: "withdraw", value: {} } });
+      call.end();
+      withdrawTimer = setTimeout(() => call.cancel(), WITHDRAW_GRACE_MS);
+      withdrawTimer.unref?.();
+    };
+    const cleanup = () => {
+      deps.slotEvents.off("change", sendReady);
+      signal.removeEventListener("abort", withdraw);
+      if (withdrawTimer !== undefined) clearTimeout(withdrawTimer);
+    };
+
+    call.on("metadata", () => {
+      onOpen();
+      deps.client.noteContact(true);
+    });
+    call.on("data", (job: AcquiredJob) => {
+      onOpen();
+      deps.client.noteContact(true);
+      const now = performance.now();
+      deps.observer.acquired({
+        mode: "stream",
+        seconds: (now - waitingSince) / 1000,
+        gotJob: job.jobId !== "",
+      });
+      waitingSince = now;
+      if (job.jobId !== "") deps.onJob(job);
+    });
+    call.on("error", (error: unknown) => {
+      cleanup();
+      if (withdrawn) resolve();
+      else reject(deps.client.classify(error, undefined, "streamAcquireJobs"));
+    });
+    call.on("status", () => {
+      // OK status: coderd ended the stream cleanly (after a Withdraw, or going away).
+      cleanup();
+      resolve();
+    });
+
+    deps.slotEvents.on("change", sendReady);
+    if (signal.aborted) withdraw();
+    else {
+      signal.addEventListener("abort", withdraw, { once: true });
+      sendReady();
+    }
+  });
+}

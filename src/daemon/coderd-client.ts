@@ -1,0 +1,231 @@
+// The gRPC connection to coderd: PSK and daemon id on every call, an AbortSignal on every
+// call (nice-grpc style), a deadline per attempt, and errors sorted into the daemon's types so
+// callers decide "retry", "give up on this job" or "stop the daemon" without reading text.
+import { readFileSync } from "node:fs";
+import {
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  credentials,
+  type Metadata,
+  type ServiceError,
+  status,
+} from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import {
+  type AcquiredJob,
+  type AcquireJobRequest,
+  type AcquireStreamRequest,
+  type CommitQuotaRequest,
+  type CommitQuotaResponse,
+  type CompletedJob,
+  type FailedJob,
+  ProvisionerDaemonClient,
+  type UpdateJobRequest,
+  type UpdateJobResponse,
+} from "../proto/provisionerd.js";
+import { buildCallMetadata } from "../protocol/call-metadata.js";
+import { abortReason } from "./abort.js";
+import type { JobCoordinator } from "./coordinator.js";
+import {
+  AuthenticationRefusedError,
+  CoordinatorRefusedError,
+  DaemonOptionsError,
+  errorMessage,
+  TransportError,
+  UnimplementedError,
+} from "./errors.js";
+
+export interface CoderdClientOptions {
+  coderUrl: string;
+  psk: string;
+  daemonId: string;
+  tls?:
+    | { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined }
+    | undefined;
+  rpcTimeoutMs: number;
+  reconnectMaxMs?: number;
+  logger: Logger;
+  /** Every call outcome: true = coderd answered, false = transport failure. */
+  onContact?: (answered: boolean) => void;
+  /** coderd refused our credentials. */
+  onAuthRefused?: (error: AuthenticationRefusedError) => void;
+}
+
+/** Largest message either side may send; templates travel inside AcquiredJob. */
+const MAX_MESSAGE_BYTES = 32 << 20;
+
+export function grpcTarget(coderUrl: string): { target: string; secure: boolean } {
+  const url = new URL(coderUrl);
+  const secure = url.protocol === "https:";
+  const port = url.port || (secure ? "443" : "80");
+  return { target: `${url.hostname}:${port}`, secure };
+}
+
+function readPem(file: string | undefined, what: string): Buffer | null {
+  if (file === undefined) return null;
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new DaemonOptionsError(`read TLS ${what} "${file}": ${errorMessage(error)}`);
+  }
+}
+
+function channelCredentials(secure: boolean, tls: CoderdClientOptions["tls"]): ChannelCredentials {
+  if (!secure) {
+    if (tls?.caFile || tls?.certFile) {
+      throw new DaemonOptionsError(
+        "TLS files were given but the coder URL is http://; use https://",
+      );
+    }
+    return credentials.createInsecure();
+  }
+  return credentials.createSsl(
+    readPem(tls?.caFile, "CA bundle"),
+    readPem(tls?.keyFile, "client key"),
+    readPem(tls?.certFile, "client certificate"),
+  );
+}
+
+/** Codes that mean "the call may not have reached coderd, or its answer was lost". */
+function isTransportFailure(error: ServiceError): boolean {
+  switch (error.code) {
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
+    case status.CANCELLED:
+      return true;
+    case status.INTERNAL:
+    case status.UNKNOWN:
+      // grpc-js reports a connection torn down mid-call this way.
+      return /RST_STREAM|stream removed|Connection dropped|ECONNRESET|socket hang up|GOAWAY/i.test(
+        error.details ?? "",
+      );
+    default:
+      return false;
+  }
+}
+
+type UnaryMethod = "acquireJob" | "updateJob" | "commitQuota" | "failJob" | "completeJob";
+
+export class CoderdClient implements JobCoordinator {
+  private readonly client: ProvisionerDaemonClient;
+  private readonly options: CoderdClientOptions;
+  private readonly metadata: Metadata;
+
+  constructor(options: CoderdClientOptions) {
+    this.options = options;
+    const { target, secure } = grpcTarget(options.coderUrl);
+    this.client = new ProvisionerDaemonClient(target, channelCredentials(secure, options.tls), {
+      // grpc-js's own reconnect backoff starts at 1 s; a restarted coderd should be found sooner.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": options.reconnectMaxMs ?? 10_000,
+      "grpc.keepalive_time_ms": 30_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+      "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    });
+    this.metadata = buildCallMetadata({ psk: options.psk, daemonId: options.daemonId });
+  }
+
+  acquireJob(request: AcquireJobRequest, signal: AbortSignal): Promise<AcquiredJob> {
+    return this.unary("acquireJob", request, signal, request.waitMs + this.options.rpcTimeoutMs);
+  }
+
+  updateJob(request: UpdateJobRequest, signal: AbortSignal): Promise<UpdateJobResponse> {
+    return this.unary("updateJob", request, signal);
+  }
+
+  commitQuota(request: CommitQuotaRequest, signal: AbortSignal): Promise<CommitQuotaResponse> {
+    return this.unary("commitQuota", request, signal);
+  }
+
+  async failJob(request: FailedJob, signal: AbortSignal): Promise<void> {
+    await this.unary("failJob", request, signal);
+  }
+
+  async completeJob(request: CompletedJob, signal: AbortSignal): Promise<void> {
+    await this.unary("completeJob", request, signal);
+  }
+
+  /** Opens the push acquire stream; the caller owns the stream (and must end or cancel it). */
+  openAcquireStream(): ClientDuplexStream<AcquireStreamRequest, AcquiredJob> {
+    return this.client.streamAcquireJobs(this.metadata.clone());
+  }
+
+  /** Sorts a gRPC error into the daemon's error types (and reports contact). */
+  classify(error: unknown, signal?: AbortSignal, method = "call"): Error {
+    if (signal?.aborted) return abortReason(signal);
+    const serviceError = error as ServiceError;
+    if (typeof serviceError?.code !== "number")
+      return error instanceof Error ? error : new Error(String(error));
+    const details = serviceError.details || serviceError.message;
+    if (serviceError.code === status.UNAUTHENTICATED) {
+      const refused = new AuthenticationRefusedError(details, { cause: error });
+      this.options.onContact?.(true);
+      this.options.onAuthRefused?.(refused);
+      return refused;
+    }
+    if (isTransportFailure(serviceError)) {
+      this.options.onContact?.(false);
+      return new TransportError(`${method}: ${details}`, {
+        grpcCode: serviceError.code,
+        cause: error,
+      });
+    }
+    this.options.onContact?.(true);
+    if (serviceError.code === status.UNIMPLEMENTED) {
+      return new UnimplementedError(`${method}: ${details}`, {
+        grpcCode: serviceError.code,
+        cause: error,
+      });
+    }
+    return new CoordinatorRefusedError(details, { grpcCode: serviceError.code, cause: error });
+  }
+
+  noteContact(answered: boolean): void {
+    this.options.onContact?.(answered);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private unary<M extends UnaryMethod>(
+    method: M,
+    request: Parameters<ProvisionerDaemonClient[M]>[0],
+    signal: AbortSignal,
+    timeoutMs = this.options.rpcTimeoutMs,
+  ): Promise<
+    Parameters<Extract<Parameters<ProvisionerDaemonClient[M]>[3], (...args: never[]) => unknown>>[1]
+  > {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      const onAbort = () => call.cancel();
+      // The generated client's overloads are not callable through a union of method names.
+      const invoke = this.client[method].bind(this.client) as (
+        request: unknown,
+        metadata: Metadata,
+        options: { deadline: number },
+        callback: (error: ServiceError | null, response: unknown) => void,
+      ) => { cancel(): void };
+      const call = invoke(
+        request,
+        this.metadata.clone(),
+        { deadline: Date.now() + timeoutMs },
+        (error, response) => {
+          signal.removeEventListener("abort", onAbort);
+          if (error) {
+            reject(this.classify(error, signal, method));
+            return;
+          }
+          this.options.onContact?.(true);
+          resolve(response as never);
+        },
+      );
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,55 @@
+// A daemon keeps one id for life: coderd ties jobs to it, so a daemon that reconnects (or whose
+// process restarts) mid-job is still recognised as the owner (operator complaint #9399).
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { DaemonIdError, errorMessage } from "./errors.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const DAEMON_ID_FILE = "daemon-id";
+
+/** `$XDG_CACHE_HOME/provisionerd-ts`, else `~/.cache/provisionerd-ts`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "provisionerd-ts");
+}
+
+/**
+ * Returns the id kept in `<cacheDir>/daemon-id`, creating it on first use. Two daemon processes
+ * must not share a cache dir (they would share an id); the CLI gives each its own.
+ */
+export async function loadOrCreateDaemonId(cacheDir: string): Promise<string> {
+  const file = join(cacheDir, DAEMON_ID_FILE);
+  let existing: string | undefined;
+  try {
+    existing = (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new DaemonIdError(`read daemon id file "${file}": ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  if (existing !== undefined) {
+    if (!UUID.test(existing)) {
+      throw new DaemonIdError(
+        `daemon id file "${file}" does not hold a UUID; delete it to get a new id, or pass one explicitly`,
+      );
+    }
+    return existing.toLowerCase();
+  }
+  const id = randomUUID();
+  try {
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    // Write then rename, so a crash never leaves a half-written id behind.
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, `${id}\n`, { mode: 0o600 });
+    await rename(temp, file);
+  } catch (error) {
+    throw new DaemonIdError(`write daemon id file "${file}": ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  return id;
+}

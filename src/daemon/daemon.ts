@@ -1,0 +1,366 @@
+// The daemon: an explicit lifecycle (starting → running → draining → stopped, every change
+// logged, as Temporal's worker does), an acquire loop bounded by free slots, and shutdown in
+// three strengths: drain (finish running jobs), cancel (cancel them gracefully), close (fail
+// them now and kill Terraform). close() is idempotent and runs every cleanup step even when
+// one fails (BullMQ's close).
+import { performance } from "node:perf_hooks";
+import { type Logger, pino } from "pino";
+import type { AcquiredJob, DaemonIdentity } from "../proto/provisionerd.js";
+import type { Provisioner } from "../provisioner/provisioner.js";
+import { deferred } from "./abort.js";
+import { pollForJobs } from "./acquire-poll.js";
+import { streamJobs } from "./acquire-stream.js";
+import type { AcquireDeps } from "./acquire-types.js";
+import { CoderdClient } from "./coderd-client.js";
+import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
+import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
+import { type JobOutcome, runJob } from "./job-runner.js";
+import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
+import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
+import { CONNECT_BACKOFF } from "./retry.js";
+import { SlotPool } from "./slots.js";
+import { FAILURE } from "./stages.js";
+
+export type ShutdownMode = "drain" | "cancel";
+
+export interface Daemon {
+  readonly state: DaemonState;
+  /** The last exchange with coderd got an answer. */
+  readonly connected: boolean;
+  /** Known once start() resolved. */
+  readonly daemonId: string | undefined;
+  /** Ids of the jobs running now. */
+  readonly runningJobs: string[];
+  /**
+   * Settles when the daemon is stopped: resolves after a drain, cancel, close or `maxJobs`;
+   * rejects with the fatal error otherwise (e.g. AuthenticationRefusedError).
+   */
+  readonly done: Promise<void>;
+  /** Resolves the daemon id, connects and starts taking jobs. */
+  start(): Promise<void>;
+  /**
+   * Stops taking jobs. `drain` lets running jobs finish; `cancel` cancels them gracefully
+   * (Terraform gets SIGINT). Resolves when stopped. Calling again may escalate drain → cancel.
+   */
+  shutdown(options?: { mode: ShutdownMode }): Promise<void>;
+  /** Force: fails running jobs, kills Terraform, disconnects. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createDaemon(options: DaemonOptions): Daemon {
+  return new ProvisionerDaemon(parseDaemonOptions(options));
+}
+
+interface RunningJob {
+  slot: number;
+  promise: Promise<JobOutcome>;
+}
+
+class ProvisionerDaemon implements Daemon {
+  private readonly config: DaemonConfig;
+  private readonly logger: Logger;
+  private readonly observer: Required<DaemonObserver>;
+  private readonly provisioners: Map<string, Provisioner>;
+  private readonly slots: SlotPool;
+  private readonly acquireController = new AbortController();
+  private readonly cancelJobs = new AbortController();
+  private readonly killJobs = new AbortController();
+  private readonly giveUp = new AbortController();
+  private readonly runs = new Map<string, RunningJob>();
+  /** Jobs coderd pushed while every slot was busy (a Ready race); they run as slots free. */
+  private readonly waiting: AcquiredJob[] = [];
+  private readonly stopped = deferred<void>();
+  private currentState: DaemonState = "starting";
+  private isConnected = false;
+  private id: string | undefined;
+  private client: CoderdClient | undefined;
+  private identity: DaemonIdentity | undefined;
+  private acquireLoop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private fatalError: Error | undefined;
+  private startCalled = false;
+  private jobsTaken = 0;
+
+  constructor(config: DaemonConfig) {
+    this.config = config;
+    this.logger = (config.logger ?? pino({ name: "provisionerd" })).child({ component: "daemon" });
+    this.observer = safeObserver(config.observer, this.logger);
+    this.provisioners = new Map(config.provisioners.map((p) => [p.type, p]));
+    this.slots = new SlotPool(config.concurrency);
+    // `done` may legitimately never be awaited (e.g. tests that only call close()).
+    this.stopped.promise.catch(() => {});
+  }
+
+  get state(): DaemonState {
+    return this.currentState;
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  get daemonId(): string | undefined {
+    return this.id;
+  }
+
+  get runningJobs(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  get done(): Promise<void> {
+    return this.stopped.promise;
+  }
+
+  async start(): Promise<void> {
+    if (this.startCalled) throw new DaemonStateError("start() was already called");
+    this.startCalled = true;
+    try {
+      this.id =
+        this.config.daemonId ??
+        (await loadOrCreateDaemonId(this.config.cacheDir ?? defaultCacheDir()));
+      this.client = new CoderdClient({
+        coderUrl: this.config.coderUrl,
+        psk: this.config.psk,
+        daemonId: this.id,
+        tls: this.config.tls,
+        rpcTimeoutMs: this.config.rpcTimeoutMs,
+        reconnectMaxMs: this.config.reconnect.maxMs,
+        logger: this.logger,
+        onContact: (answered) => this.setConnected(answered),
+        onAuthRefused: (error) => this.fail(error),
+      });
+    } catch (error) {
+      this.fatalError = error instanceof Error ? error : new Error(String(error));
+      await this.finish();
+      throw error;
+    }
+    this.identity = {
+      id: this.id,
+      name: this.config.name,
+      version: this.config.version,
+      provisioners: [...this.provisioners.keys()],
+      tags: this.config.tags,
+    };
+    if (this.stopping !== undefined) return; // shut down while starting
+    this.logger.info(
+      {
+        daemonId: this.id,
+        name: this.config.name,
+        tags: this.config.tags,
+        provisioners: this.identity.provisioners,
+        concurrency: this.config.concurrency,
+        acquire: this.config.acquireMode,
+      },
+      "provisioner daemon starting",
+    );
+    this.setState("running");
+    this.observer.slotsChanged({ busy: 0, idle: this.slots.size });
+    this.acquireLoop = this.acquire().catch((error: unknown) => this.fail(error));
+  }
+
+  shutdown(options: { mode: ShutdownMode } = { mode: "drain" }): Promise<void> {
+    if (options.mode === "cancel" && !this.cancelJobs.signal.aborted) {
+      this.logger.info({ jobs: this.runningJobs }, "canceling running jobs");
+      this.cancelJobs.abort(new Error("provisioner daemon is shutting down"));
+    }
+    return this.beginStopping(options.mode);
+  }
+
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = (async () => {
+      if (this.currentState === "stopped") return;
+      this.logger.warn({ jobs: this.runningJobs }, "closing: failing running jobs");
+      const safely = (step: string, fn: () => void) => {
+        try {
+          fn();
+        } catch (error) {
+          this.logger.error({ err: errorMessage(error), step }, "close step failed");
+        }
+      };
+      safely("cancel jobs", () =>
+        this.cancelJobs.abort(new Error("provisioner daemon is closing")),
+      );
+      safely("kill jobs", () =>
+        this.killJobs.abort(new JobFailure(FAILURE.shutdown, { code: "SHUTDOWN" })),
+      );
+      const giveUpTimer = setTimeout(
+        () => this.giveUp.abort(new Error("close deadline passed")),
+        this.config.closeTimeoutMs,
+      );
+      try {
+        await this.beginStopping("close");
+      } finally {
+        clearTimeout(giveUpTimer);
+      }
+    })();
+    return this.closing;
+  }
+
+  private beginStopping(reason: string): Promise<void> {
+    if (this.stopping !== undefined) return this.stopping;
+    if (this.currentState !== "stopped") this.setState("draining");
+    this.logger.info({ reason }, "provisioner daemon stopping: no new jobs");
+    this.acquireController.abort(new Error("daemon stopping"));
+    this.stopping = this.drainAndStop();
+    return this.stopping;
+  }
+
+  private async drainAndStop(): Promise<void> {
+    try {
+      await this.acquireLoop;
+    } catch {
+      // fail() already handled it.
+    }
+    while (this.runs.size > 0 || this.waiting.length > 0) {
+      const stranded = this.runs.size === 0 ? this.waiting.shift() : undefined;
+      const slot = stranded === undefined ? undefined : this.slots.take();
+      if (stranded !== undefined && slot !== undefined) this.launch(stranded, slot);
+      await Promise.allSettled([...this.runs.values()].map((run) => run.promise));
+    }
+    await this.finish();
+  }
+
+  /** Fatal error: stop everything; `done` rejects with it. */
+  private fail(error: unknown): void {
+    if (this.fatalError !== undefined) return;
+    this.fatalError = error instanceof Error ? error : new Error(String(error));
+    this.logger.error({ err: this.fatalError.message }, "provisioner daemon cannot go on");
+    void this.close();
+  }
+
+  private async finish(): Promise<void> {
+    if (this.currentState === "stopped") return;
+    try {
+      this.client?.close();
+    } catch (error) {
+      this.logger.warn({ err: errorMessage(error) }, "closing the coderd connection failed");
+    }
+    this.setConnected(false);
+    this.setState("stopped");
+    if (this.fatalError !== undefined) this.stopped.reject(this.fatalError);
+    else this.stopped.resolve();
+  }
+
+  private async acquire(): Promise<void> {
+    const client = this.client;
+    const identity = this.identity;
+    if (client === undefined || identity === undefined) return;
+    const signal = this.acquireController.signal;
+    const deps: AcquireDeps = {
+      client,
+      identity,
+      logger: this.logger,
+      observer: this.observer,
+      backoff: { ...CONNECT_BACKOFF, ...this.config.reconnect },
+      readySlots: () => this.readySlots(),
+      slotEvents: this.slots.events,
+      onJob: (job) => this.onJob(job),
+    };
+    const poll = () =>
+      pollForJobs(
+        deps,
+        {
+          intervalMs: this.config.pollIntervalMs,
+          jitterMs: this.config.pollJitterMs,
+          waitMs: this.config.pollWaitMs,
+        },
+        signal,
+      );
+    if (this.config.acquireMode === "poll") return poll();
+    try {
+      await streamJobs(deps, signal);
+    } catch (error) {
+      if (!(error instanceof UnimplementedError)) throw error;
+      this.logger.warn("coderd does not offer the acquire stream; polling instead");
+      await poll();
+    }
+  }
+
+  private readySlots(): number {
+    if (this.currentState !== "running") return 0;
+    let ready = this.slots.free - this.waiting.length;
+    if (this.config.maxJobs !== undefined)
+      ready = Math.min(ready, this.config.maxJobs - this.jobsTaken);
+    return Math.max(0, ready);
+  }
+
+  private onJob(job: AcquiredJob): void {
+    if (this.runs.has(job.jobId) || this.waiting.some((w) => w.jobId === job.jobId)) {
+      // coderd re-sends a job it did not see acknowledged yet; it is already ours and running.
+      this.logger.debug({ jobId: job.jobId }, "job re-sent by coderd is already running");
+      return;
+    }
+    const slot = this.slots.take();
+    if (slot === undefined) {
+      this.logger.warn(
+        { jobId: job.jobId },
+        "job arrived with every slot busy; it runs when one frees",
+      );
+      this.waiting.push(job);
+      return;
+    }
+    this.launch(job, slot);
+  }
+
+  private launch(job: AcquiredJob, slot: number): void {
+    this.jobsTaken++;
+    const client = this.client as CoderdClient;
+    const started = performance.now();
+    const promise = runJob(job, {
+      coordinator: client,
+      provisioner: this.provisioners.get(job.provisioner),
+      slot,
+      logger: this.logger,
+      observer: this.config.observer ?? {},
+      signal: this.cancelJobs.signal,
+      killSignal: this.killJobs.signal,
+      giveUpSignal: this.giveUp.signal,
+      timing: {
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        heartbeatDeadlineMs: this.config.heartbeatDeadlineMs,
+        forceCancelIntervalMs: this.config.forceCancelIntervalMs,
+        logBatch: this.config.logBatch,
+      },
+    });
+    this.runs.set(job.jobId, { slot, promise });
+    this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
+    void promise.then((outcome) => {
+      this.logger.info(
+        { jobId: job.jobId, status: outcome.status, seconds: (performance.now() - started) / 1000 },
+        "job finished",
+      );
+      this.runs.delete(job.jobId);
+      this.slots.release(slot);
+      const next = this.waiting.shift();
+      if (next !== undefined) {
+        const nextSlot = this.slots.take();
+        if (nextSlot !== undefined) this.launch(next, nextSlot);
+        else this.waiting.unshift(next);
+      }
+      this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
+    });
+    if (this.config.maxJobs !== undefined && this.jobsTaken >= this.config.maxJobs) {
+      this.logger.info({ maxJobs: this.config.maxJobs }, "max jobs taken; draining");
+      void this.beginStopping("max jobs");
+    }
+  }
+
+  private setState(state: DaemonState): void {
+    if (this.currentState === state) return;
+    this.logger.info({ from: this.currentState, to: state }, "daemon state changed");
+    this.currentState = state;
+    this.observer.stateChanged(state);
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.isConnected === connected) return;
+    this.isConnected = connected;
+    this.logger.info(
+      { connected },
+      connected ? "connected to coderd" : "lost connection to coderd",
+    );
+    this.observer.connectionChanged(connected);
+  }
+}

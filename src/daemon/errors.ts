@@ -1,0 +1,96 @@
+// Typed errors of the daemon. Callers branch on the class (or `code`), never on message text.
+
+/**
+ * coderd refused our credentials (wrong or missing PSK). Fatal: retrying cannot help, so the
+ * daemon stops and `done` rejects with this error; the CLI exits non-zero on it.
+ */
+export class AuthenticationRefusedError extends Error {
+  override readonly name = "AuthenticationRefusedError";
+  constructor(details: string, options?: { cause?: unknown }) {
+    super(`coderd refused the provisioner daemon's credentials: ${details}`, options);
+  }
+}
+
+/** The call did not reach coderd or its answer was lost: safe to retry. */
+export class TransportError extends Error {
+  override readonly name = "TransportError";
+  readonly grpcCode: number | undefined;
+  constructor(message: string, options?: { grpcCode?: number; cause?: unknown }) {
+    super(message, { cause: options?.cause });
+    this.grpcCode = options?.grpcCode;
+  }
+}
+
+/**
+ * coderd answered and said no (job not ours, job already completed, bad request...). Retrying
+ * the same call gives the same answer.
+ */
+export class CoordinatorRefusedError extends Error {
+  override readonly name: string = "CoordinatorRefusedError";
+  readonly grpcCode: number | undefined;
+  constructor(message: string, options?: { grpcCode?: number; cause?: unknown }) {
+    super(message, { cause: options?.cause });
+    this.grpcCode = options?.grpcCode;
+  }
+}
+
+/** coderd does not implement the called method (e.g. an older coderd without the stream). */
+export class UnimplementedError extends CoordinatorRefusedError {
+  override readonly name: string = "UnimplementedError";
+}
+
+/** Options given to createDaemon were invalid; the message names every bad field. */
+export class DaemonOptionsError extends Error {
+  override readonly name = "DaemonOptionsError";
+}
+
+/** The persisted daemon id file exists but cannot be used. */
+export class DaemonIdError extends Error {
+  override readonly name = "DaemonIdError";
+}
+
+/** An operation was called in a lifecycle state that does not allow it. */
+export class DaemonStateError extends Error {
+  override readonly name = "DaemonStateError";
+}
+
+/** Category of a job failure, sent to coderd as FailedJob.error_code. */
+export type JobErrorCode =
+  | "ARCHIVE"
+  | "PARSE"
+  | "CANCELED"
+  | "TERRAFORM"
+  | "CONVERSION"
+  | "PARAMETERS"
+  | "QUOTA"
+  | "SHUTDOWN"
+  | "HEARTBEAT"
+  | "UNSUPPORTED"
+  | "INTERNAL";
+
+/**
+ * Why a job failed, as it goes to coderd. `state` is the Terraform state a failed build left
+ * behind, so coderd does not forget infrastructure that exists.
+ */
+export class JobFailure extends Error {
+  override readonly name = "JobFailure";
+  readonly code: JobErrorCode;
+  readonly state: Uint8Array | undefined;
+  constructor(
+    message: string,
+    options: { code: JobErrorCode; state?: Uint8Array | undefined; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+    this.state = options.state;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}

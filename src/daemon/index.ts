@@ -1,0 +1,44 @@
+// Public API of the daemon: what the CLI (and the local build mode) use.
+
+export { CoderdClient, type CoderdClientOptions, grpcTarget } from "./coderd-client.js";
+export type { JobCoordinator } from "./coordinator.js";
+export { createDaemon, type Daemon, type ShutdownMode } from "./daemon.js";
+export { DAEMON_ID_FILE, defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
+export {
+  AuthenticationRefusedError,
+  CoordinatorRefusedError,
+  DaemonIdError,
+  DaemonOptionsError,
+  DaemonStateError,
+  type JobErrorCode,
+  JobFailure,
+  TransportError,
+  UnimplementedError,
+} from "./errors.js";
+export {
+  DEFAULT_JOB_TIMING,
+  type JobOutcome,
+  jobTypeOf,
+  type RunJobOptions,
+  type RunJobTiming,
+  runJob,
+} from "./job-runner.js";
+export type {
+  DaemonObserver,
+  DaemonState,
+  JobStage,
+  JobStatus,
+  JobType,
+  ObservedJob,
+} from "./observer.js";
+export {
+  type DaemonConfig,
+  type DaemonOptions,
+  DaemonOptionsSchema,
+  type LogBatchOptions,
+  LogBatchOptionsSchema,
+  parseDaemonOptions,
+} from "./options.js";
+export { handleShutdownSignals, type SignalHandlingOptions } from "./signals.js";
+export { FAILURE, MISSING_PARAMETER, STAGE } from "./stages.js";
+export { DAEMON_VERSION } from "./version.js";

@@ -1,0 +1,43 @@
+// The plan session shared by template import and dry run (runner.md §5.4).
+import type {
+  GitAuthProvider,
+  Metadata,
+  ParameterValue,
+  RichParameterValue,
+  VariableValue,
+} from "../../proto/provisioner.js";
+import type { PlanResult } from "../../provisioner/provisioner.js";
+import { JobFailure } from "../errors.js";
+import { FAILURE } from "../stages.js";
+import type { JobContext } from "./job-context.js";
+
+export interface PlanInput {
+  stage: string;
+  metadata: Metadata;
+  state?: Uint8Array;
+  parameterValues: ParameterValue[];
+  richParameterValues: RichParameterValue[];
+  variableValues: VariableValue[];
+  gitAuthProviders?: GitAuthProvider[];
+}
+
+export async function planTemplate(ctx: JobContext, input: PlanInput): Promise<PlanResult> {
+  ctx.checkCanceled();
+  const result = await ctx.timed("plan", () =>
+    ctx.session.plan({
+      ...ctx.control(input.stage),
+      config: { metadata: input.metadata, state: input.state ?? new Uint8Array() },
+      parameterValues: input.parameterValues,
+      richParameterValues: input.richParameterValues,
+      variableValues: input.variableValues,
+      gitAuthProviders: input.gitAuthProviders ?? [],
+    }),
+  );
+  if (result.parameters.length > 0 && input.parameterValues.length > 0) {
+    ctx.logger.warn(
+      "template uses rich parameters which can't be used together with legacy parameters",
+    );
+    throw new JobFailure(FAILURE.richWithLegacy, { code: "PARAMETERS" });
+  }
+  return result;
+}

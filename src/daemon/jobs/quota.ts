@@ -1,0 +1,32 @@
+// Quota commit after a build's plan (runner.md §5.6), with the reference's exact log lines.
+import { LogLevel, type Resource } from "../../proto/provisioner.js";
+import type { CommitQuotaResponse } from "../../proto/provisionerd.js";
+import { errorMessage, JobFailure } from "../errors.js";
+import { FAILURE, QUOTA_TEXT, STAGE } from "../stages.js";
+import type { JobContext } from "./job-context.js";
+
+export function dailyCost(resources: Resource[]): number {
+  return resources.reduce((sum, resource) => sum + resource.dailyCost, 0);
+}
+
+export async function commitQuota(ctx: JobContext, resources: Resource[]): Promise<void> {
+  const cost = dailyCost(resources);
+  if (cost === 0) return;
+  ctx.checkCanceled();
+  let response: CommitQuotaResponse;
+  try {
+    response = await ctx.timed("commit_quota", () =>
+      ctx.link.commitQuota({ jobId: ctx.job.jobId, dailyCost: cost }),
+    );
+  } catch (error) {
+    ctx.line(STAGE.commitQuota, LogLevel.ERROR, QUOTA_TEXT.failed(errorMessage(error)));
+    throw new JobFailure(`commit quota: ${errorMessage(error)}`, { code: "QUOTA", cause: error });
+  }
+  ctx.line(STAGE.commitQuota, LogLevel.INFO, QUOTA_TEXT.cost(cost));
+  ctx.line(STAGE.commitQuota, LogLevel.INFO, QUOTA_TEXT.budget(response.budget));
+  ctx.line(STAGE.commitQuota, LogLevel.INFO, QUOTA_TEXT.consumed(response.creditsConsumed));
+  if (!response.ok) {
+    ctx.line(STAGE.commitQuota, LogLevel.WARN, QUOTA_TEXT.exceeded);
+    throw new JobFailure(FAILURE.insufficientQuota, { code: "QUOTA" });
+  }
+}

@@ -1,0 +1,43 @@
+// Template dry run (runner.md §5.2): one START plan with defaults for missing metadata.
+import { randomUUID } from "node:crypto";
+import { type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
+import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../proto/provisionerd.js";
+import { STAGE } from "../stages.js";
+import { asJobFailure, type JobContext } from "./job-context.js";
+import { planTemplate } from "./plan.js";
+
+/** Every field a dry run does not get is filled as the reference does. */
+export function dryRunMetadata(payload: AcquiredJob_TemplateDryRun, userName: string): Metadata {
+  const given = payload.metadata;
+  return {
+    coderUrl: given?.coderUrl || "http://localhost:3000",
+    workspaceTransition: WorkspaceTransition.START,
+    workspaceName: given?.workspaceName || "dryrun",
+    workspaceOwner: given?.workspaceOwner || userName || "dryrunner",
+    workspaceId: given?.workspaceId || randomUUID(),
+    workspaceOwnerId: given?.workspaceOwnerId || randomUUID(),
+    workspaceOwnerEmail: given?.workspaceOwnerEmail ?? "",
+    templateName: given?.templateName ?? "",
+    templateVersion: given?.templateVersion ?? "",
+  };
+}
+
+export async function runTemplateDryRun(
+  ctx: JobContext,
+  payload: AcquiredJob_TemplateDryRun,
+): Promise<CompletedJob> {
+  // No daemon marker here, as in the reference: only the provisioner's lines carry the stage.
+  const plan = await planTemplate(ctx, {
+    stage: STAGE.persistentResources,
+    metadata: dryRunMetadata(payload, ctx.job.userName),
+    parameterValues: payload.parameterValues,
+    richParameterValues: payload.richParameterValues,
+    variableValues: payload.variableValues,
+  }).catch((error: unknown) => {
+    throw asJobFailure(error, "run dry-run provision job: ", "TERRAFORM");
+  });
+  return {
+    jobId: ctx.job.jobId,
+    type: { $case: "templateDryRun", value: { resources: plan.resources } },
+  };
+}

@@ -1,0 +1,104 @@
+// Template import (runner.md §5.1): README, parse, parameter resolution through coderd, then a
+// START and a STOP plan to learn the template's resources and rich parameters.
+import { LogLevel, type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
+import type { AcquiredJob_TemplateImport, CompletedJob } from "../../proto/provisionerd.js";
+import { errorMessage, JobFailure } from "../errors.js";
+import { MISSING_PARAMETER, STAGE } from "../stages.js";
+import { asJobFailure, daemonLine, type JobContext } from "./job-context.js";
+import { planTemplate } from "./plan.js";
+
+function importMetadata(
+  payload: AcquiredJob_TemplateImport,
+  transition: WorkspaceTransition,
+): Metadata {
+  return {
+    coderUrl: payload.metadata?.coderUrl ?? "",
+    workspaceTransition: transition,
+    workspaceName: "",
+    workspaceOwner: "",
+    workspaceId: "",
+    workspaceOwnerId: "",
+    workspaceOwnerEmail: "",
+    templateName: payload.metadata?.templateName ?? "",
+    templateVersion: payload.metadata?.templateVersion ?? "",
+  };
+}
+
+export async function runTemplateImport(
+  ctx: JobContext,
+  payload: AcquiredJob_TemplateImport,
+): Promise<CompletedJob> {
+  const readme = await ctx.session.readme();
+  if (readme !== undefined && readme.length > 0) {
+    try {
+      await ctx.logs.sendUpdate({ readme: Buffer.from(readme) }, [daemonLine(STAGE.addingReadme)]);
+    } catch (error) {
+      throw new JobFailure(`write log: ${errorMessage(error)}`, { code: "INTERNAL", cause: error });
+    }
+  } else {
+    ctx.marker(STAGE.noReadme, LogLevel.DEBUG);
+  }
+
+  ctx.marker(STAGE.parsingParameters);
+  ctx.checkCanceled();
+  const parsed = await ctx
+    .timed("parse", () => ctx.session.parse(ctx.control(STAGE.parseParameters)))
+    .catch((error: unknown) => {
+      throw asJobFailure(error, "run parse: ", "PARSE");
+    });
+
+  ctx.checkCanceled();
+  let resolved: Awaited<ReturnType<typeof ctx.logs.sendUpdate>>;
+  try {
+    resolved = await ctx.logs.sendUpdate({
+      parameterSchemas: parsed.parameterSchemas,
+      templateVariables: parsed.templateVariables,
+      userVariableValues: payload.userVariableValues,
+    });
+  } catch (error) {
+    throw new JobFailure(`update job: ${errorMessage(error)}`, {
+      code: "PARAMETERS",
+      cause: error,
+    });
+  }
+  for (const schema of parsed.parameterSchemas) {
+    if (!resolved.parameterValues.some((value) => value.name === schema.name)) {
+      throw new JobFailure(`${MISSING_PARAMETER}: ${schema.name}`, { code: "PARAMETERS" });
+    }
+  }
+
+  ctx.marker(STAGE.persistentResources);
+  const start = await planTemplate(ctx, {
+    stage: STAGE.persistentResources,
+    metadata: importMetadata(payload, WorkspaceTransition.START),
+    parameterValues: resolved.parameterValues,
+    richParameterValues: [],
+    variableValues: resolved.variableValues,
+  }).catch((error: unknown) => {
+    throw asJobFailure(error, "template import provision for start: ", "TERRAFORM");
+  });
+
+  ctx.marker(STAGE.ephemeralResources);
+  const stop = await planTemplate(ctx, {
+    stage: STAGE.ephemeralResources,
+    metadata: importMetadata(payload, WorkspaceTransition.STOP),
+    parameterValues: resolved.parameterValues,
+    richParameterValues: [],
+    variableValues: resolved.variableValues,
+  }).catch((error: unknown) => {
+    throw asJobFailure(error, "template import provision for stop: ", "TERRAFORM");
+  });
+
+  return {
+    jobId: ctx.job.jobId,
+    type: {
+      $case: "templateImport",
+      value: {
+        startResources: start.resources,
+        stopResources: stop.resources,
+        richParameters: start.parameters,
+        gitAuthProviders: start.gitAuthProviders,
+      },
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// Workspace build (runner.md §5.3): plan, quota (start/stop only), apply, state out. A failed
+// apply's partial state travels with the failure.
+import { WorkspaceTransition } from "../../proto/provisioner.js";
+import type { AcquiredJob_WorkspaceBuild, CompletedJob } from "../../proto/provisionerd.js";
+import { JobFailure } from "../errors.js";
+import { STAGE } from "../stages.js";
+import { asJobFailure, type JobContext } from "./job-context.js";
+import { commitQuota } from "./quota.js";
+
+function applyStage(transition: WorkspaceTransition): string {
+  switch (transition) {
+    case WorkspaceTransition.START:
+      return STAGE.starting;
+    case WorkspaceTransition.STOP:
+      return STAGE.stopping;
+    case WorkspaceTransition.DESTROY:
+      return STAGE.destroying;
+    default:
+      throw new JobFailure(`unknown workspace transition ${String(transition)}`, {
+        code: "UNSUPPORTED",
+      });
+  }
+}
+
+export async function runWorkspaceBuild(
+  ctx: JobContext,
+  payload: AcquiredJob_WorkspaceBuild,
+): Promise<CompletedJob> {
+  const metadata = payload.metadata;
+  if (metadata === undefined) {
+    throw new JobFailure("workspace build job has no metadata", { code: "INTERNAL" });
+  }
+  const stage = applyStage(metadata.workspaceTransition);
+  const config = { metadata, state: payload.state };
+
+  ctx.checkCanceled();
+  // Planning has no daemon marker (reference): the provisioner's lines carry the stage.
+  const plan = await ctx
+    .timed("plan", () =>
+      ctx.session.plan({
+        ...ctx.control(STAGE.planning),
+        config,
+        parameterValues: payload.parameterValues,
+        richParameterValues: payload.richParameterValues,
+        variableValues: payload.variableValues,
+        gitAuthProviders: payload.gitAuthProviders,
+      }),
+    )
+    .catch((error: unknown) => {
+      throw asJobFailure(error, "", "TERRAFORM");
+    });
+  await ctx.flush();
+
+  if (metadata.workspaceTransition !== WorkspaceTransition.DESTROY) {
+    await commitQuota(ctx, plan.resources);
+    await ctx.flush();
+  }
+
+  ctx.checkCanceled();
+  ctx.marker(stage);
+  const apply = await ctx
+    .timed("apply", () => ctx.session.apply({ ...ctx.control(stage), config, plan: plan.plan }))
+    .catch((error: unknown) => {
+      throw asJobFailure(error, "", "TERRAFORM");
+    });
+  await ctx.flush();
+
+  return {
+    jobId: ctx.job.jobId,
+    type: {
+      $case: "workspaceBuild",
+      value: { state: Buffer.from(apply.state), resources: apply.resources },
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// What the daemon tells the outside world (Prometheus metrics in the CLI, tests) about itself.
+// Every method is optional, and a throwing observer never disturbs the daemon.
+import type { Logger } from "pino";
+
+export type DaemonState = "starting" | "running" | "draining" | "stopped";
+
+export type JobType = "template_import" | "template_dry_run" | "workspace_build" | "unknown";
+
+/** Identifies a job in observer calls. */
+export interface ObservedJob {
+  jobId: string;
+  provisioner: string;
+  type: JobType;
+  slot: number;
+}
+
+/** How a job ended: `success` = CompleteJob sent; anything else = FailJob (or nothing, if lost). */
+export type JobStatus = "success" | "failed" | "canceled";
+
+/**
+ * Timed steps of a job: `setup` (unpack), `parse`, `plan` (Terraform init + plan),
+ * `commit_quota`, `apply`, `cleanup` (work dir removal).
+ */
+export type JobStage = "setup" | "parse" | "plan" | "commit_quota" | "apply" | "cleanup";
+
+export interface DaemonObserver {
+  stateChanged?(state: DaemonState): void;
+  /** Connected = the last exchange with coderd succeeded. */
+  connectionChanged?(connected: boolean): void;
+  /** One acquire attempt (unary poll, or the wait on the stream until a job arrived). */
+  acquired?(info: { mode: "stream" | "poll"; seconds: number; gotJob: boolean }): void;
+  jobStarted?(job: ObservedJob): void;
+  jobFinished?(
+    job: ObservedJob,
+    result: { status: JobStatus; seconds: number; errorCode?: string },
+  ): void;
+  stageTimed?(job: ObservedJob, stage: JobStage, seconds: number): void;
+  /** Log lines coderd acknowledged (counted once, retries excluded). */
+  logLinesSent?(job: ObservedJob, count: number): void;
+  slotsChanged?(slots: { busy: number; idle: number }): void;
+}
+
+type Handler<K extends keyof DaemonObserver> = NonNullable<DaemonObserver[K]>;
+
+/**
+ * Wraps an observer so that a throwing method is logged and ignored (graphile-worker's
+ * safeEmit): metrics are never a reason for a job to fail.
+ */
+export function safeObserver(
+  observer: DaemonObserver | undefined,
+  logger: Logger,
+): Required<DaemonObserver> {
+  const call =
+    <K extends keyof DaemonObserver>(name: K) =>
+    (...args: Parameters<Handler<K>>): void => {
+      const method = observer?.[name] as ((...a: Parameters<Handler<K>>) => void) | undefined;
+      if (method === undefined) return;
+      try {
+        method.apply(observer, args);
+      } catch (error) {
+        logger.warn({ err: error, method: name }, "daemon observer threw; ignored");
+      }
+    };
+  return {
+    stateChanged: call("stateChanged"),
+    connectionChanged: call("connectionChanged"),
+    acquired: call("acquired"),
+    jobStarted: call("jobStarted"),
+    jobFinished: call("jobFinished"),
+    stageTimed: call("stageTimed"),
+    logLinesSent: call("logLinesSent"),
+    slotsChanged: call("slotsChanged"),
+  };
+}

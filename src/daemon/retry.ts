@@ -1,0 +1,59 @@
+// Jittered exponential backoff, and retrying of calls whose failure was the transport's.
+import { abortReason, delay } from "./abort.js";
+import { TransportError } from "./errors.js";
+
+export interface BackoffPolicy {
+  /** Delay before the first retry. */
+  initialMs: number;
+  /** Upper bound of any delay. */
+  maxMs: number;
+}
+
+/** Reference values for job RPCs (runner.md §7): 25 ms doubling to 5 s. */
+export const JOB_RPC_BACKOFF: BackoffPolicy = { initialMs: 25, maxMs: 5_000 };
+/** Reference values for (re)connecting (runner.md §1): 50 ms doubling to 10 s. */
+export const CONNECT_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 10_000 };
+
+/**
+ * Delay before retry number `attempt` (0-based): exponential, capped, with jitter in
+ * [half, full] of the step (nice-grpc's formula) so many daemons that lost coderd together do
+ * not all come back in the same millisecond.
+ */
+export function backoffDelay(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
+  const step = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round((step * (1 + random())) / 2);
+}
+
+export interface RetryOptions {
+  signal: AbortSignal;
+  policy?: BackoffPolicy;
+  /** Called before each wait; for logging. */
+  onRetry?: (error: TransportError, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Calls `fn` until it succeeds, fails with anything but a TransportError, or `signal` aborts
+ * (then rejects with the signal's reason). The backoff wait itself is abortable.
+ */
+export async function retryTransport<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
+  const policy = options.policy ?? JOB_RPC_BACKOFF;
+  for (let attempt = 0; ; attempt++) {
+    if (options.signal.aborted) throw abortReason(options.signal);
+    try {
+      return await fn(attempt);
+    } catch (error) {
+      if (options.signal.aborted) throw abortReason(options.signal);
+      if (!(error instanceof TransportError)) throw error;
+      const wait = backoffDelay(attempt, policy);
+      options.onRetry?.(error, attempt, wait);
+      await delay(wait, options.signal);
+    }
+  }
+}

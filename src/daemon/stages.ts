@@ -1,0 +1,35 @@
+// Stage names and daemon log texts, exactly as the reference writes them (runner.md §8.1):
+// coderd's UI and CLI key on them.
+export const STAGE = {
+  settingUp: "Setting up",
+  noReadme: "No README.md provided",
+  addingReadme: "Adding README.md...",
+  parsingParameters: "Parsing template parameters",
+  parseParameters: "Parse parameters",
+  persistentResources: "Detecting persistent resources",
+  ephemeralResources: "Detecting ephemeral resources",
+  planning: "Planning infrastructure",
+  commitQuota: "Commit quota",
+  starting: "Starting workspace",
+  stopping: "Stopping workspace",
+  destroying: "Destroying workspace",
+  cleaningUp: "Cleaning Up",
+} as const;
+
+/** The text coderd's CLI and UI look for to prompt for legacy parameter values. */
+export const MISSING_PARAMETER = "missing parameter";
+
+export const FAILURE = {
+  shutdown: "provisioner daemon was shutdown gracefully",
+  cancelTimedOut: "Cancel timed out",
+  insufficientQuota: "insufficient quota",
+  richWithLegacy: "invalid use of rich parameters",
+} as const;
+
+export const QUOTA_TEXT = {
+  cost: (cost: number) => `Build cost       —   ${cost}`,
+  budget: (budget: number) => `Budget           —   ${budget}`,
+  consumed: (consumed: number) => `Credits consumed —   ${consumed}`,
+  exceeded: "This build would exceed your quota. Failing.",
+  failed: (error: string) => `Failed to commit quota: ${error}`,
+} as const;
