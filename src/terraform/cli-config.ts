@@ -1,0 +1,50 @@
+// The TF_CLI_CONFIG_FILE the provisioner hands terraform. Always ours: an operator's
+// ~/.terraformrc (or a missing file, which makes terraform warn on every command) never decides
+// where providers come from; air-gapped hosts name a provider mirror instead.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+
+export type ProviderMirror =
+  | { kind: "filesystem"; path: string }
+  | { kind: "network"; url: string };
+
+/** A mirror option value: an http(s) URL is a network mirror, anything else a directory. */
+export function parseProviderMirror(value: string): ProviderMirror {
+  return /^https?:\/\//i.test(value)
+    ? { kind: "network", url: value }
+    : { kind: "filesystem", path: value };
+}
+
+/**
+ * The config text. With a mirror, it is the only installation method: terraform would otherwise
+ * also ask the public registry (it merges every matching method), which hangs or fails offline.
+ */
+export function cliConfigText(mirror: ProviderMirror | undefined): string {
+  const lines = ["# Written by provisionerd: the terraform CLI configuration of provisioner jobs."];
+  if (mirror !== undefined) {
+    lines.push("provider_installation {");
+    if (mirror.kind === "filesystem") {
+      lines.push("  filesystem_mirror {", `    path = ${hclString(mirror.path)}`, "  }");
+    } else {
+      lines.push("  network_mirror {", `    url = ${hclString(mirror.url)}`, "  }");
+    }
+    lines.push("}");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** An HCL string literal: JSON escapes, plus HCL's template sequences `${` and `%{` escaped. */
+function hclString(value: string): string {
+  // Function replacers: in a replacement string "$$" would mean a single "$".
+  return JSON.stringify(value)
+    .replaceAll("${", () => "$${")
+    .replaceAll("%{", () => "%%{");
+}
+
+export async function writeCliConfig(
+  path: string,
+  mirror: ProviderMirror | undefined,
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, cliConfigText(mirror), { mode: 0o600 });
+}
