@@ -1,0 +1,182 @@
+// `provisionerd build`: a template import and a workspace build on this machine, no coderd.
+
+import { statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { LOG_FORMATS, LOG_LEVELS, logOptionSpecs, terraformOptionSpecs } from "./common-options.js";
+import type { OptionSpec, RawOptions } from "./option-spec.js";
+import { parseOptions } from "./option-spec.js";
+import {
+  directoryPath,
+  executable,
+  filePath,
+  httpUrl,
+  keyValues,
+  oneOf,
+  providerMirror,
+  requiredString,
+} from "./value-schemas.js";
+
+export const TRANSITIONS = ["start", "stop", "delete"] as const;
+export type TransitionName = (typeof TRANSITIONS)[number];
+
+function defaultOwner(): string {
+  try {
+    return os.userInfo().username || "local";
+  } catch {
+    return "local";
+  }
+}
+
+export function buildOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
+  const logSpecs = logOptionSpecs().map((spec) =>
+    // The build's own output is the progress on stdout; the process log only needs problems.
+    spec.key === "logLevel" ? { ...spec, default: "warn" } : spec,
+  );
+  return [
+    {
+      key: "transition",
+      flags: "--transition <transition>",
+      description: "workspace transition to build",
+      choices: TRANSITIONS,
+      default: "start",
+    },
+    {
+      key: "param",
+      flags: "--param <name=value>",
+      description: "legacy parameter value, repeatable",
+      repeatable: true,
+    },
+    {
+      key: "var",
+      flags: "--var <name=value>",
+      description: "managed template variable value, repeatable",
+      repeatable: true,
+    },
+    {
+      key: "richParam",
+      flags: "--rich-param <name=value>",
+      description: "rich parameter (coder_parameter) value, repeatable",
+      repeatable: true,
+    },
+    {
+      key: "stateFile",
+      flags: "--state-file <file>",
+      description:
+        "Terraform state: read before the build when it exists, written after it (stop and delete need the state of an earlier start)",
+    },
+    {
+      key: "workspaceName",
+      flags: "--workspace-name <name>",
+      description: "workspace name given to the template (CODER_WORKSPACE_NAME)",
+      default: "local",
+    },
+    {
+      key: "owner",
+      flags: "--owner <name>",
+      description: "workspace owner given to the template (CODER_WORKSPACE_OWNER)",
+      default: defaultOwner(),
+    },
+    {
+      key: "coderUrl",
+      flags: "--coder-url <url>",
+      description: "URL agents are told to reach coderd at (CODER_AGENT_URL)",
+      default: "http://localhost:3000",
+    },
+    {
+      key: "json",
+      flags: "--json",
+      description: "print the full result as JSON instead of the table",
+    },
+    ...terraformOptionSpecs(env),
+    ...logSpecs,
+  ];
+}
+
+function templateSource(value: string, ctx: z.RefinementCtx): TemplateSource {
+  const absolute = path.resolve(value);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(absolute).isDirectory();
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a template directory or a .tar file, but ${JSON.stringify(value)} does not exist`,
+    });
+    return { kind: "directory", path: absolute };
+  }
+  if (isDirectory) return { kind: "directory", path: absolute };
+  if (!/\.(tar|tar\.gz|tgz)$/i.test(absolute)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a template directory or a .tar/.tar.gz file, got ${JSON.stringify(value)}`,
+    });
+  }
+  return { kind: "archive", path: absolute };
+}
+
+export type TemplateSource = { kind: "directory" | "archive"; path: string };
+
+export function buildConfigSchema(env: NodeJS.ProcessEnv) {
+  return z
+    .object({
+      template: z.string().transform(templateSource),
+      transition: oneOf(TRANSITIONS),
+      param: keyValues("a parameter"),
+      var: keyValues("a variable"),
+      richParam: keyValues("a rich parameter"),
+      stateFile: filePath.optional(),
+      workspaceName: requiredString("expected a non-empty workspace name"),
+      owner: requiredString("expected a non-empty owner name"),
+      coderUrl: httpUrl("http://localhost:3000"),
+      json: z.boolean().default(false),
+      terraformPath: executable(env.PATH),
+      providerMirror: providerMirror.optional(),
+      cacheDir: directoryPath,
+      workDir: directoryPath,
+      logLevel: oneOf(LOG_LEVELS),
+      logFormat: oneOf(LOG_FORMATS).optional(),
+    })
+    .superRefine((config, ctx) => {
+      if (config.transition === "start") return;
+      if (config.stateFile === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["stateFile"],
+          message: `required with --transition ${config.transition}: the state written by an earlier start`,
+        });
+      } else if (!isFile(config.stateFile)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["stateFile"],
+          message: `--transition ${config.transition} needs the state of an earlier start, but ${JSON.stringify(config.stateFile)} does not exist`,
+        });
+      }
+    });
+}
+
+export type BuildConfig = z.output<ReturnType<typeof buildConfigSchema>>;
+
+/** The positional argument gets a pseudo spec so its errors read like a flag's. */
+export const TEMPLATE_ARGUMENT_SPEC: OptionSpec = {
+  key: "template",
+  flags: "<template>",
+  description: "template directory or .tar archive",
+};
+
+export function parseBuildConfig(
+  raw: RawOptions,
+  specs: readonly OptionSpec[],
+  env: NodeJS.ProcessEnv,
+): BuildConfig {
+  return parseOptions(buildConfigSchema(env), raw, [...specs, TEMPLATE_ARGUMENT_SPEC]);
+}
+
+function isFile(target: string): boolean {
+  try {
+    return statSync(target).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,77 @@
+// Settings shared by `start` and `build`: where Terraform is, where it works and caches, how
+// providers are installed offline, and how the process logs.
+import os from "node:os";
+import path from "node:path";
+import type { OptionSpec } from "./option-spec.js";
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
+export const LOG_FORMATS = ["json", "pretty"] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** `<user cache dir>/coder`, as the reference daemon's `--cache-dir` default. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.CACHE_DIRECTORY) return path.join(env.CACHE_DIRECTORY, "coder");
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(base, "coder");
+}
+
+export function defaultWorkDir(): string {
+  return path.join(os.tmpdir(), "provisionerd");
+}
+
+export function terraformOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
+  return [
+    {
+      key: "terraformPath",
+      flags: "--terraform-path <path>",
+      env: "CODER_PROVISIONERD_TERRAFORM_PATH",
+      description: "terraform binary: a name looked up on PATH or a path",
+      default: "terraform",
+    },
+    {
+      key: "providerMirror",
+      flags: "--provider-mirror <dir|url>",
+      env: "CODER_PROVISIONERD_PROVIDER_MIRROR",
+      description:
+        "install providers only from this Terraform filesystem mirror directory or https:// network mirror (air-gapped hosts)",
+      defaultDescription: "none (providers come from their registries)",
+    },
+    {
+      key: "cacheDir",
+      flags: "--cache-dir <dir>",
+      env: "CODER_CACHE_DIRECTORY",
+      description: "provider plugin cache (one sub-directory per job slot)",
+      default: defaultCacheDir(env),
+    },
+    {
+      key: "workDir",
+      flags: "--work-dir <dir>",
+      env: "CODER_PROVISIONERD_WORK_DIR",
+      description:
+        "where jobs unpack templates and run terraform; each job's dir is removed after it",
+      default: defaultWorkDir(),
+    },
+  ];
+}
+
+export function logOptionSpecs(): OptionSpec[] {
+  return [
+    {
+      key: "logLevel",
+      flags: "--log-level <level>",
+      env: "CODER_PROVISIONERD_LOG_LEVEL",
+      description: "minimum level of the process log",
+      choices: LOG_LEVELS,
+      default: "info",
+    },
+    {
+      key: "logFormat",
+      flags: "--log-format <format>",
+      env: "CODER_PROVISIONERD_LOG_FORMAT",
+      description: "process log format",
+      choices: LOG_FORMATS,
+      defaultDescription: "json, pretty when stderr is a terminal",
+    },
+  ];
+}

@@ -1,0 +1,196 @@
+// `provisionerd start`: every setting as a flag and an environment variable, validated into one
+// StartConfig. The env names follow the reference daemon where it had one.
+import os from "node:os";
+import { z } from "zod";
+import { LOG_FORMATS, LOG_LEVELS, logOptionSpecs, terraformOptionSpecs } from "./common-options.js";
+import type { OptionSpec, RawOptions } from "./option-spec.js";
+import { parseOptions } from "./option-spec.js";
+import {
+  directoryPath,
+  durationMs,
+  executable,
+  httpUrl,
+  integer,
+  keyValues,
+  listenAddress,
+  oneOf,
+  providerMirror,
+  readableFile,
+  requiredString,
+} from "./value-schemas.js";
+
+export function startOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
+  return [
+    {
+      key: "coderUrl",
+      flags: "--coder-url <url>",
+      env: "CODER_URL",
+      description: "coderd's provisioner daemon endpoint (https:// for TLS)",
+      required: true,
+    },
+    {
+      key: "psk",
+      flags: "--psk <key>",
+      env: "CODER_PROVISIONER_DAEMON_PSK",
+      description: "pre-shared key coderd expects from provisioner daemons (prefer the env var)",
+      required: true,
+      secret: true,
+    },
+    {
+      key: "tag",
+      flags: "-t, --tag <key=value>",
+      env: "CODER_PROVISIONERD_TAGS",
+      description:
+        "routing tag, repeatable; the env var takes a comma-separated list. A tagged daemon takes only jobs whose tags it all carries",
+      defaultDescription: "none (takes untagged jobs only)",
+      repeatable: true,
+    },
+    {
+      key: "name",
+      flags: "--name <name>",
+      env: "CODER_PROVISIONERD_NAME",
+      description: "daemon name shown in coderd",
+      default: os.hostname(),
+    },
+    {
+      key: "concurrency",
+      flags: "--concurrency <n>",
+      env: "CODER_PROVISIONERD_CONCURRENCY",
+      description: "jobs run at once, each in its own slot with its own work dir and plugin cache",
+      default: "1",
+    },
+    {
+      key: "pollInterval",
+      flags: "--poll-interval <duration>",
+      env: "CODER_PROVISIONERD_POLL_INTERVAL",
+      description: "wait between acquire polls when coderd has no acquire stream",
+      default: "1s",
+    },
+    {
+      key: "pollJitter",
+      flags: "--poll-jitter <duration>",
+      env: "CODER_PROVISIONERD_POLL_JITTER",
+      description: "random extra wait added to each poll interval",
+      default: "100ms",
+    },
+    {
+      key: "forceCancelInterval",
+      flags: "--force-cancel-interval <duration>",
+      env: "CODER_PROVISIONERD_FORCE_CANCEL_INTERVAL",
+      description:
+        "after a cancel, how long terraform may take to stop before the job is failed and killed",
+      default: "10m",
+    },
+    ...terraformOptionSpecs(env),
+    {
+      key: "tlsCa",
+      flags: "--tls-ca <file>",
+      env: "CODER_PROVISIONERD_TLS_CA",
+      description: "PEM CA bundle to verify coderd's certificate",
+      defaultDescription: "system CAs",
+    },
+    {
+      key: "tlsCert",
+      flags: "--tls-cert <file>",
+      env: "CODER_PROVISIONERD_TLS_CERT",
+      description: "PEM client certificate (with --tls-key) for mutual TLS",
+    },
+    {
+      key: "tlsKey",
+      flags: "--tls-key <file>",
+      env: "CODER_PROVISIONERD_TLS_KEY",
+      description: "PEM private key of --tls-cert",
+    },
+    ...logOptionSpecs(),
+    {
+      key: "metricsAddress",
+      flags: "--metrics-address <host:port>",
+      env: "CODER_PROVISIONERD_METRICS_ADDRESS",
+      description: "serve /healthz, /readyz and Prometheus /metrics on this address",
+      defaultDescription: "off",
+    },
+    {
+      key: "maxJobs",
+      flags: "--max-jobs <n>",
+      env: "CODER_PROVISIONERD_MAX_JOBS",
+      description:
+        "exit 0 after this many jobs (one-shot runners in autoscaled pools); 0 = no limit",
+      default: "0",
+    },
+  ];
+}
+
+export function startConfigSchema(env: NodeJS.ProcessEnv) {
+  return z
+    .object({
+      coderUrl: requiredString("required: set --coder-url or CODER_URL").pipe(
+        httpUrl("https://coder.example.com"),
+      ),
+      psk: requiredString("required: set CODER_PROVISIONER_DAEMON_PSK (or --psk)"),
+      tag: keyValues("a tag"),
+      name: requiredString("expected a non-empty daemon name"),
+      concurrency: integer(1, "a whole number of job slots, 1 or more"),
+      pollInterval: durationMs.refine((ms) => ms > 0, { error: "expected a duration above 0" }),
+      pollJitter: durationMs,
+      forceCancelInterval: durationMs.refine((ms) => ms > 0, {
+        error: "expected a duration above 0",
+      }),
+      terraformPath: executable(env.PATH),
+      providerMirror: providerMirror.optional(),
+      cacheDir: directoryPath,
+      workDir: directoryPath,
+      tlsCa: readableFile.optional(),
+      tlsCert: readableFile.optional(),
+      tlsKey: readableFile.optional(),
+      logLevel: oneOf(LOG_LEVELS),
+      logFormat: oneOf(LOG_FORMATS).optional(),
+      metricsAddress: listenAddress.optional(),
+      maxJobs: integer(0, "a whole number of jobs, 0 for no limit"),
+    })
+    .superRefine((config, ctx) => {
+      if (config.tlsCert !== undefined && config.tlsKey === undefined) {
+        ctx.addIssue({ code: "custom", path: ["tlsKey"], message: "required with --tls-cert" });
+      }
+      if (config.tlsKey !== undefined && config.tlsCert === undefined) {
+        ctx.addIssue({ code: "custom", path: ["tlsCert"], message: "required with --tls-key" });
+      }
+      const usesTls = [config.tlsCa, config.tlsCert].some((file) => file !== undefined);
+      if (usesTls && config.coderUrl.protocol !== "https:") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["coderUrl"],
+          message: `TLS files were given, so expected an https:// URL, got ${JSON.stringify(config.coderUrl.href)}`,
+        });
+      }
+    })
+    .transform((config) => ({
+      coderUrl: config.coderUrl,
+      psk: config.psk,
+      tags: config.tag,
+      name: config.name,
+      concurrency: config.concurrency,
+      pollIntervalMs: config.pollInterval,
+      pollJitterMs: config.pollJitter,
+      forceCancelIntervalMs: config.forceCancelInterval,
+      terraformPath: config.terraformPath,
+      providerMirror: config.providerMirror,
+      cacheDir: config.cacheDir,
+      workDir: config.workDir,
+      tls: { caFile: config.tlsCa, certFile: config.tlsCert, keyFile: config.tlsKey },
+      logLevel: config.logLevel,
+      logFormat: config.logFormat,
+      metricsAddress: config.metricsAddress,
+      maxJobs: config.maxJobs,
+    }));
+}
+
+/** The validated settings of `provisionerd start`. */
+export type StartConfig = z.output<ReturnType<typeof startConfigSchema>>;
+
+export function parseStartConfig(
+  raw: RawOptions,
+  specs: readonly OptionSpec[],
+  env: NodeJS.ProcessEnv,
+): StartConfig {
+  return parseOptions(startConfigSchema(env), raw, specs);
+}
