@@ -1,0 +1,109 @@
+// The result of a local build, as printed with --json: everything the two jobs reported, with
+// secrets (agent tokens, sensitive metadata and values) masked.
+import type {
+  Agent,
+  ParameterValue,
+  Resource,
+  RichParameterValue,
+  VariableValue,
+} from "../proto/provisioner.js";
+import { LogLevel } from "../proto/provisioner.js";
+import type { CompletedJob_TemplateImport, Log } from "../proto/provisionerd.js";
+import { LogSource } from "../proto/provisionerd.js";
+import { REDACTED } from "./logger.js";
+import { dailyCost } from "./result-table.js";
+
+export interface JobSummary {
+  status: "completed" | "failed" | "skipped";
+  error?: string;
+  errorCode?: string;
+  durationMs: number;
+}
+
+function agentJson(agent: Agent) {
+  const { auth, ...rest } = agent;
+  return {
+    ...rest,
+    auth: auth?.$case === "instanceId" ? { instanceId: auth.value } : { token: REDACTED },
+  };
+}
+
+export function resourceJson(resource: Resource) {
+  return {
+    ...resource,
+    agents: resource.agents.map(agentJson),
+    metadata: resource.metadata.map((item) =>
+      item.sensitive ? { ...item, value: REDACTED } : item,
+    ),
+  };
+}
+
+export function logJson(job: "import" | "build", log: Log) {
+  return {
+    job,
+    sequence: log.sequence,
+    createdAt: new Date(log.createdAt).toISOString(),
+    source: log.source === LogSource.PROVISIONER_DAEMON ? "provisioner_daemon" : "provisioner",
+    level: (LogLevel[log.level] ?? "INFO").toLowerCase(),
+    stage: log.stage,
+    output: log.output,
+  };
+}
+
+export interface BuildResultInput {
+  template: { path: string; name: string; readme?: string };
+  workspace: { name: string; owner: string; id: string; ownerId: string; transition: string };
+  importJob: JobSummary & { result?: CompletedJob_TemplateImport };
+  buildJob: JobSummary & { resources?: Resource[] };
+  stateFile?: string;
+  stateWritten: boolean;
+  values: {
+    variables: VariableValue[];
+    parameters: ParameterValue[];
+    richParameters: RichParameterValue[];
+  };
+  logs: ReturnType<typeof logJson>[];
+}
+
+export function buildResultJson(input: BuildResultInput) {
+  const masked = <T extends { value: string; sensitive: boolean }>(value: T) =>
+    value.sensitive ? { ...value, value: REDACTED } : value;
+  const imported = input.importJob.result;
+  const resources = input.buildJob.resources;
+  return {
+    ok: input.importJob.status === "completed" && input.buildJob.status === "completed",
+    template: input.template,
+    workspace: input.workspace,
+    import: {
+      status: input.importJob.status,
+      ...(input.importJob.error !== undefined ? { error: input.importJob.error } : {}),
+      ...(input.importJob.errorCode !== undefined ? { errorCode: input.importJob.errorCode } : {}),
+      durationMs: input.importJob.durationMs,
+      ...(imported
+        ? {
+            startResources: imported.startResources.map(resourceJson),
+            stopResources: imported.stopResources.map(resourceJson),
+            richParameters: imported.richParameters,
+            gitAuthProviders: imported.gitAuthProviders,
+          }
+        : {}),
+    },
+    build: {
+      status: input.buildJob.status,
+      ...(input.buildJob.error !== undefined ? { error: input.buildJob.error } : {}),
+      ...(input.buildJob.errorCode !== undefined ? { errorCode: input.buildJob.errorCode } : {}),
+      durationMs: input.buildJob.durationMs,
+      ...(resources
+        ? { resources: resources.map(resourceJson), dailyCost: dailyCost(resources) }
+        : {}),
+      stateFile: input.stateFile ?? null,
+      stateWritten: input.stateWritten,
+    },
+    values: {
+      variables: input.values.variables.map(masked),
+      parameters: input.values.parameters.map(masked),
+      richParameters: input.values.richParameters,
+    },
+    logs: input.logs,
+  };
+}
