@@ -376,7 +376,11 @@ class JobRun {
     const signals: AbortSignal[] = [];
     if (this.options.giveUpSignal !== undefined) signals.push(this.options.giveUpSignal);
     // With the link lost coderd is unreachable or has given up: one short try, not forever.
-    if (this.linkLost) signals.push(AbortSignal.timeout(TERMINAL_AFTER_LOST_LINK_MS));
+    if (this.linkLost) {
+      signals.push(
+        AbortSignal.timeout(Math.min(TERMINAL_AFTER_LOST_LINK_MS, this.timing.heartbeatDeadlineMs)),
+      );
+    }
     const signal = signals.length === 0 ? new AbortController().signal : AbortSignal.any(signals);
     const message =
       result.kind === "complete"

@@ -352,7 +352,7 @@ describe("workspace build", () => {
       archive: ARCHIVE,
     });
     const job = await h.fake.waitForJobEnd(id);
-    expect((job.terminal?.message as { error: string }).error).toMatch(
+    expect(job.terminal?.kind === "fail" ? job.terminal.message.error : "").toMatch(
       /^unknown job type "<nil>"; ensure your provisioner daemon is up-to-date$/,
     );
   });

@@ -463,6 +463,7 @@ export class FakeCoderd {
         ...(this.options.recordRequests !== false ? { request: call.request } : {}),
       };
       this.calls.push(record);
+      this.emit();
       if (isRefusal(auth)) {
         record.outcome = status[auth.code] ?? String(auth.code);
         callback({ code: auth.code, details: auth.details });

@@ -1,0 +1,341 @@
+// Acquiring (stream, poll, fallback), slots, tags, and the lifecycle: drain, cancel, close,
+// max-jobs, fatal authentication refusal, coderd cancel and force cancel.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { deferred } from "../../src/daemon/abort.js";
+import {
+  AuthenticationRefusedError,
+  createDaemon,
+  DaemonIdError,
+  type DaemonObserver,
+  DaemonOptionsError,
+  FAILURE,
+  loadOrCreateDaemonId,
+} from "../../src/daemon/index.js";
+import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import type { FakeCoderdOptions } from "../fake-coderd/fake-coderd.js";
+import { buildPayload } from "../fake-coderd/payloads.js";
+import { type Harness, startHarness } from "./helpers/harness.js";
+import { ScriptProvisioner } from "./helpers/script-provisioner.js";
+
+const ARCHIVE = Buffer.from("script");
+let h: Harness | undefined;
+
+async function harness(options?: FakeCoderdOptions): Promise<Harness> {
+  h = await startHarness(options);
+  return h;
+}
+afterEach(async () => {
+  await h?.teardown();
+  h = undefined;
+});
+
+function build(hh: Harness, extra: { tags?: Record<string, string>; state?: string } = {}): string {
+  return hh.fake.enqueueJob({
+    kind: "workspace_build",
+    payload: buildPayload({
+      transition: WorkspaceTransition.START,
+      state: Buffer.from(extra.state ?? ""),
+    }),
+    archive: ARCHIVE,
+    ...(extra.tags ? { tags: extra.tags } : {}),
+  });
+}
+
+/** A provisioner whose applies wait for `open()`; `started` resolves per job id. */
+function gatedProvisioner() {
+  const gate = deferred<void>();
+  const started = new Map<string, () => void>();
+  const startedPromises = new Map<string, Promise<void>>();
+  const applyStarted = (jobId: string) => {
+    let p = startedPromises.get(jobId);
+    if (!p) {
+      p = new Promise<void>((resolve) => started.set(jobId, resolve));
+      startedPromises.set(jobId, p);
+    }
+    return p;
+  };
+  const provisioner = new ScriptProvisioner({
+    applyGate: gate.promise,
+    onApplyStart: (jobId) => {
+      void applyStarted(jobId);
+      started.get(jobId)?.();
+    },
+  });
+  return { provisioner, open: () => gate.resolve(), applyStarted };
+}
+
+describe("acquiring", () => {
+  it("takes a job pushed on the stream by an idle daemon, without any unary acquire", async () => {
+    const hh = await harness();
+    const daemon = await hh.daemon({ provisioners: [new ScriptProvisioner()] });
+    await hh.fake.waitFor(
+      () => hh.fake.streamDaemons().find((d) => d.slots === 1),
+      5_000,
+      "stream readiness",
+    );
+    const id = build(hh);
+    const job = await hh.fake.waitForJobEnd(id);
+    expect(job.terminal?.kind).toBe("complete");
+    expect(job.workerId).toBe(daemon.daemonId);
+    expect(hh.fake.callsOf("acquireJob")).toHaveLength(0);
+    expect(daemon.connected).toBe(true);
+    expect(daemon.state).toBe("running");
+  });
+
+  it("polls with the unary acquire when asked to", async () => {
+    const hh = await harness();
+    await hh.daemon({
+      provisioners: [new ScriptProvisioner()],
+      acquireMode: "poll",
+      pollWaitMs: 0,
+    });
+    const id = build(hh);
+    const job = await hh.fake.waitForJobEnd(id);
+    expect(job.terminal?.kind).toBe("complete");
+    expect(hh.fake.callsOf("acquireJob").length).toBeGreaterThan(0);
+    expect(hh.fake.callsOf("streamAcquireJobs")).toHaveLength(0);
+  });
+
+  it("falls back to (long) polling when coderd has no acquire stream", async () => {
+    const hh = await harness({ withoutStream: true });
+    await hh.daemon({ provisioners: [new ScriptProvisioner()], pollWaitMs: 5_000 });
+    await hh.fake.waitFor(() => hh.fake.callsOf("acquireJob").length > 0, 5_000, "a unary acquire");
+    expect(hh.log.text()).toContain("polling instead");
+    const id = build(hh);
+    const job = await hh.fake.waitForJobEnd(id);
+    expect(job.terminal?.kind).toBe("complete");
+    expect(hh.fake.callsOf("acquireJob").length).toBeGreaterThan(0);
+  });
+
+  it("runs up to `concurrency` jobs at once, each in its own slot", async () => {
+    const hh = await harness();
+    const gated = gatedProvisioner();
+    await hh.daemon({ provisioners: [gated.provisioner], concurrency: 2 });
+    const [a, b, c] = [build(hh), build(hh), build(hh)];
+    await Promise.all([gated.applyStarted(a), gated.applyStarted(b)]);
+    expect(hh.fake.job(c).status).toBe("pending");
+    const slots = gated.provisioner.calls
+      .filter((call) => call.method === "open")
+      .map((call) => call.slot);
+    expect(slots.sort()).toEqual([0, 1]);
+    gated.open();
+    await Promise.all([a, b, c].map((id) => hh.fake.waitForJobEnd(id)));
+    expect([a, b, c].map((id) => hh.fake.job(id).status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
+    expect(await gated.provisioner.leftoverWorkDirs()).toEqual([]);
+  });
+
+  it("gives two daemons with different tags only their own jobs (and untagged jobs only to the untagged one)", async () => {
+    const hh = await harness();
+    const poolA = await hh.daemon({
+      provisioners: [new ScriptProvisioner()],
+      tags: { pool: "a" },
+      concurrency: 2,
+    });
+    const poolB = await hh.daemon({
+      provisioners: [new ScriptProvisioner()],
+      tags: { pool: "b", gpu: "yes" },
+      concurrency: 2,
+    });
+    const plain = await hh.daemon({ provisioners: [new ScriptProvisioner()], concurrency: 2 });
+    const jobs = {
+      a1: build(hh, { tags: { pool: "a" } }),
+      b1: build(hh, { tags: { pool: "b" } }),
+      b2: build(hh, { tags: { pool: "b", gpu: "yes" } }),
+      u1: build(hh),
+      a2: build(hh, { tags: { pool: "a" } }),
+      u2: build(hh),
+    };
+    await Promise.all(Object.values(jobs).map((id) => hh.fake.waitForJobEnd(id)));
+    const worker = (id: string) => hh.fake.job(id).workerId;
+    expect([worker(jobs.a1), worker(jobs.a2)]).toEqual([poolA.daemonId, poolA.daemonId]);
+    expect([worker(jobs.b1), worker(jobs.b2)]).toEqual([poolB.daemonId, poolB.daemonId]);
+    expect([worker(jobs.u1), worker(jobs.u2)]).toEqual([plain.daemonId, plain.daemonId]);
+    expect(hh.fake.violations).toEqual([]);
+  });
+});
+
+describe("lifecycle", () => {
+  it("stops with AuthenticationRefusedError when the PSK is wrong, and never logs the PSK", async () => {
+    const hh = await harness();
+    const daemon = createDaemon({
+      coderUrl: hh.fake.url,
+      psk: "wrong-psk-value-123",
+      daemonId: "6b0a4f3e-2f59-4c4b-9d3e-0a1b2c3d4e5f",
+      provisioners: [new ScriptProvisioner()],
+      logger: hh.log.logger,
+    });
+    await daemon.start();
+    await expect(daemon.done).rejects.toBeInstanceOf(AuthenticationRefusedError);
+    expect(daemon.state).toBe("stopped");
+    expect(hh.log.text()).not.toContain("wrong-psk-value-123");
+    expect(hh.log.text()).toContain("pre-shared key is invalid");
+  });
+
+  it("rejects bad options with one error naming the fields", () => {
+    expect(() =>
+      createDaemon({ coderUrl: "ftp://x", psk: "", provisioners: [], concurrency: 0 } as never),
+    ).toThrow(DaemonOptionsError);
+    try {
+      createDaemon({ coderUrl: "ftp://x", psk: "", provisioners: [], concurrency: 0 } as never);
+    } catch (error) {
+      const text = (error as Error).message;
+      for (const field of ["coderUrl", "psk", "provisioners", "concurrency"])
+        expect(text).toContain(field);
+    }
+  });
+
+  it("drain: stops acquiring (withdraws), lets the running job finish, then stops", async () => {
+    const hh = await harness();
+    const gated = gatedProvisioner();
+    const daemon = await hh.daemon({ provisioners: [gated.provisioner] });
+    const first = build(hh);
+    await gated.applyStarted(first);
+    const stopped = daemon.shutdown({ mode: "drain" });
+    expect(daemon.state).toBe("draining");
+    await hh.fake.waitFor(() => hh.fake.streamDaemons().length === 0, 5_000, "withdraw");
+    const second = build(hh);
+    gated.open();
+    await stopped;
+    await expect(daemon.done).resolves.toBeUndefined();
+    expect(daemon.state).toBe("stopped");
+    expect(hh.fake.job(first).status).toBe("succeeded");
+    expect(hh.fake.job(second).status).toBe("pending");
+  });
+
+  it("cancel: cancels the running job gracefully; it fails with its partial state", async () => {
+    const hh = await harness();
+    const started = deferred<void>();
+    const provisioner = new ScriptProvisioner({
+      applyWaitsForCancel: true,
+      onApplyStart: () => started.resolve(),
+    });
+    const daemon = await hh.daemon({ provisioners: [provisioner] });
+    const id = build(hh, { state: "prior" });
+    await started.promise;
+    await daemon.shutdown({ mode: "cancel" });
+    const job = hh.fake.job(id);
+    const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
+    expect(message?.errorCode).toBe("SHUTDOWN");
+    expect(message?.error).toBe(
+      "canceled: provisioner daemon is shutting down: terraform apply: interrupted",
+    );
+    expect(message?.type?.$case === "workspaceBuild" && message.type.value.state.toString()).toBe(
+      "partial-after:prior",
+    );
+    expect(daemon.state).toBe("stopped");
+    expect(await provisioner.leftoverWorkDirs()).toEqual([]);
+  });
+
+  it("close: fails running jobs with the reference's text and kills what ignores the cancel", async () => {
+    const hh = await harness();
+    const started = deferred<void>();
+    const provisioner = new ScriptProvisioner({
+      applyIgnoresCancel: true,
+      onApplyStart: () => started.resolve(),
+    });
+    const daemon = await hh.daemon({ provisioners: [provisioner] });
+    const id = build(hh, { state: "prior" });
+    await started.promise;
+    await Promise.all([daemon.close(), daemon.close()]);
+    const job = hh.fake.job(id);
+    expect(job.terminal?.message).toMatchObject({ error: FAILURE.shutdown, errorCode: "SHUTDOWN" });
+    const apply = provisioner.calls.find((c) => c.method === "apply")?.request;
+    expect(apply?.killSignal?.aborted).toBe(true);
+    expect(daemon.state).toBe("stopped");
+    expect(await provisioner.leftoverWorkDirs()).toEqual([]);
+    expect(hh.fake.violations).toEqual([]);
+  });
+
+  it("max jobs: takes that many jobs, finishes them and stops", async () => {
+    const hh = await harness();
+    const a = build(hh);
+    const b = build(hh);
+    const daemon = await hh.daemon({ provisioners: [new ScriptProvisioner()], maxJobs: 1 });
+    await daemon.done;
+    expect(daemon.state).toBe("stopped");
+    expect(hh.fake.job(a).status).toBe("succeeded");
+    expect(hh.fake.job(b).status).toBe("pending");
+  });
+
+  it("keeps its daemon id across restarts in the cache dir, and names a corrupt id file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "daemon-id-"));
+    const first = await loadOrCreateDaemonId(dir);
+    expect(await loadOrCreateDaemonId(dir)).toBe(first);
+    const other = await mkdtemp(join(tmpdir(), "daemon-id-"));
+    await writeFile(join(other, "daemon-id"), "not-a-uuid\n");
+    await expect(loadOrCreateDaemonId(other)).rejects.toThrow(DaemonIdError);
+    await expect(loadOrCreateDaemonId(other)).rejects.toThrow(join(other, "daemon-id"));
+  });
+});
+
+describe("cancellation from coderd", () => {
+  it("cancels the provisioner gracefully when an update says canceled; partial state is kept", async () => {
+    const hh = await harness();
+    const started = deferred<string>();
+    const provisioner = new ScriptProvisioner({
+      applyWaitsForCancel: true,
+      onApplyStart: (id) => started.resolve(id),
+    });
+    await hh.daemon({ provisioners: [provisioner] });
+    const id = build(hh, { state: "prior" });
+    await started.promise;
+    hh.fake.cancelJob(id);
+    const job = await hh.fake.waitForJobEnd(id);
+    const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
+    expect(message).toMatchObject({ error: "terraform apply: interrupted", errorCode: "CANCELED" });
+    expect(message?.type?.$case === "workspaceBuild" && message.type.value.state.toString()).toBe(
+      "partial-after:prior",
+    );
+    const apply = provisioner.calls.find((c) => c.method === "apply")?.request;
+    expect(apply?.signal.aborted).toBe(true);
+    expect(apply?.killSignal?.aborted).toBe(false);
+  });
+
+  it("force-cancels after the interval: `Cancel timed out`, and the provisioner is killed", async () => {
+    const hh = await harness();
+    const started = deferred<void>();
+    const provisioner = new ScriptProvisioner({
+      applyIgnoresCancel: true,
+      onApplyStart: () => started.resolve(),
+    });
+    await hh.daemon({ provisioners: [provisioner], forceCancelIntervalMs: 300 });
+    const id = build(hh);
+    await started.promise;
+    hh.fake.cancelJob(id);
+    const job = await hh.fake.waitForJobEnd(id);
+    expect(job.terminal?.message).toMatchObject({
+      error: FAILURE.cancelTimedOut,
+      errorCode: "CANCELED",
+    });
+    const apply = provisioner.calls.find((c) => c.method === "apply")?.request;
+    expect(apply?.killSignal?.aborted).toBe(true);
+    expect(await provisioner.leftoverWorkDirs()).toEqual([]);
+  });
+
+  it("fails the job locally and kills the provisioner when heartbeats fail past the deadline", async () => {
+    const hh = await harness();
+    const started = deferred<void>();
+    const finished = deferred<{ status: string; errorCode?: string }>();
+    const observer: DaemonObserver = { jobFinished: (_job, result) => finished.resolve(result) };
+    const provisioner = new ScriptProvisioner({
+      applyIgnoresCancel: true,
+      onApplyStart: () => started.resolve(),
+    });
+    await hh.daemon({ provisioners: [provisioner], heartbeatDeadlineMs: 600, observer });
+    build(hh);
+    await started.promise;
+    await hh.fake.stop();
+    const result = await finished.promise;
+    expect(result).toMatchObject({ status: "failed", errorCode: "HEARTBEAT" });
+    const apply = provisioner.calls.find((c) => c.method === "apply")?.request;
+    expect(apply?.killSignal?.aborted).toBe(true);
+    expect(await provisioner.leftoverWorkDirs()).toEqual([]);
+  });
+});
