@@ -1,49 +1,31 @@
 // One configuration file → the `variable` blocks and the coder provider's feature flag it
-// declares, in a syntax-neutral form. Both syntaxes (HCL and JSON) end up here so that
-// parse-template.ts applies a single set of rules.
+// declares, in a syntax-neutral form, so that parse-template.ts applies a single set of rules.
+// `.tf` files go through the native fast path (native-config.ts) and, when it rejects them,
+// through HashiCorp's parser (WebAssembly) for authoritative diagnostics; `.tf.json` files
+// through a line-aware JSON reader.
 import { z } from "zod";
 import { type BlockHeader, scanTopLevelBlocks } from "./hcl-blocks.js";
+import { type HclBody, HclNativeSyntaxError, parseHclNative } from "./hcl-native.js";
 import { parseHcl } from "./hcl-parser.js";
 import { JsonSyntaxError, parseJsonWithLines } from "./json-config.js";
+import { readNativeConfig } from "./native-config.js";
 import type { ConfigFile } from "./template-files.js";
+import {
+  type ConfigFileContents,
+  type FileDiagnostic,
+  invalidNameMessage,
+  labelDiagnostics,
+  MANAGED_FLAG_MESSAGE,
+  VARIABLE_NAME,
+  type VariableBlock,
+} from "./variable-rules.js";
 
-export interface VariableValidation {
-  /** Exact source text of the condition expression. */
-  condition: string;
-  errorMessage: string;
-}
-
-/**
- * What one `variable` block says. Attributes that the block leaves out are absent (not
- * defaulted), because an override file only replaces what it mentions.
- */
-export interface VariableBlock {
-  name: string;
-  file: string;
-  line: number;
-  description?: string;
-  type?: string;
-  /** Present when the block has a `default` attribute (`value` may be null). */
-  default?: { value: unknown };
-  sensitive?: boolean;
-  validations?: VariableValidation[];
-}
-
-export interface FileDiagnostic {
-  file: string;
-  /** 1-based, 0 when unknown. */
-  line: number;
-  message: string;
-}
-
-export interface ConfigFileContents {
-  variables: VariableBlock[];
-  /** `provider "coder" { feature_use_managed_variables = ... }`, when this file sets it. */
-  managedVariables?: { value: boolean; line: number };
-  diagnostics: FileDiagnostic[];
-}
-
-const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_-]*$/u;
+export type {
+  ConfigFileContents,
+  FileDiagnostic,
+  VariableBlock,
+  VariableValidation,
+} from "./variable-rules.js";
 
 /** A string that is exactly one interpolation, as hcl2json writes non-constant expressions. */
 function unwrapExpression(text: string): string {
@@ -104,11 +86,7 @@ function toVariableBlock(
   diagnostics: FileDiagnostic[],
 ): VariableBlock | undefined {
   if (!VARIABLE_NAME.test(name)) {
-    diagnostics.push({
-      file,
-      line,
-      message: `Invalid variable name "${name}": a name must start with a letter or underscore and may contain only letters, digits, underscores, and dashes`,
-    });
+    diagnostics.push({ file, line, message: invalidNameMessage(name) });
     return undefined;
   }
   const parsed = variableBody.safeParse(body ?? {});
@@ -148,7 +126,7 @@ function managedFlag(
       diagnostics.push({
         file,
         line,
-        message: 'provider "coder": feature_use_managed_variables must be true or false',
+        message: MANAGED_FLAG_MESSAGE,
       });
       return undefined;
     }
@@ -167,22 +145,25 @@ function lineOfConvertedBlock(message: string, headers: BlockHeader[]): number {
   return header?.line ?? 0;
 }
 
-function labelDiagnostics(file: ConfigFile, headers: BlockHeader[]): FileDiagnostic[] {
-  return headers
-    .filter((h) => h.type === "variable" && h.labels.length !== 1)
-    .map((h) => ({
-      file: file.name,
-      line: h.line,
-      message:
-        h.labels.length === 0
-          ? "Missing name for variable: all variable blocks must have 1 label (name)"
-          : "Extraneous label for variable: only 1 label (name) is expected for variable blocks",
-    }));
-}
-
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
 
 export async function readHclConfig(file: ConfigFile, source: string): Promise<ConfigFileContents> {
+  let native: HclBody | undefined;
+  try {
+    native = parseHclNative(source);
+  } catch (error) {
+    if (!(error instanceof HclNativeSyntaxError)) throw error;
+  }
+  if (native) return readNativeConfig(file, native);
+  // The fast path rejected the file: HashiCorp's parser has the authoritative diagnostics
+  // (and, should the fast path have a gap, the result).
+  return readHclConfigWithWasm(file, source);
+}
+
+async function readHclConfigWithWasm(
+  file: ConfigFile,
+  source: string,
+): Promise<ConfigFileContents> {
   const result = await parseHcl(source);
   if (!result.ok) {
     // A syntactically valid file can still fail conversion (e.g. a variable block with two

@@ -383,7 +383,7 @@ describe("parseTemplate: errors", () => {
     });
     const lines = error.message.split("\n");
     expect(lines[0]).toMatch(/^a\.tf:2: Invalid expression; /);
-    expect(lines).toContain('b.tf:2: variable "bad": sensitive must be true or false');
+    expect(lines).toContain('b.tf:3: variable "bad": sensitive must be true or false');
     expect(lines).toContain("c.tf.json:3: expected a quoted object key");
     expect(lines.filter((l) => l.startsWith("d.tf:1: "))).toHaveLength(2);
     expect(lines).toContain(
@@ -417,8 +417,17 @@ describe("parseTemplate: errors", () => {
     });
     expect(error.message.split("\n")).toEqual([
       'main.tf:1: Invalid variable name "1x": a name must start with a letter or underscore and may contain only letters, digits, underscores, and dashes',
-      'main.tf:2: variable "v": validation must be a block',
+      'main.tf:3: variable "v": validation must be a block',
     ]);
+  });
+
+  it("rejects defaults that are not constant, as Terraform does", async () => {
+    const error = await parseError({
+      "main.tf": `variable "a" {\n  default = upper("x")\n}\nvariable "b" {\n  default = 1 + 2\n}\n`,
+    });
+    expect(error.message).toBe(
+      'main.tf:2: variable "a": default must be a constant value (variables, function calls and references are not allowed here)',
+    );
   });
 
   it("rejects files that are not UTF-8, naming the line", async () => {
