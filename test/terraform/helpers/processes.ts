@@ -97,3 +97,18 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Live processes whose command line contains `text`. */
+export function processesWithArgument(text: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSafe("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (cmdline.includes(text) && isAlive(Number(entry))) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}

@@ -1,0 +1,240 @@
+// The terraform commands of one work dir (terraform.md §5): init, plan, show, graph, apply.
+// Each takes the call's cancellation and log sink; output becomes log lines, secrets redacted.
+import type { Logger } from "pino";
+import { LogLevel } from "../proto/provisioner.js";
+import type { LogSink, ProvisionerLog } from "../provisioner/provisioner.js";
+import type { TerraformBinary } from "./binary.js";
+import { graphArgs } from "./binary.js";
+import type { Environment } from "./environment.js";
+import { convertJsonLogLine } from "./log-lines.js";
+import { type LineHandler, type RunCommandResult, runCommand } from "./process.js";
+import type { Redactor } from "./redact.js";
+import { type PlanJson, parsePlanJson, parseStateJson, type StateJson } from "./terraform-json.js";
+
+/** A terraform command exited non-zero (or was killed). */
+export class TerraformCommandError extends Error {
+  override readonly name = "TerraformCommandError";
+  readonly exitCode: number | undefined;
+
+  constructor(message: string, exitCode: number | undefined) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** The call was cancelled (before or while terraform ran). */
+export class TerraformCanceledError extends Error {
+  override readonly name = "TerraformCanceledError";
+}
+
+export interface CommandControl {
+  signal: AbortSignal;
+  killSignal?: AbortSignal;
+  onLog: LogSink;
+  redact: Redactor;
+}
+
+export interface ExecutorOptions {
+  binary: TerraformBinary;
+  directory: string;
+  /** Environment for init, show and graph. */
+  basicEnv: Environment;
+  gracePeriodMs: number;
+  logger?: Logger;
+}
+
+export const planFileName = "terraform.tfplan";
+
+export class TerraformExecutor {
+  constructor(private readonly options: ExecutorOptions) {}
+
+  get directory(): string {
+    return this.options.directory;
+  }
+
+  async init(control: CommandControl): Promise<void> {
+    // Plain text output: stdout as DEBUG, stderr as ERROR (reference levels).
+    const result = await this.run("init", ["init", "-no-color", "-input=false"], control, {
+      env: this.options.basicEnv,
+      onLine: this.textLines(control, LogLevel.DEBUG),
+    });
+    this.check("terraform init", result, control);
+  }
+
+  async plan(
+    control: CommandControl,
+    input: { env: Environment; destroy: boolean; vars: string[] },
+  ): Promise<string> {
+    const planFile = `${this.options.directory}/${planFileName}`;
+    const args = [
+      "plan",
+      "-no-color",
+      "-input=false",
+      "-json",
+      "-refresh=true",
+      `-out=${planFile}`,
+    ];
+    if (input.destroy) args.push("-destroy");
+    // Two argv entries each, no shell involved: values need no quoting.
+    for (const v of input.vars) args.push("-var", v);
+    const result = await this.run("plan", args, control, {
+      env: input.env,
+      onLine: this.jsonLines(control),
+    });
+    this.check("terraform plan", result, control);
+    return planFile;
+  }
+
+  async apply(
+    control: CommandControl,
+    input: { env: Environment; planFile: string },
+  ): Promise<void> {
+    const args = ["apply", "-no-color", "-auto-approve", "-input=false", "-json", input.planFile];
+    const result = await this.run("apply", args, control, {
+      env: input.env,
+      onLine: this.jsonLines(control),
+    });
+    this.check("terraform apply", result, control);
+  }
+
+  async showPlan(control: CommandControl, planFile: string): Promise<PlanJson> {
+    const stdout = await this.collect(
+      "show terraform plan file",
+      ["show", "-json", "-no-color", planFile],
+      control,
+    );
+    return parsePlanJson(stdout);
+  }
+
+  async showState(control: CommandControl): Promise<StateJson> {
+    const stdout = await this.collect(
+      "terraform show state",
+      ["show", "-json", "-no-color"],
+      control,
+    );
+    return parseStateJson(stdout);
+  }
+
+  async graph(control: CommandControl): Promise<string> {
+    return this.collect("graph", graphArgs(this.options.binary.version), control);
+  }
+
+  /** Runs a command whose stdout is data; stderr goes into the error message on failure. */
+  private async collect(what: string, args: string[], control: CommandControl): Promise<string> {
+    const result = await this.run(args[0] ?? what, args, control, {
+      env: this.options.basicEnv,
+      collectStdout: true,
+      onLine: () => {},
+    });
+    if (result.exitCode !== 0 || result.killed) {
+      if (control.signal.aborted || control.killSignal?.aborted || result.killed) {
+        throw canceled(what, result);
+      }
+      const stderr = control.redact(result.stderrTail.trim());
+      throw new TerraformCommandError(
+        `${what}: ${stderr === "" ? "" : `${stderr}: `}${exitText(result)}`,
+        result.exitCode,
+      );
+    }
+    return result.stdout;
+  }
+
+  private async run(
+    name: string,
+    args: string[],
+    control: CommandControl,
+    extra: { env: Environment; onLine: LineHandler; collectStdout?: boolean },
+  ): Promise<RunCommandResult> {
+    // Nothing new starts after a cancel (reference: ctx.Err() before each command).
+    if (control.signal.aborted || control.killSignal?.aborted) {
+      throw new TerraformCanceledError(`terraform ${name}: canceled before it started`);
+    }
+    const started = Date.now();
+    this.options.logger?.debug(
+      { args: args.map(control.redact), cwd: this.options.directory },
+      `running terraform ${name}`,
+    );
+    const result = await runCommand({
+      file: this.options.binary.path,
+      args,
+      cwd: this.options.directory,
+      env: extra.env,
+      signal: control.signal,
+      killSignal: control.killSignal,
+      gracePeriodMs: this.options.gracePeriodMs,
+      onLine: extra.onLine,
+      collectStdout: extra.collectStdout,
+    });
+    this.options.logger?.debug(
+      {
+        exitCode: result.exitCode,
+        signal: result.signal,
+        interrupted: result.interrupted,
+        killed: result.killed,
+        ms: Date.now() - started,
+      },
+      `terraform ${name} ended`,
+    );
+    return result;
+  }
+
+  private check(what: string, result: RunCommandResult, control: CommandControl): void {
+    if (result.exitCode === 0 && !result.killed) return;
+    if (control.signal.aborted || control.killSignal?.aborted || result.killed) {
+      throw canceled(what, result);
+    }
+    throw new TerraformCommandError(`${what}: ${exitText(result)}`, result.exitCode);
+  }
+
+  /** stdout lines of `-json` commands; stderr lines as ERROR. */
+  private jsonLines(control: CommandControl): LineHandler {
+    return (stream, line) => {
+      const logs =
+        stream === "stdout"
+          ? convertJsonLogLine(line)
+          : line.trim() === ""
+            ? []
+            : [{ level: LogLevel.ERROR, output: line }];
+      return emit(control, logs);
+    };
+  }
+
+  /** Plain text commands: stdout at `stdoutLevel`, stderr as ERROR; blank lines dropped. */
+  private textLines(control: CommandControl, stdoutLevel: LogLevel): LineHandler {
+    return (stream, line) => {
+      if (line.trim() === "") return;
+      return emit(control, [
+        { level: stream === "stdout" ? stdoutLevel : LogLevel.ERROR, output: line },
+      ]);
+    };
+  }
+}
+
+/** Sends lines in order; resolves after the last one if the sink asked to wait. */
+function emit(control: CommandControl, logs: ProvisionerLog[]): void | Promise<void> {
+  let pending: Promise<void> | undefined;
+  for (const log of logs) {
+    const line = { level: log.level, output: control.redact(log.output) };
+    pending =
+      pending === undefined
+        ? toPromise(control.onLog(line))
+        : pending.then(() => control.onLog(line));
+  }
+  return pending;
+}
+
+function toPromise(value: void | Promise<void>): Promise<void> | undefined {
+  return typeof (value as Promise<void> | undefined)?.then === "function"
+    ? (value as Promise<void>)
+    : undefined;
+}
+
+function exitText(result: RunCommandResult): string {
+  if (result.exitCode !== undefined) return `exit status ${result.exitCode}`;
+  return `killed by ${result.signal ?? "a signal"}`;
+}
+
+function canceled(what: string, result: RunCommandResult): TerraformCanceledError {
+  const how = result.killed ? "killed after the cancel grace period" : "interrupted";
+  return new TerraformCanceledError(`${what}: canceled (${how}, ${exitText(result)})`);
+}

@@ -1,0 +1,138 @@
+// The terraform Provisioner: unpacks a job's archive into a fresh work dir and hands out a
+// session that runs terraform there.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import {
+  type OpenSessionOptions,
+  ProvisionError,
+  type Provisioner,
+  type ProvisionSession,
+} from "../provisioner/provisioner.js";
+import { ArchiveError, type ArchiveLimits, unpackArchive } from "./archive.js";
+import { checkTerraform, findTerraform, type TerraformBinary } from "./binary.js";
+import { parseProviderMirror, writeCliConfig } from "./cli-config.js";
+import { controlledVariables, type Environment, sanitizedEnvironment } from "./environment.js";
+import {
+  parseTerraformProvisionerOptions,
+  type ResolvedTerraformProvisionerOptions,
+  type TerraformProvisionerOptions,
+} from "./options.js";
+import { TerraformSession } from "./session.js";
+import { createWorkDir, removeWorkDir } from "./workdir.js";
+
+export class TerraformProvisioner implements Provisioner {
+  readonly type = "terraform";
+  private readonly options: ResolvedTerraformProvisionerOptions;
+  private readonly inherited: Environment;
+  private readonly logger: Logger | undefined;
+  private binaryCheck: Promise<TerraformBinary> | undefined;
+  private cliConfig: Promise<string> | undefined;
+
+  constructor(options: TerraformProvisionerOptions) {
+    this.options = parseTerraformProvisionerOptions(options);
+    this.inherited = sanitizedEnvironment(this.options.environment ?? process.env);
+    this.logger = this.options.logger;
+  }
+
+  get archiveLimits(): ArchiveLimits {
+    return {
+      maxFileBytes: this.options.maxFileBytes,
+      maxTotalBytes: this.options.maxTotalBytes,
+      maxFiles: this.options.maxFiles,
+    };
+  }
+
+  /**
+   * Finds terraform and checks its version (once; a failure is retried on the next call).
+   * The daemon may call this at start-up to fail fast on a missing or too old terraform.
+   */
+  binary(signal?: AbortSignal): Promise<TerraformBinary> {
+    this.binaryCheck ??= (async () => {
+      const path = await findTerraform(this.options.terraformPath, this.inherited);
+      const binary = await checkTerraform(path, { env: this.inherited, signal });
+      this.logger?.info({ path: binary.path, version: binary.version }, "terraform found");
+      return binary;
+    })();
+    const check = this.binaryCheck;
+    check.catch(() => {
+      if (this.binaryCheck === check) this.binaryCheck = undefined;
+    });
+    return check;
+  }
+
+  async open(options: OpenSessionOptions): Promise<ProvisionSession> {
+    if (!Number.isInteger(options.slot) || options.slot < 0) {
+      throw new ProvisionError(`invalid daemon slot ${options.slot}`, { code: "INTERNAL" });
+    }
+    let binary: TerraformBinary;
+    let cliConfigFile: string;
+    try {
+      binary = await this.binary(options.signal);
+      cliConfigFile = await this.writeCliConfig();
+    } catch (error) {
+      throw new ProvisionError((error as Error).message, { code: "TERRAFORM", cause: error });
+    }
+    const pluginCacheDir = join(this.options.cacheDir, "plugins", `slot-${options.slot}`);
+    await mkdir(pluginCacheDir, { recursive: true, mode: 0o700 });
+
+    const directory = await createWorkDir(this.options.workDirRoot, options.jobId);
+    try {
+      const unpacked = await unpackArchive(
+        options.archive,
+        directory,
+        this.archiveLimits,
+        options.signal,
+      );
+      this.logger?.debug({ jobId: options.jobId, directory, ...unpacked }, "template unpacked");
+    } catch (error) {
+      await removeWorkDir(directory);
+      if (options.signal.aborted) {
+        throw new ProvisionError(`unpack template archive: canceled`, {
+          code: "CANCELED",
+          cause: error,
+        });
+      }
+      const message =
+        error instanceof ArchiveError
+          ? `unpack template archive: ${error.message}`
+          : `unpack template archive: ${(error as Error).message}`;
+      throw new ProvisionError(message, {
+        code: error instanceof ArchiveError ? "ARCHIVE" : "INTERNAL",
+        cause: error,
+      });
+    }
+    return new TerraformSession({
+      directory,
+      jobId: options.jobId,
+      binary,
+      inherited: this.inherited,
+      controlled: controlledVariables({ cliConfigFile, pluginCacheDir }),
+      gracePeriodMs: this.options.cancelGracePeriodMs,
+      logger: this.logger?.child({ jobId: options.jobId }),
+    });
+  }
+
+  private writeCliConfig(): Promise<string> {
+    this.cliConfig ??= (async () => {
+      const path = join(this.options.cacheDir, "terraform-cli-config.tfrc");
+      const mirror =
+        this.options.providerMirror === undefined
+          ? undefined
+          : parseProviderMirror(this.options.providerMirror);
+      await writeCliConfig(path, mirror);
+      return path;
+    })();
+    const pending = this.cliConfig;
+    pending.catch(() => {
+      if (this.cliConfig === pending) this.cliConfig = undefined;
+    });
+    return pending;
+  }
+}
+
+export function createTerraformProvisioner(
+  options: TerraformProvisionerOptions,
+): TerraformProvisioner {
+  return new TerraformProvisioner(options);
+}

@@ -1,0 +1,276 @@
+// One job's work dir and the parse/plan/apply calls on it (terraform.md §4, §8).
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
+import { LogLevel, type Metadata, WorkspaceTransition } from "../proto/provisioner.js";
+import {
+  type ApplyRequest,
+  type ApplyResult,
+  type CallControl,
+  type ParseResult,
+  type PlanRequest,
+  type PlanResult,
+  ProvisionError,
+  type ProvisionErrorCode,
+  type ProvisionSession,
+} from "../provisioner/provisioner.js";
+import type { TerraformBinary } from "./binary.js";
+import { ConversionError } from "./convert/attributes.js";
+import { convertResources } from "./convert/resources.js";
+import {
+  basicEnvironment,
+  type Environment,
+  provisionEnvironment,
+  terraformVariableLogs,
+} from "./environment.js";
+import {
+  type CommandControl,
+  TerraformCanceledError,
+  TerraformCommandError,
+  TerraformExecutor,
+} from "./executor.js";
+import { CommandStartError } from "./process.js";
+import { createRedactor, type Redactor } from "./redact.js";
+import { planModules, stateModules, TerraformJsonError } from "./terraform-json.js";
+import { removeWorkDir } from "./workdir.js";
+
+export const stateFileName = "terraform.tfstate";
+const applyPlanFileName = "terraform.apply.tfplan";
+
+export interface SessionContext {
+  directory: string;
+  jobId: string;
+  binary: TerraformBinary;
+  /** Inherited environment with CODER_* removed. */
+  inherited: Environment;
+  /** TF_IN_AUTOMATION, TF_CLI_CONFIG_FILE, TF_PLUGIN_CACHE_DIR... */
+  controlled: Environment;
+  gracePeriodMs: number;
+  logger?: Logger;
+}
+
+export class TerraformSession implements ProvisionSession {
+  readonly directory: string;
+  private readonly executor: TerraformExecutor;
+  private initialized = false;
+  /**
+   * Secrets seen by this session's plans. Apply gets no values (the plan file has them), yet
+   * terraform may print them while applying (a local-exec echo), so they stay redacted there.
+   */
+  private readonly secrets = new Set<string>();
+  private closed: Promise<void> | undefined;
+  /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly context: SessionContext) {
+    this.directory = context.directory;
+    this.executor = new TerraformExecutor({
+      binary: context.binary,
+      directory: context.directory,
+      basicEnv: basicEnvironment(context.inherited, context.controlled),
+      gracePeriodMs: context.gracePeriodMs,
+      logger: context.logger,
+    });
+  }
+
+  async readme(): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(join(this.directory, "README.md")));
+    } catch {
+      return undefined;
+    }
+  }
+
+  parse(control: CallControl): Promise<ParseResult> {
+    return this.exclusive(async () => {
+      try {
+        return await parseTemplate(this.directory, { signal: control.signal });
+      } catch (error) {
+        if (control.signal.aborted) throw provisionError("parse", error, "CANCELED");
+        throw provisionError("parse", error, "PARSE");
+      }
+    });
+  }
+
+  plan(request: PlanRequest): Promise<PlanResult> {
+    return this.exclusive(() => this.runPlan(request));
+  }
+
+  apply(request: ApplyRequest): Promise<ApplyResult> {
+    return this.exclusive(() => this.runApply(request));
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.queue.then(async () => {
+      const error = await removeWorkDir(this.directory);
+      if (error !== undefined) {
+        this.context.logger?.warn(
+          { err: error, directory: this.directory },
+          "work dir removal failed",
+        );
+      }
+    });
+    return this.closed;
+  }
+
+  private async runPlan(request: PlanRequest): Promise<PlanResult> {
+    let inputs: ReturnType<typeof toTerraformInputs>;
+    try {
+      inputs = toTerraformInputs(request);
+    } catch (error) {
+      if (error instanceof TerraformInputError)
+        throw provisionError("plan terraform", error, "PARAMETERS");
+      throw error;
+    }
+    for (const secret of inputs.secrets) this.secrets.add(secret);
+    for (const provider of request.gitAuthProviders) this.secrets.add(provider.accessToken);
+    const redact = createRedactor(this.secrets);
+    const control = this.commandControl(request, redact);
+    try {
+      await this.reportEnvironment(control);
+      const hasState = await this.writeState(request.config.state);
+      if (isDestroy(request.config.metadata) && !hasState) {
+        await nothingToDo(control);
+        return { resources: [], parameters: [], gitAuthProviders: [], plan: new Uint8Array() };
+      }
+      await this.ensureInitialized(control);
+      const env = provisionEnvironment(this.context.inherited, this.context.controlled, {
+        metadata: request.config.metadata,
+        parameterEnv: inputs.env,
+        gitAuthProviders: request.gitAuthProviders,
+      });
+      const planFile = await this.executor.plan(control, {
+        env,
+        destroy: isDestroy(request.config.metadata),
+        vars: inputs.vars,
+      });
+      const plan = await this.executor.showPlan(control, planFile);
+      const dot = await this.executor.graph(control);
+      const converted = convertResources(planModules(plan), dot);
+      return {
+        resources: converted.resources,
+        parameters: converted.parameters,
+        gitAuthProviders: converted.gitAuthProviders,
+        plan: new Uint8Array(await readFile(planFile)),
+      };
+    } catch (error) {
+      throw provisionError("plan terraform", error, undefined, redact);
+    }
+  }
+
+  private async runApply(request: ApplyRequest): Promise<ApplyResult> {
+    const redact = createRedactor(this.secrets);
+    const control = this.commandControl(request, redact);
+    try {
+      await this.reportEnvironment(control);
+      const hasState = await this.writeState(request.config.state);
+      if (isDestroy(request.config.metadata) && !hasState) {
+        await nothingToDo(control);
+        return { state: new Uint8Array(), resources: [] };
+      }
+      await this.ensureInitialized(control);
+      const planFile = join(this.directory, applyPlanFileName);
+      await writeFile(planFile, request.plan, { mode: 0o600 });
+      // Reference quirk kept on purpose: apply gets no parameter variables. The saved plan
+      // already fixes every value, so passing them again could only disagree with it.
+      const env = provisionEnvironment(this.context.inherited, this.context.controlled, {
+        metadata: request.config.metadata,
+        parameterEnv: {},
+        gitAuthProviders: [],
+      });
+      await this.executor.apply(control, { env, planFile });
+      const state = await this.executor.showState(control);
+      const dot = await this.executor.graph(control);
+      const converted = convertResources(stateModules(state), dot);
+      return { state: await this.readState(), resources: converted.resources };
+    } catch (error) {
+      // Whatever terraform managed to write is returned, so nothing created is forgotten.
+      const state = await this.readState().catch(() => new Uint8Array());
+      throw provisionError("apply terraform", error, undefined, redact, state);
+    }
+  }
+
+  private commandControl(control: CallControl, redact: Redactor): CommandControl {
+    return { signal: control.signal, killSignal: control.killSignal, onLog: control.onLog, redact };
+  }
+
+  private async ensureInitialized(control: CommandControl): Promise<void> {
+    // Once per work dir: init is idempotent, and a second plan (template import's stop plan) or
+    // the apply after a plan finds providers installed already.
+    if (this.initialized) return;
+    await this.executor.init(control);
+    this.initialized = true;
+  }
+
+  private async reportEnvironment(control: CommandControl): Promise<void> {
+    for (const log of terraformVariableLogs(this.context.inherited, this.context.controlled)) {
+      await control.onLog(log);
+    }
+  }
+
+  /** Writes the prior state (or removes a stale one). Returns whether there is state. */
+  private async writeState(state: Uint8Array): Promise<boolean> {
+    const path = join(this.directory, stateFileName);
+    if (state.byteLength === 0) {
+      await rm(path, { force: true });
+      return false;
+    }
+    await writeFile(path, state, { mode: 0o600 });
+    return true;
+  }
+
+  private async readState(): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await readFile(join(this.directory, stateFileName)));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Uint8Array();
+      throw error;
+    }
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed !== undefined) {
+      return Promise.reject(
+        new ProvisionError(`session of job ${this.context.jobId} is closed`, { code: "INTERNAL" }),
+      );
+    }
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function isDestroy(metadata: Metadata): boolean {
+  return metadata.workspaceTransition === WorkspaceTransition.DESTROY;
+}
+
+async function nothingToDo(control: CommandControl): Promise<void> {
+  await control.onLog({
+    level: LogLevel.INFO,
+    output: "The terraform state does not exist, there is nothing to do",
+  });
+}
+
+/** Any failure -> ProvisionError with a code, the reference's message prefix, secrets redacted. */
+function provisionError(
+  prefix: string,
+  error: unknown,
+  forced?: ProvisionErrorCode,
+  redact: Redactor = (text) => text,
+  state?: Uint8Array,
+): ProvisionError {
+  if (error instanceof ProvisionError) return error;
+  const message = redact(`${prefix}: ${(error as Error)?.message ?? String(error)}`);
+  return new ProvisionError(message, { code: forced ?? errorCode(error), state, cause: error });
+}
+
+function errorCode(error: unknown): ProvisionErrorCode {
+  if (error instanceof TerraformCanceledError) return "CANCELED";
+  if (error instanceof TerraformCommandError || error instanceof CommandStartError) {
+    return "TERRAFORM";
+  }
+  if (error instanceof ConversionError || error instanceof TerraformJsonError) return "CONVERSION";
+  if (error instanceof TerraformInputError) return "PARAMETERS";
+  return "INTERNAL";
+}

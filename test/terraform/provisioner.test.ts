@@ -1,0 +1,424 @@
+// The provisioner with the real terraform binary, on templates that need no provider download
+// (terraform_data, local-exec) or a local hanging provider: flows, failures, cancellation.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { ProvisionError, type ProvisionSession } from "../../src/provisioner/provisioner.js";
+import { createHangingProvider } from "./helpers/hanging-provider.js";
+import { processesWithArgument, waitFor } from "./helpers/processes.js";
+import {
+  applyRequest,
+  LogCollector,
+  planRequest,
+  type Scratch,
+  scratchProvisioner,
+  templateArchive,
+} from "./helpers/provisioner.js";
+import { makeTar, type TarEntry } from "./helpers/tar.js";
+
+const { START, STOP, DESTROY } = WorkspaceTransition;
+const noState = new Uint8Array();
+const never = new AbortController().signal;
+
+let scratch: Scratch;
+beforeAll(() => {
+  scratch = scratchProvisioner();
+});
+afterAll(() => scratch.cleanup());
+
+async function open(
+  files: Record<string, string>,
+  s: Scratch = scratch,
+): Promise<ProvisionSession> {
+  return s.provisioner.open({
+    archive: templateArchive(files),
+    jobId: "job-1",
+    slot: 0,
+    signal: never,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<ProvisionError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProvisionError);
+  return error as ProvisionError;
+}
+
+const stateText = (state: Uint8Array | undefined) => new TextDecoder().decode(state);
+
+describe("open", () => {
+  const refusals: Array<[string, TarEntry[]]> = [
+    ["..", [{ name: "../evil.tf", data: "x" }]],
+    ["absolute path", [{ name: "/tmp/evil.tf", data: "x" }]],
+    ["link pointing out", [{ name: "l", type: "2", linkname: "../../../etc" }]],
+    ["device", [{ name: "tty", type: "3" }]],
+    ["fifo", [{ name: "pipe", type: "6" }]],
+    ["file too big", [{ name: "big", data: Buffer.alloc(2048) }]],
+    ["total too big", [0, 1, 2, 3].map((i) => ({ name: `f${i}`, data: Buffer.alloc(1000) }))],
+    ["too many files", Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, data: "x" }))],
+  ];
+
+  it.each(refusals)(
+    "refuses an archive with %s: ARCHIVE error naming the entry, no work dir left",
+    async (_, entries) => {
+      const s = scratchProvisioner({ maxFileBytes: 1024, maxTotalBytes: 3000, maxFiles: 5 });
+      try {
+        const error = await failure(
+          s.provisioner.open({ archive: makeTar(entries), jobId: "j", slot: 0, signal: never }),
+        );
+        expect(error.code).toBe("ARCHIVE");
+        expect(error.message).toMatch(/^unpack template archive: entry ".*": /);
+        expect(s.workDirs()).toEqual([]);
+      } finally {
+        s.cleanup();
+      }
+    },
+  );
+
+  it("gives a private work dir with the template and its README; close removes it", async () => {
+    const session = await open({ "main.tf": "", "README.md": "# Hello" });
+    expect(session.directory.startsWith(scratch.workDirRoot)).toBe(true);
+    expect(new TextDecoder().decode(await session.readme())).toBe("# Hello");
+    await session.close();
+    await session.close();
+    expect(existsSync(session.directory)).toBe(false);
+    const error = await failure(session.plan(planRequest(START, noState, new LogCollector())));
+    expect(error.code).toBe("INTERNAL");
+  });
+
+  it("has no README when the template has none", async () => {
+    const session = await open({ "main.tf": "" });
+    expect(await session.readme()).toBeUndefined();
+    await session.close();
+  });
+});
+
+describe("plan and apply with terraform_data", () => {
+  const template = {
+    "main.tf": `
+variable "name" {
+  type = string
+}
+variable "secret" {
+  type    = string
+  default = ""
+}
+resource "terraform_data" "box" {
+  input = var.name
+  provisioner "local-exec" {
+    command = "echo secret is \${var.secret}"
+  }
+}
+`,
+  };
+
+  it("plans, applies, re-plans with the state and destroys; state passes between the calls", async () => {
+    const session = await open(template);
+    try {
+      const vars = [
+        { name: "name", value: "first", sensitive: false },
+        { name: "secret", value: "hunter2-very-secret", sensitive: true },
+      ];
+      const planLogs = new LogCollector();
+      const plan = await session.plan(
+        planRequest(START, noState, planLogs, { variableValues: vars }),
+      );
+      expect(plan.resources.map((r) => `${r.type}.${r.name}`)).toEqual(["terraform_data.box"]);
+      expect(plan.plan.byteLength).toBeGreaterThan(0);
+      expect(planLogs.text()).toContain("terraform_data.box: Plan to create");
+      expect(
+        planLogs.logs.some((l) => l.level === LogLevel.DEBUG && l.output.includes("Initializing")),
+      ).toBe(true);
+
+      const applyLogs = new LogCollector();
+      const applied = await session.apply(applyRequest(START, noState, plan.plan, applyLogs));
+      expect(applied.resources.map((r) => r.name)).toEqual(["box"]);
+      const state = JSON.parse(stateText(applied.state));
+      expect(state.resources[0].instances[0].attributes.input.value).toBe("first");
+      // The secret was only given to plan, yet apply's output is redacted too.
+      expect(applyLogs.text()).toContain("secret is <redacted>");
+      expect(`${planLogs.text()}${applyLogs.text()}`).not.toContain("hunter2-very-secret");
+
+      // With the state: no changes.
+      const again = await session.plan(
+        planRequest(STOP, applied.state, new LogCollector(), { variableValues: vars }),
+      );
+      expect(again.resources.map((r) => r.name)).toEqual(["box"]);
+
+      const destroyLogs = new LogCollector();
+      const destroyPlan = await session.plan(
+        planRequest(DESTROY, applied.state, destroyLogs, { variableValues: vars }),
+      );
+      expect(destroyPlan.resources).toEqual([]);
+      expect(destroyLogs.text()).toContain("terraform_data.box: Plan to delete");
+      const destroyed = await session.apply(
+        applyRequest(DESTROY, applied.state, destroyPlan.plan, new LogCollector()),
+      );
+      expect(JSON.parse(stateText(destroyed.state)).resources).toEqual([]);
+      expect(destroyed.resources).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a destroy with no state does nothing and says so", async () => {
+    const session = await open(template);
+    try {
+      const logs = new LogCollector();
+      const plan = await session.plan(planRequest(DESTROY, noState, logs));
+      expect(plan).toEqual({
+        resources: [],
+        parameters: [],
+        gitAuthProviders: [],
+        plan: new Uint8Array(),
+      });
+      const applyLogs = new LogCollector();
+      const applied = await session.apply(applyRequest(DESTROY, noState, plan.plan, applyLogs));
+      expect(applied).toEqual({ state: new Uint8Array(), resources: [] });
+      for (const l of [logs, applyLogs]) {
+        expect(l.logs).toContainEqual({
+          level: LogLevel.INFO,
+          output: "The terraform state does not exist, there is nothing to do",
+        });
+        expect(l.text()).not.toContain("Initializing");
+      }
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a failing plan is a TERRAFORM error, with terraform's diagnostics as ERROR lines", async () => {
+    const session = await open({
+      "main.tf": 'resource "terraform_data" "x" {\n  input = terraform_data.missing.output\n}\n',
+    });
+    try {
+      const logs = new LogCollector();
+      const error = await failure(session.plan(planRequest(START, noState, logs)));
+      expect(error.code).toBe("TERRAFORM");
+      expect(error.message).toBe("plan terraform: terraform plan: exit status 1");
+      expect(error.state).toBeUndefined();
+      expect(logs.logs).toContainEqual({
+        level: LogLevel.ERROR,
+        output: "Error: Reference to undeclared resource",
+      });
+      expect(logs.logs).toContainEqual({
+        level: LogLevel.ERROR,
+        output:
+          'A managed resource "terraform_data" "missing" has not been declared in the root module.',
+      });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a missing required variable fails the plan", async () => {
+    const session = await open(template);
+    try {
+      const logs = new LogCollector();
+      const error = await failure(session.plan(planRequest(START, noState, logs)));
+      expect(error.code).toBe("TERRAFORM");
+      expect(logs.text()).toContain("No value for required variable");
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a failing apply still returns the partial state", async () => {
+    const session = await open({
+      "main.tf": `
+resource "terraform_data" "made" {
+  input = "kept"
+}
+resource "terraform_data" "fails" {
+  input = terraform_data.made.output
+  provisioner "local-exec" {
+    command = "echo about to fail; exit 7"
+  }
+}
+`,
+    });
+    try {
+      const plan = await session.plan(planRequest(START, noState, new LogCollector()));
+      const logs = new LogCollector();
+      const error = await failure(session.apply(applyRequest(START, noState, plan.plan, logs)));
+      expect(error.code).toBe("TERRAFORM");
+      expect(error.message).toBe("apply terraform: terraform apply: exit status 1");
+      const state = JSON.parse(stateText(error.state));
+      const made = state.resources.find((r: { name: string }) => r.name === "made");
+      expect(made.instances[0].attributes.output.value).toBe("kept");
+      expect(logs.text()).toContain("(local-exec): about to fail");
+      expect(
+        logs.logs.some((l) => l.level === LogLevel.ERROR && l.output.includes("exit status 7")),
+      ).toBe(true);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("lines of any length reach the log sink intact (a 200 KB diagnostic)", async () => {
+    // terraform's own local-exec reader drops long lines, so the long line is a diagnostic:
+    // one -json line of ~200 KB whose detail must arrive whole.
+    const long = "w".repeat(200_000);
+    const session = await open({
+      "main.tf": `
+variable "x" {
+  default = "toolong"
+  validation {
+    condition     = length(var.x) < 3
+    error_message = "${long}."
+  }
+}
+resource "terraform_data" "a" {
+  input = var.x
+}
+`,
+    });
+    try {
+      const logs = new LogCollector();
+      const error = await failure(session.plan(planRequest(START, noState, logs)));
+      expect(error.code).toBe("TERRAFORM");
+      expect(logs.logs).toContainEqual({
+        level: LogLevel.ERROR,
+        output: "Error: Invalid value for variable",
+      });
+      expect(logs.logs.some((l) => l.output.startsWith(`${long}.`))).toBe(true);
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+describe("cancellation", () => {
+  it("a cancel during a local-exec sleep ends the job within the grace period, with state and no child left", async () => {
+    const marker = `61.${Math.floor(Math.random() * 1e6)}`;
+    const session = await open({
+      "main.tf": `
+resource "terraform_data" "first" {
+  input = "done"
+}
+resource "terraform_data" "slow" {
+  input = terraform_data.first.output
+  provisioner "local-exec" {
+    command = "echo started; sleep ${marker}"
+  }
+}
+`,
+    });
+    try {
+      const plan = await session.plan(planRequest(START, noState, new LogCollector()));
+      const logs = new LogCollector();
+      const controller = new AbortController();
+      const started = logs.waitFor((l) => l.output.endsWith("(local-exec): started"));
+      const applying = session.apply(
+        applyRequest(START, noState, plan.plan, logs, { signal: controller.signal }),
+      );
+      await started;
+      await waitFor(() => processesWithArgument(marker).length > 0, "the sleep to start");
+      const cancelledAt = Date.now();
+      controller.abort();
+      const error = await failure(applying);
+      expect(error.code).toBe("CANCELED");
+      // Graceful: terraform stopped on SIGINT; the 30 s grace period never ran out.
+      expect(error.message).toContain("interrupted");
+      expect(Date.now() - cancelledAt).toBeLessThan(30_000);
+      expect(logs.text()).toContain("Interrupt received");
+      const state = JSON.parse(stateText(error.state));
+      expect(state.resources.map((r: { name: string }) => r.name)).toContain("first");
+      await waitFor(() => processesWithArgument(marker).length === 0, "no sleep left behind");
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("kills terraform and its provider when the grace period ends", async () => {
+    const base = scratchProvisioner();
+    const hanging = createHangingProvider(base.root);
+    const s = scratchProvisioner({ providerMirror: hanging.mirrorDir, cancelGracePeriodMs: 1500 });
+    try {
+      const session = await open({ "main.tf": hanging.template }, s);
+      const controller = new AbortController();
+      const planning = session.plan(
+        planRequest(START, noState, new LogCollector(), { signal: controller.signal }),
+      );
+      // terraform has launched the provider, which will never answer.
+      await waitFor(
+        () => processesWithArgument(hanging.marker).length > 0,
+        "the provider to start",
+        30_000,
+      );
+      const cancelledAt = Date.now();
+      controller.abort();
+      const error = await failure(planning);
+      expect(error.code).toBe("CANCELED");
+      expect(error.message).toContain("killed after the cancel grace period");
+      expect(Date.now() - cancelledAt).toBeGreaterThanOrEqual(1500);
+      await waitFor(
+        () => processesWithArgument(hanging.marker).length === 0,
+        "the provider to be killed",
+      );
+      await session.close();
+    } finally {
+      s.cleanup();
+      base.cleanup();
+    }
+  });
+
+  it("the kill signal stops terraform at once", async () => {
+    const base = scratchProvisioner();
+    const hanging = createHangingProvider(base.root);
+    const s = scratchProvisioner({
+      providerMirror: hanging.mirrorDir,
+      cancelGracePeriodMs: 600_000,
+    });
+    try {
+      const session = await open({ "main.tf": hanging.template }, s);
+      const graceful = new AbortController();
+      const kill = new AbortController();
+      const planning = session.plan(
+        planRequest(START, noState, new LogCollector(), {
+          signal: graceful.signal,
+          killSignal: kill.signal,
+        }),
+      );
+      await waitFor(
+        () => processesWithArgument(hanging.marker).length > 0,
+        "the provider to start",
+        30_000,
+      );
+      graceful.abort();
+      kill.abort();
+      const error = await failure(planning);
+      expect(error.code).toBe("CANCELED");
+      expect(error.message).toContain("killed");
+      await waitFor(
+        () => processesWithArgument(hanging.marker).length === 0,
+        "the provider to be killed",
+      );
+      await session.close();
+    } finally {
+      s.cleanup();
+      base.cleanup();
+    }
+  });
+
+  it("nothing starts after a cancel", async () => {
+    const session = await open({ "main.tf": 'resource "terraform_data" "x" {}\n' });
+    try {
+      const controller = new AbortController();
+      controller.abort();
+      const logs = new LogCollector();
+      const error = await failure(
+        session.plan(planRequest(START, noState, logs, { signal: controller.signal })),
+      );
+      expect(error.code).toBe("CANCELED");
+      expect(error.message).toContain("canceled before it started");
+      expect(existsSync(join(session.directory, ".terraform"))).toBe(false);
+    } finally {
+      await session.close();
+    }
+  });
+});
