@@ -130,10 +130,11 @@ export class LogBatcher {
    * stop the batcher: the lines of that request stay queued and go again (same numbers).
    */
   sendUpdate(payload: UpdatePayload, lines: LogLineInput[] = []): Promise<UpdateJobResponse> {
-    for (const line of lines) this.lastStage = this.append(line).stage;
-    const through = this.lastSequence;
-    this.clearTimer();
     return this.writer.run(async () => {
+      // Appended only now, so no plain batch sent before this turn can carry them.
+      for (const line of lines) this.lastStage = this.append(line).stage;
+      const through = this.lastSequence;
+      this.clearTimer();
       for (;;) {
         if (this.failure !== undefined) throw this.failure;
         const batch = this.takeBatch();
