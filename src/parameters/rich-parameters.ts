@@ -244,11 +244,14 @@ function definitionProblems(parameter: RichParameter): string[] {
     );
     return problems;
   }
-  const { min, max } = bounds(parameter);
-  if (type !== "number" && min !== undefined)
+  // The provider stores `min = 0` for every validation block (its default), so for types
+  // without bounds only a non-zero bound is a mistake (as the reference checks it).
+  if (type !== "number" && parameter.validationMin !== 0) {
     problems.push(`a min cannot be specified for a ${type} type`);
-  if (type !== "number" && max !== undefined)
+  }
+  if (type !== "number" && parameter.validationMax !== 0) {
     problems.push(`a max cannot be specified for a ${type} type`);
+  }
   if (type !== "string" && parameter.validationRegex !== "") {
     problems.push(`a regex cannot be specified for a ${type} type`);
   }

@@ -142,6 +142,13 @@ describe("rich parameter validation block", () => {
     expect(messages(param("s", { validationMin: 1, validationMinSet: true }), "x")).toEqual([
       'parameter "s": a min cannot be specified for a string type',
     ]);
+    // what the provider stores for a regex-only block: min = 0 (its default), flagged as set
+    const regexOnly = param("r", {
+      validationRegex: "^a",
+      validationError: "e",
+      validationMinSet: true,
+    });
+    expect(messages(regexOnly, "abc")).toEqual([]);
     expect(messages(param("n", { type: "number", validationMonotonic: "up" }), "1")).toEqual([
       'parameter "n": number monotonicity can be either "increasing" or "decreasing"',
     ]);
