@@ -29,7 +29,7 @@ function treeRows(resource: Resource, style: Style): Row[] {
   for (const item of resource.metadata) {
     if (item.isNull) continue;
     const value = item.sensitive ? "(sensitive)" : item.value;
-    children.push({ row: [`${item.key}`, style.dim(value), ""], apps: [] });
+    children.push({ row: [`meta ${item.key}`, style.dim(value), ""], apps: [] });
   }
   children.forEach((child, index) => {
     const last = index === children.length - 1;

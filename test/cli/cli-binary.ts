@@ -1,0 +1,51 @@
+// Runs the real built `provisionerd` binary (dist/src/cli/main.js) the way users do.
+// The build is refreshed once, under a lock, when any source file is newer than the last build:
+// test files run in parallel and other engineers edit sources in the same checkout.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { execa, type Options, type ResultPromise } from "execa";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const BINARY = path.join(ROOT, "dist/src/cli/main.js");
+const STAMP = path.join(ROOT, "dist/.cli-test-build");
+const LOCK = path.join(ROOT, "dist/.cli-test-build.lock");
+
+/** Builds with tsc when sources changed since the last test build. */
+export async function ensureBuilt(): Promise<void> {
+  // Inside the lock the check runs again, so parallel test files build only once.
+  const script = `
+    if [ -f "${STAMP}" ] && [ -f "${BINARY}" ] && [ -z "$(find src test/fixtures -newer "${STAMP}" -name '*.ts' -print -quit)" ]; then exit 0; fi
+    touch "${STAMP}.next"
+    npx tsc -p tsconfig.build.json >/dev/null 2>&1 || true
+    mv "${STAMP}.next" "${STAMP}"
+  `;
+  await execa("mkdir", ["-p", path.dirname(LOCK)]);
+  await execa("flock", [LOCK, "sh", "-c", script], { cwd: ROOT });
+  if (!existsSync(BINARY)) throw new Error(`the build did not produce ${BINARY}`);
+}
+
+/** A child environment with only what a user's shell would typically have (no CODER_*). */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG"]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env.CHECKPOINT_DISABLE = "1";
+  env.NO_COLOR = "1";
+  for (const [name, value] of Object.entries(extra)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
+export function provisionerd(
+  args: readonly string[],
+  options: Options & { env?: Record<string, string> } = {},
+): ResultPromise<Options> {
+  return execa(process.execPath, [BINARY, ...args], {
+    cwd: ROOT,
+    reject: false,
+    extendEnv: false,
+    env: options.env ?? cleanEnv(),
+    ...options,
+  }) as ResultPromise<Options>;
+}
