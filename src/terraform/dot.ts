@@ -104,7 +104,9 @@ function tokenize(text: string): Token[] {
       i = end + 2;
       continue;
     }
-    if (ch === '"') {
+    if (c === 34) {
+      // Quoted string: only \" is an escape (and backslash-newline a continuation); other
+      // backslashes stay, as in Graphviz.
       const start = line;
       let value = "";
       let j = i + 1;
@@ -114,20 +116,19 @@ function tokenize(text: string): Token[] {
           line = start;
           fail("unterminated string");
         }
-        const d = text[j];
-        if (d === '"') break;
-        if (d === "\\") {
-          const next = text[j + 1];
-          if (next === '"') {
+        const d = text.charCodeAt(j);
+        if (d === 34) break;
+        if (d === 92) {
+          const next = text.charCodeAt(j + 1);
+          if (next === 34) {
             value += `${text.slice(chunkStart, j)}"`;
             j += 2;
             chunkStart = j;
             continue;
           }
-          if (next === "\n" || (next === "\r" && text[j + 2] === "\n")) {
-            // Line continuation: backslash-newline disappears.
+          if (next === 10 || (next === 13 && text.charCodeAt(j + 2) === 10)) {
             value += text.slice(chunkStart, j);
-            j += next === "\n" ? 2 : 3;
+            j += next === 10 ? 2 : 3;
             line++;
             chunkStart = j;
             continue;
@@ -135,7 +136,7 @@ function tokenize(text: string): Token[] {
           j += 2;
           continue;
         }
-        if (d === "\n") line++;
+        if (d === 10) line++;
         j++;
       }
       value += text.slice(chunkStart, j);
