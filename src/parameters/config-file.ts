@@ -5,7 +5,7 @@
 // through a line-aware JSON reader.
 import { z } from "zod";
 import { type BlockHeader, scanTopLevelBlocks } from "./hcl-blocks.js";
-import { type HclBody, HclNativeSyntaxError, parseHclNative } from "./hcl-native.js";
+import { type HclBody, parseHclNative } from "./hcl-native.js";
 import { parseHcl } from "./hcl-parser.js";
 import { JsonSyntaxError, parseJsonWithLines } from "./json-config.js";
 import { readNativeConfig } from "./native-config.js";
@@ -151,8 +151,9 @@ export async function readHclConfig(file: ConfigFile, source: string): Promise<C
   let native: HclBody | undefined;
   try {
     native = parseHclNative(source);
-  } catch (error) {
-    if (!(error instanceof HclNativeSyntaxError)) throw error;
+  } catch {
+    // A syntax error, or input the recursive parser cannot take (e.g. nesting deep enough to
+    // exhaust the stack): either way HashiCorp's parser decides.
   }
   if (native) return readNativeConfig(file, native);
   // The fast path rejected the file: HashiCorp's parser has the authoritative diagnostics

@@ -37,6 +37,13 @@ export async function parseHcl(source: string): Promise<HclParseResult> {
   try {
     return { ok: true, body: await parse(SENTINEL, source) };
   } catch (error) {
+    if (error instanceof RangeError) {
+      // The JavaScript side of the bridge overflows its stack on absurdly deep nesting.
+      return {
+        ok: false,
+        diagnostics: [{ line: 0, message: "the file is nested too deeply to parse" }],
+      };
+    }
     return { ok: false, diagnostics: splitDiagnostics(String((error as Error)?.message ?? error)) };
   }
 }

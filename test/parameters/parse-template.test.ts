@@ -430,6 +430,14 @@ describe("parseTemplate: errors", () => {
     );
   });
 
+  it("reports nesting too deep to parse as an error of that file, and keeps working", async () => {
+    const deep = `${"[".repeat(20000)}${"]".repeat(20000)}`;
+    const error = await parseError({ "main.tf": `locals {\n  deep = ${deep}\n}\n` });
+    expect(error.message).toBe("main.tf: the file is nested too deeply to parse");
+    const after = await parseFiles({ "main.tf": `variable "a" {\n  default = "x"\n}\n` });
+    expect(after.parameterSchemas.map((s) => s.name)).toEqual(["a"]);
+  });
+
   it("rejects files that are not UTF-8, naming the line", async () => {
     const dir = await makeTemplateDir({});
     dirs.push(dir);
