@@ -43,9 +43,32 @@ export function controlledVariables(vars: ControlledVariables): Environment {
   };
 }
 
+/**
+ * Inherited TF_* variables that would break the provisioner's contract: another data dir or
+ * workspace moves `.terraform/` or the state away from the work dir (and would be shared by
+ * concurrent jobs), and TF_CLI_ARGS* inject arguments into every command. They are dropped (and
+ * reported).
+ */
+export function isIgnoredTerraformVariable(name: string): boolean {
+  return (
+    name === "TF_DATA_DIR" ||
+    name === "TF_WORKSPACE" ||
+    name === "TF_CLI_ARGS" ||
+    name.startsWith("TF_CLI_ARGS_")
+  );
+}
+
+function withoutIgnored(env: Environment): Environment {
+  const out: Environment = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!isIgnoredTerraformVariable(name)) out[name] = value;
+  }
+  return out;
+}
+
 /** Environment for init, show and graph: no build metadata, no parameter values. */
 export function basicEnvironment(inherited: Environment, controlled: Environment): Environment {
-  return { ...inherited, ...controlled };
+  return { ...withoutIgnored(inherited), ...controlled };
 }
 
 export interface ProvisionEnvironmentInput {
@@ -77,7 +100,7 @@ export function provisionEnvironment(
 ): Environment {
   const { metadata } = input;
   const env: Environment = {
-    ...inherited,
+    ...withoutIgnored(inherited),
     CODER_AGENT_URL: metadata.coderUrl,
     CODER_WORKSPACE_TRANSITION: transitionName(metadata.workspaceTransition),
     CODER_WORKSPACE_NAME: metadata.workspaceName,
@@ -124,7 +147,12 @@ export function terraformVariableLogs(
   for (const name of Object.keys(inherited).sort()) {
     if (!name.startsWith("TF_")) continue;
     const value = printableTerraformVariables.has(name) ? inherited[name] : "<value redacted>";
-    const note = name in controlled ? " (ignored: the provisioner sets its own value)" : "";
+    const note =
+      name in controlled
+        ? " (ignored: the provisioner sets its own value)"
+        : isIgnoredTerraformVariable(name)
+          ? " (ignored: it would move state or change arguments of provisioner jobs)"
+          : "";
     logs.push({
       level: LogLevel.WARN,
       output: `terraform environment variable: ${name}=${value}${note}`,

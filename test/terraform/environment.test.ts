@@ -90,6 +90,31 @@ describe("environment", () => {
     }
   });
 
+  it("drops inherited TF_* variables that would move state or inject arguments", () => {
+    const controlled = controlledVariables({ cliConfigFile: "/c", pluginCacheDir: "/p" });
+    const inherited = {
+      PATH: "/bin",
+      TF_DATA_DIR: "/shared",
+      TF_WORKSPACE: "other",
+      TF_CLI_ARGS: "-lock=false",
+      TF_CLI_ARGS_plan: "-state=/x",
+      TF_LOG: "info",
+    };
+    const env = provisionEnvironment(inherited, controlled, {
+      metadata: Metadata.create(),
+      parameterEnv: {},
+      gitAuthProviders: [],
+    });
+    for (const name of ["TF_DATA_DIR", "TF_WORKSPACE", "TF_CLI_ARGS", "TF_CLI_ARGS_plan"]) {
+      expect(env[name]).toBeUndefined();
+    }
+    expect(env.TF_LOG).toBe("info");
+    const logs = terraformVariableLogs(inherited, controlled).map((l) => l.output);
+    expect(logs).toContain(
+      "terraform environment variable: TF_WORKSPACE=other (ignored: it would move state or change arguments of provisioner jobs)",
+    );
+  });
+
   it("reports inherited TF_* variables with values redacted unless harmless", () => {
     const logs = terraformVariableLogs(
       {
