@@ -1,0 +1,380 @@
+// The Done-when of issue 6, with real terraform and the test `coder` provider: import → dry run
+// → start → stop → delete through the daemon and the strict fake coderd, the faults (cancel
+// mid-apply, force cancel, quota denied, corrupt and hostile archives, a template that fails its
+// plan) and two daemons with different tags sharing one coderd.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { FAILURE, STAGE } from "../../src/daemon/index.js";
+import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { type Log, LogSource } from "../../src/proto/provisionerd.js";
+import { CoderModel } from "../fake-coderd/model.js";
+import { makeTar } from "../terraform/helpers/tar.js";
+import { type Harness, type HarnessDaemonOptions, startHarness } from "./helpers/harness.js";
+import {
+  processesMatching,
+  type TerraformScratch,
+  templateTar,
+  terraformScratch,
+} from "./helpers/terraform.js";
+
+const { START, STOP, DESTROY } = WorkspaceTransition;
+const LONG = 120_000;
+
+let scratch: TerraformScratch;
+let h: Harness | undefined;
+let model: CoderModel;
+
+beforeAll(async () => {
+  scratch = await terraformScratch();
+});
+afterAll(() => scratch.cleanup());
+afterEach(async () => {
+  await h?.teardown();
+  h = undefined;
+});
+
+async function setup(options: Partial<HarnessDaemonOptions> = {}) {
+  h = await startHarness();
+  model = new CoderModel(h.fake);
+  const daemon = await h.daemon({
+    provisioners: [scratch.provisioner],
+    heartbeatIntervalMs: 250,
+    ...options,
+  });
+  return { fake: h.fake, daemon };
+}
+
+function stages(logs: Log[]): string[] {
+  const out: string[] = [];
+  for (const log of logs) if (out.at(-1) !== log.stage) out.push(log.stage);
+  return out;
+}
+
+function expectWellFormedLog(logs: Log[]) {
+  expect(logs.map((l) => l.sequence)).toEqual(logs.map((_, i) => i + 1));
+  expect(
+    logs.filter((l) => l.source === LogSource.PROVISIONER_DAEMON).every((l) => l.output === ""),
+  ).toBe(true);
+  expect(logs.at(-1)?.stage).toBe(STAGE.cleaningUp);
+}
+
+describe("a workspace's life on the minimal template", () => {
+  it("imports, dry-runs, starts, stops and deletes, handing state from build to build", async () => {
+    const { fake } = await setup();
+    const version = model.importVersion({ archive: templateTar("minimal") });
+    const imported = await fake.waitForJobEnd(version.importJobId, LONG);
+    expect(imported.terminal?.kind, JSON.stringify(imported.terminal?.message)).toBe("complete");
+    expect(imported.readme?.toString()).toContain("#");
+    expect(stages(imported.logs)).toEqual([
+      STAGE.settingUp,
+      STAGE.addingReadme,
+      STAGE.parsingParameters,
+      STAGE.persistentResources,
+      STAGE.ephemeralResources,
+      STAGE.cleaningUp,
+    ]);
+    expectWellFormedLog(imported.logs);
+    expect(
+      version.startResources.map((r) => [r.type, r.name, r.agents.map((a) => a.name)]),
+    ).toEqual([["terraform_data", "dev", ["main"]]]);
+    expect(version.stopResources.flatMap((r) => r.agents)).toEqual([]);
+
+    const dryRun = await fake.waitForJobEnd(model.dryRun(version.id), LONG);
+    expect(dryRun.terminal?.kind).toBe("complete");
+    const dryResources =
+      dryRun.terminal?.kind === "complete" &&
+      dryRun.terminal.message.type?.$case === "templateDryRun"
+        ? dryRun.terminal.message.type.value.resources
+        : [];
+    expect(dryResources.map((r) => r.name)).toEqual(["dev"]);
+
+    const started = model.build({ versionId: version.id, transition: START, name: "alice-dev" });
+    const start = await fake.waitForJobEnd(started.jobId, LONG);
+    expect(start.terminal?.kind, JSON.stringify(start.terminal?.message)).toBe("complete");
+    expect(stages(start.logs)).toEqual([
+      STAGE.settingUp,
+      STAGE.planning,
+      STAGE.starting,
+      STAGE.cleaningUp,
+    ]);
+    expectWellFormedLog(start.logs);
+    const startResult =
+      start.terminal?.kind === "complete" && start.terminal.message.type?.$case === "workspaceBuild"
+        ? start.terminal.message.type.value
+        : undefined;
+    const startState = JSON.parse(Buffer.from(startResult?.state ?? []).toString()) as {
+      resources: unknown[];
+    };
+    expect(startState.resources.length).toBeGreaterThan(0);
+    const agent = startResult?.resources[0]?.agents[0];
+    expect(agent?.name).toBe("main");
+    expect(agent?.auth?.$case === "token" && agent.auth.value).toMatch(/^[0-9a-f-]{36}$/);
+
+    const stopped = model.build({
+      versionId: version.id,
+      workspaceId: started.workspace.id,
+      transition: STOP,
+    });
+    // coderd hands the start build's state to the stop build.
+    const stopPayload = fake.job(stopped.jobId).payload.type;
+    expect(
+      stopPayload?.$case === "workspaceBuild" &&
+        Buffer.from(stopPayload.value.state).equals(Buffer.from(startResult?.state ?? [])),
+    ).toBe(true);
+    const stop = await fake.waitForJobEnd(stopped.jobId, LONG);
+    expect(stop.terminal?.kind, JSON.stringify(stop.terminal?.message)).toBe("complete");
+    expect(stages(stop.logs)).toEqual([
+      STAGE.settingUp,
+      STAGE.planning,
+      STAGE.stopping,
+      STAGE.cleaningUp,
+    ]);
+    const stopResult =
+      stop.terminal?.kind === "complete" && stop.terminal.message.type?.$case === "workspaceBuild"
+        ? stop.terminal.message.type.value
+        : undefined;
+    expect(stopResult?.resources.find((r) => r.name === "dev")).toBeUndefined();
+
+    const deleted = model.build({
+      versionId: version.id,
+      workspaceId: started.workspace.id,
+      transition: DESTROY,
+    });
+    const del = await fake.waitForJobEnd(deleted.jobId, LONG);
+    expect(del.terminal?.kind, JSON.stringify(del.terminal?.message)).toBe("complete");
+    expect(stages(del.logs)).toEqual([
+      STAGE.settingUp,
+      STAGE.planning,
+      STAGE.destroying,
+      STAGE.cleaningUp,
+    ]);
+    expect(started.workspace.deleted).toBe(true);
+    const finalState = JSON.parse(started.workspace.state.toString()) as { resources: unknown[] };
+    expect(finalState.resources).toEqual([]);
+
+    expect(fake.callsOf("commitQuota")).toHaveLength(0);
+    expect(fake.violations).toEqual([]);
+    expect(scratch.workDirs()).toEqual([]);
+  });
+});
+
+describe("apps, metadata, cost and quota", () => {
+  it("commits the plan's cost, reports apps and metadata, and fails a build over budget", async () => {
+    const { fake } = await setup();
+    fake.quota = { budget: 40, consumed: 0 };
+    model.gitAuthTokens = [{ id: "github", accessToken: "gho_test_token" }];
+    const version = model.importVersion({ archive: templateTar("apps-and-metadata") });
+    const imported = await fake.waitForJobEnd(version.importJobId, LONG);
+    expect(imported.terminal?.kind, JSON.stringify(imported.terminal?.message)).toBe("complete");
+    expect(version.gitAuthProviders).toEqual(["github"]);
+
+    const first = model.build({ versionId: version.id, transition: START });
+    const build = await fake.waitForJobEnd(first.jobId, LONG);
+    expect(build.terminal?.kind, JSON.stringify(build.terminal?.message)).toBe("complete");
+    expect(build.logs.filter((l) => l.stage === STAGE.commitQuota).map((l) => l.output)).toEqual([
+      "Build cost       —   29",
+      "Budget           —   40",
+      "Credits consumed —   29",
+    ]);
+    const result =
+      build.terminal?.kind === "complete" && build.terminal.message.type?.$case === "workspaceBuild"
+        ? build.terminal.message.type.value
+        : undefined;
+    const vm = result?.resources.find((r) => r.name === "vm");
+    expect(vm?.dailyCost).toBe(29);
+    expect(vm?.metadata.map((m) => m.key)).toEqual(expect.arrayContaining(["region", "api_key"]));
+    const apps = result?.resources
+      .flatMap((r) => r.agents)
+      .flatMap((a) => a.apps.map((app) => app.slug));
+    expect(apps).toEqual(expect.arrayContaining(["code-server", "monitor", "preview", "docs"]));
+    expect(result?.resources.find((r) => r.name === "home")?.hide).toBe(true);
+
+    // A second workspace would bring consumption to 58 > 40.
+    const second = model.build({ versionId: version.id, transition: START });
+    const denied = await fake.waitForJobEnd(second.jobId, LONG);
+    expect(denied.terminal?.message).toMatchObject({
+      error: FAILURE.insufficientQuota,
+      errorCode: "QUOTA",
+    });
+    expect(stages(denied.logs)).not.toContain(STAGE.starting);
+    expect(fake.violations).toEqual([]);
+  });
+});
+
+describe("parameters and variables", () => {
+  it("asks for missing legacy parameters, then builds with rich, legacy and managed values", async () => {
+    const { fake } = await setup();
+    const legacyMissing = model.importVersion({ archive: templateTar("legacy-variables") });
+    const missing = await fake.waitForJobEnd(legacyMissing.importJobId, LONG);
+    expect(missing.terminal?.message).toMatchObject({
+      error: "missing parameter: api_token",
+      errorCode: "PARAMETERS",
+    });
+
+    const legacy = model.importVersion({
+      archive: templateTar("legacy-variables"),
+      parameterValues: [{ name: "api_token", sourceValue: "tok-123" }],
+    });
+    expect((await fake.waitForJobEnd(legacy.importJobId, LONG)).terminal?.kind).toBe("complete");
+    const legacyBuild = await fake.waitForJobEnd(
+      model.build({ versionId: legacy.id, transition: START }).jobId,
+      LONG,
+    );
+    expect(legacyBuild.terminal?.kind, JSON.stringify(legacyBuild.terminal?.message)).toBe(
+      "complete",
+    );
+
+    const managedMissing = model.importVersion({ archive: templateTar("managed-variables") });
+    const refused = await fake.waitForJobEnd(managedMissing.importJobId, LONG);
+    expect(refused.terminal?.message).toMatchObject({
+      error: "update job: required template variables need values: registry_password",
+    });
+    const managed = model.importVersion({
+      archive: templateTar("managed-variables"),
+      userVariableValues: [{ name: "registry_password", value: "hunter2", sensitive: true }],
+    });
+    expect((await fake.waitForJobEnd(managed.importJobId, LONG)).terminal?.kind).toBe("complete");
+    expect(managed.richParameters.map((p) => p.name)).toEqual(["Repository"]);
+
+    const rich = model.importVersion({ archive: templateTar("rich-parameters") });
+    expect((await fake.waitForJobEnd(rich.importJobId, LONG)).terminal?.kind).toBe("complete");
+    expect(rich.richParameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining([
+        "Region",
+        "CPU cores",
+        "Disk size",
+        "Dotfiles URL",
+        "Enable Docker",
+        "Project",
+      ]),
+    );
+    const richBuild = model.build({
+      versionId: rich.id,
+      transition: START,
+      richParameterValues: [
+        { name: "Region", value: "us-east" },
+        { name: "Project", value: "apollo" },
+      ],
+    });
+    const built = await fake.waitForJobEnd(richBuild.jobId, LONG);
+    expect(built.terminal?.kind, JSON.stringify(built.terminal?.message)).toBe("complete");
+    expect(fake.violations).toEqual([]);
+  });
+});
+
+describe("failures", () => {
+  it("fails a template whose plan fails, with terraform's reason", async () => {
+    const { fake } = await setup();
+    const version = model.importVersion({ archive: templateTar("broken") });
+    const job = await fake.waitForJobEnd(version.importJobId, LONG);
+    const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
+    expect(message?.error).toMatch(/^template import provision for start: /);
+    expect(message?.errorCode).not.toBe("INTERNAL");
+    expect(job.logs.some((l) => l.source === LogSource.PROVISIONER && l.level >= 4)).toBe(true);
+    expect(scratch.workDirs()).toEqual([]);
+  });
+
+  it("fails corrupt and hostile archives with code ARCHIVE, naming the problem", async () => {
+    const { fake } = await setup();
+    const corrupt = fake.enqueueJob({
+      kind: "template_import",
+      payload: { $case: "templateImport", value: { userVariableValues: [] } },
+      archive: Buffer.from(
+        "this is not a tar archive, only text long enough to fill a header block. ".repeat(10),
+      ),
+    });
+    const hostile = fake.enqueueJob({
+      kind: "template_import",
+      payload: { $case: "templateImport", value: { userVariableValues: [] } },
+      archive: makeTar([
+        { name: "main.tf", data: "" },
+        { name: "../../escape.tf", data: "x" },
+      ]),
+    });
+    const [c, e] = await Promise.all([
+      fake.waitForJobEnd(corrupt, LONG),
+      fake.waitForJobEnd(hostile, LONG),
+    ]);
+    expect(c.terminal?.message).toMatchObject({ errorCode: "ARCHIVE" });
+    expect(c.terminal?.kind === "fail" && c.terminal.message.error).toContain(
+      "template source archive",
+    );
+    expect(e.terminal?.message).toMatchObject({ errorCode: "ARCHIVE" });
+    expect(e.terminal?.kind === "fail" && e.terminal.message.error).toContain("escape.tf");
+    expect(fake.violations).toEqual([]);
+    expect(scratch.workDirs()).toEqual([]);
+  });
+});
+
+async function slowBuild(sleepSeconds: number) {
+  const version = model.importVersion({ archive: templateTar("slow-and-chatty") });
+  const imported = await h?.fake.waitForJobEnd(version.importJobId, LONG);
+  expect(imported?.terminal?.kind).toBe("complete");
+  return model.build({
+    versionId: version.id,
+    transition: START,
+    parameterValues: [
+      { name: "sleep_seconds", sourceValue: String(sleepSeconds) },
+      { name: "lines", sourceValue: "50" },
+    ],
+  });
+}
+
+describe("cancellation with real terraform", () => {
+  it("cancel mid-apply ends the job with partial state and leaves no process behind", async () => {
+    const { fake } = await setup();
+    const sleep = 300 + Math.floor(Math.random() * 600);
+    const { jobId } = await slowBuild(sleep);
+    await fake.waitForLogs(
+      jobId,
+      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
+      LONG,
+    );
+    fake.cancelJob(jobId);
+    const job = await fake.waitForJobEnd(jobId, LONG);
+    const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
+    expect(message?.errorCode).toBe("CANCELED");
+    expect(message?.type?.$case).toBe("workspaceBuild");
+    const state =
+      message?.type?.$case === "workspaceBuild" ? message.type.value.state : Buffer.alloc(0);
+    expect(JSON.parse(Buffer.from(state).toString())).toHaveProperty("version");
+    expect(processesMatching(`sleep ${sleep}`)).toEqual([]);
+    expect(scratch.workDirs()).toEqual([]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("force-cancels when the graceful cancel takes longer than the interval", async () => {
+    const { fake } = await setup({ forceCancelIntervalMs: 1 });
+    const sleep = 300 + Math.floor(Math.random() * 600);
+    const { jobId } = await slowBuild(sleep);
+    await fake.waitForLogs(
+      jobId,
+      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
+      LONG,
+    );
+    fake.cancelJob(jobId);
+    const job = await fake.waitForJobEnd(jobId, LONG);
+    expect(job.terminal?.message).toMatchObject({
+      error: FAILURE.cancelTimedOut,
+      errorCode: "CANCELED",
+    });
+    expect(processesMatching(`sleep ${sleep}`)).toEqual([]);
+    expect(scratch.workDirs()).toEqual([]);
+  });
+});
+
+describe("two tagged daemons on one coderd", () => {
+  it("each takes only the jobs whose tags it carries", async () => {
+    const { fake, daemon: poolA } = await setup({ tags: { pool: "a" } });
+    const poolB = await h?.daemon({ provisioners: [scratch.provisioner], tags: { pool: "b" } });
+    const a = model.importVersion({ archive: templateTar("minimal"), tags: { pool: "a" } });
+    const b = model.importVersion({ archive: templateTar("minimal"), tags: { pool: "b" } });
+    const [ja, jb] = await Promise.all([
+      fake.waitForJobEnd(a.importJobId, LONG),
+      fake.waitForJobEnd(b.importJobId, LONG),
+    ]);
+    expect([ja.terminal?.kind, jb.terminal?.kind]).toEqual(["complete", "complete"]);
+    expect(ja.workerId).toBe(poolA.daemonId);
+    expect(jb.workerId).toBe(poolB?.daemonId);
+    expect(fake.violations).toEqual([]);
+  });
+});
