@@ -2,7 +2,7 @@
 // → start → stop → delete through the daemon and the strict fake coderd, the faults (cancel
 // mid-apply, force cancel, quota denied, corrupt and hostile archives, a template that fails its
 // plan) and two daemons with different tags sharing one coderd.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { FAILURE, STAGE } from "../../src/daemon/index.js";
 import { WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { type Log, LogSource } from "../../src/proto/provisionerd.js";
@@ -375,6 +375,42 @@ describe("two tagged daemons on one coderd", () => {
     expect([ja.terminal?.kind, jb.terminal?.kind]).toEqual(["complete", "complete"]);
     expect(ja.workerId).toBe(poolA.daemonId);
     expect(jb.workerId).toBe(poolB?.daemonId);
+    expect(fake.violations).toEqual([]);
+  });
+});
+
+describe("coderd restarts mid-job", () => {
+  it("the job still completes and every log line arrives exactly once", async () => {
+    const { fake } = await setup({ heartbeatDeadlineMs: 20_000 });
+    const version = model.importVersion({ archive: templateTar("slow-and-chatty") });
+    expect((await fake.waitForJobEnd(version.importJobId, LONG)).terminal?.kind).toBe("complete");
+    const lines = 3000;
+    const { jobId } = model.build({
+      versionId: version.id,
+      transition: START,
+      parameterValues: [
+        { name: "sleep_seconds", sourceValue: "1" },
+        { name: "lines", sourceValue: String(lines) },
+      ],
+    });
+    await fake.waitForLogs(
+      jobId,
+      (logs) => logs.some((l) => l.output.includes("chatty line 1 of")),
+      LONG,
+    );
+    await fake.stop();
+    await vi.waitFor(() => expect(h?.log.text()).toContain("lost connection to coderd"), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    await fake.restart();
+    const job = await fake.waitForJobEnd(jobId, LONG);
+    expect(job.terminal?.kind, JSON.stringify(job.terminal?.message)).toBe("complete");
+    expectWellFormedLog(job.logs);
+    const chatty = job.logs
+      .map((l) => /chatty line (\d+) of/.exec(l.output)?.[1])
+      .filter((n) => n !== undefined);
+    expect(chatty.map(Number)).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
     expect(fake.violations).toEqual([]);
   });
 });

@@ -88,10 +88,14 @@ describe("the daemon process", () => {
     const model = new CoderModel(fake);
     const { workDirRoot } = await spawnDaemon(fake.psk);
     const jobId = await slowBuild(model, 2);
-    await fake.waitForLogs(jobId, (logs) => logs.some((l) => l.output.includes("sleeping 2s")), LONG);
+    await fake.waitForLogs(
+      jobId,
+      (logs) => logs.some((l) => l.output.includes("sleeping 2s")),
+      LONG,
+    );
     child?.kill("SIGTERM");
     const result = await child;
-    expect(result?.exitCode, result?.stderr).toBe(0);
+    expect(result?.exitCode, String(result?.stderr)).toBe(0);
     expect(fake.job(jobId).status).toBe("succeeded");
     expect(fake.streamDaemons()).toEqual([]);
     expect(dirEntries(workDirRoot)).toEqual([]);
@@ -104,14 +108,21 @@ describe("the daemon process", () => {
     const { workDirRoot } = await spawnDaemon(fake.psk);
     const sleep = 300 + Math.floor(Math.random() * 600);
     const jobId = await slowBuild(model, sleep);
-    await fake.waitForLogs(jobId, (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)), LONG);
+    await fake.waitForLogs(
+      jobId,
+      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
+      LONG,
+    );
     child?.kill("SIGTERM");
     // The first signal was handled once the daemon withdrew from the acquire stream.
     await fake.waitFor(() => fake?.streamDaemons().length === 0, LONG, "withdraw");
     child?.kill("SIGTERM");
     const result = await child;
-    expect(result?.exitCode, result?.stderr).toBe(0);
-    expect(fake.job(jobId).terminal?.message).toMatchObject({ error: FAILURE.shutdown, errorCode: "SHUTDOWN" });
+    expect(result?.exitCode, String(result?.stderr)).toBe(0);
+    expect(fake.job(jobId).terminal?.message).toMatchObject({
+      error: FAILURE.shutdown,
+      errorCode: "SHUTDOWN",
+    });
     expect(processesMatching(`sleep ${sleep}`)).toEqual([]);
     expect(dirEntries(workDirRoot)).toEqual([]);
     expect(fake.violations).toEqual([]);
