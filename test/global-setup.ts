@@ -20,8 +20,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   const dir = await mkdtemp(join(tmpdir(), "provisionerd-test-mirror-"));
-  const { mirrorDir, cliConfigFile, version } = await createProviderMirror(dir);
-  const paths: OfflineTerraformPaths = { mirrorDir, cliConfigFile, version };
+  const { mirrorDir, cliConfigFile, version, executable } = await createProviderMirror(dir);
+  const paths: OfflineTerraformPaths = {
+    mirrorDir,
+    cliConfigFile,
+    version,
+    providerExecutable: executable,
+  };
   project.provide("offlineTerraform", paths);
   return () => rm(dir, { recursive: true, force: true });
 }

@@ -20,6 +20,8 @@ export interface OfflineTerraformPaths {
   cliConfigFile: string;
   /** The test provider's version (what the example templates pin). */
   version: string;
+  /** The provider executable inside the mirror (the #!/bin/sh wrapper Terraform runs). */
+  providerExecutable: string;
 }
 
 export interface OfflineTerraform extends OfflineTerraformPaths {
@@ -68,8 +70,8 @@ function buildOwnMirror(): Promise<OfflineTerraformPaths> {
   ownMirror ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "coder-provider-mirror-"));
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const { mirrorDir, cliConfigFile, version } = await createProviderMirror(dir);
-    return { mirrorDir, cliConfigFile, version };
+    const { mirrorDir, cliConfigFile, version, executable } = await createProviderMirror(dir);
+    return { mirrorDir, cliConfigFile, version, providerExecutable: executable };
   })();
   return ownMirror;
 }
