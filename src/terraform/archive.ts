@@ -141,7 +141,19 @@ function readEntries(archive: Uint8Array, limits: ArchiveLimits): Promise<Entry[
           : new ArchiveError(`read template source archive: ${error.message}`, { cause: error });
       reject(failure);
     });
+    // node-tar stops quietly at a partial header or at a cut between entries; only the
+    // end-of-archive marker (two zero blocks, which Go's and node's tar writers always write)
+    // proves nothing was cut off.
+    let sawEndMarker = false;
+    parser.on("eof", () => {
+      sawEndMarker = true;
+    });
     parser.on("end", () => {
+      if (!failure && !sawEndMarker) {
+        failure = new ArchiveError(
+          "read template source archive: the archive is truncated (it ends without the end-of-archive marker)",
+        );
+      }
       if (failure) reject(failure);
       else resolve(entries);
     });

@@ -180,6 +180,25 @@ describe("unpackArchive", () => {
     expect(error.message).toMatch(/^read template source archive: .*[Tt]runcated/);
   });
 
+  it("refuses an archive cut off between two entries", async () => {
+    const full = makeTar([
+      { name: "a.tf", data: "# a\n" },
+      { name: "b.tf", data: "# b\n" },
+    ]);
+    // Header + one body block of a.tf: a whole entry, then nothing, no end marker.
+    const error = await refusal(full.subarray(0, 1024));
+    expect(error.message).toMatch(/truncated \(it ends without the end-of-archive marker\)/);
+  });
+
+  it("refuses an archive cut inside a header", async () => {
+    const full = makeTar([
+      { name: "a.tf", data: "# a\n" },
+      { name: "b.tf", data: "# b\n" },
+    ]);
+    const error = await refusal(full.subarray(0, 1024 + 300));
+    expect(error.message).toMatch(/truncated/);
+  });
+
   it("refuses an empty input", async () => {
     const error = await refusal(new Uint8Array());
     expect(error.message).toContain("empty");
