@@ -131,9 +131,13 @@ describe("apps-and-metadata template", () => {
     });
   });
 
-  it("is stable, then destroys", async () => {
-    const again = await wd.run(["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-    expect(again.exitCode).toBe(0);
+  it("only updates the machine on the next plan (new agent token), then destroys", async () => {
+    await wd.ok(["plan", "-input=false", "-no-color", "-out=again.tfplan"]);
+    const plan = await wd.showJson("again.tfplan");
+    const changed = (plan.resource_changes ?? [])
+      .filter((c) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"))
+      .map((c) => [c.address, c.change.actions]);
+    expect(changed).toEqual([["terraform_data.vm[0]", ["update"]]]);
     await wd.ok(["apply", "-destroy", "-input=false", "-no-color", "-auto-approve"]);
     expect((await wd.showJson()).values?.root_module.resources ?? []).toEqual([]);
   });

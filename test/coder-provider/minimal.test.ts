@@ -108,9 +108,22 @@ describe("minimal template", () => {
     });
   });
 
-  it("plans no changes on a second run, and replaces the agent when its arguments change", async () => {
-    const same = await wd.run(["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-    expect(same.exitCode).toBe(0);
+  it("issues a new agent token on refresh, as the real provider does", async () => {
+    const before = resourceAt((await wd.showJson()).values?.root_module, "coder_agent.main");
+    await wd.ok(["plan", "-input=false", "-no-color", "-out=again.tfplan"]);
+    const plan = await wd.showJson("again.tfplan");
+    const refreshed = resourceAt(plan.prior_state?.values?.root_module, "coder_agent.main");
+    expect(refreshed.values.id).toBe(before.values.id);
+    expect(refreshed.values.token).toMatch(UUID);
+    expect(refreshed.values.token).not.toBe(before.values.token);
+    const actions = Object.fromEntries(
+      (plan.resource_changes ?? []).map((c) => [c.address, c.change.actions]),
+    );
+    // The agent stays; the machine consuming its token is updated in place.
+    expect(actions).toEqual({ "coder_agent.main": ["no-op"], "terraform_data.dev[0]": ["update"] });
+  });
+
+  it("replaces the agent when its arguments change", async () => {
     const changed = await wd.run(["plan", "-input=false", "-no-color", "-detailed-exitcode"], {
       CODER_WORKSPACE_OWNER: "bob",
     });
