@@ -1,5 +1,5 @@
-// Push acquire: one long-lived StreamAcquireJobs call. The daemon says how many jobs it can
-// take (Ready, re-sent whenever that number changes) and coderd pushes each job the moment it
+// Push acquire: one long-lived StreamAcquireJobs call. The daemon offers credits for the jobs it
+// can take (Ready, topped up whenever a slot frees) and coderd pushes each job the moment it
 // is queued, so an idle daemon starts a job within milliseconds instead of a poll interval.
 // Draining sends Withdraw (the reference's CancelAcquire) and half-closes; coderd ends the call.
 import { performance } from "node:perf_hooks";
@@ -50,10 +50,21 @@ function oneStream(deps: AcquireDeps, signal: AbortSignal, onOpen: () => void): 
         deps.logger.debug({ err: errorMessage(error) }, "write to acquire stream failed");
       }
     };
+    // Ready offers are credits that add up, and `offered` counts the ones coderd may still
+    // spend on this stream. A job already pushed but not yet received still holds its credit,
+    // so a slot freeing meanwhile can never make coderd push more jobs than there are slots.
+    let offered = 0;
+    let introduced = false;
     const sendReady = () => {
       if (withdrawn) return;
-      const slots = Math.max(0, deps.readySlots());
-      write({ type: { $case: "ready", value: { daemon: deps.identity, slots } } });
+      const extra = Math.max(0, deps.readySlots()) - offered;
+      if (introduced && extra <= 0) return;
+      const slots = Math.max(0, extra);
+      offered += slots;
+      write({
+        type: { $case: "ready", value: { daemon: introduced ? undefined : deps.identity, slots } },
+      });
+      introduced = true;
     };
     const withdraw = () => {
       withdrawn = true;
@@ -82,7 +93,10 @@ function oneStream(deps: AcquireDeps, signal: AbortSignal, onOpen: () => void): 
         gotJob: job.jobId !== "",
       });
       waitingSince = now;
+      offered = Math.max(0, offered - 1);
       if (job.jobId !== "") deps.onJob(job);
+      // A job that did not take a slot (a re-send of one we already run) gave its credit back.
+      sendReady();
     });
     call.on("error", (error: unknown) => {
       cleanup();

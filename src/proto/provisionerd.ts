@@ -140,15 +140,17 @@ export interface AcquireStreamRequest {
 }
 
 /**
- * The daemon can take `slots` more jobs. Replaces any earlier readiness (it is not added).
- * The first message of a stream must be `ready` and carry the identity.
+ * Credits: coderd may push `slots` more jobs. Credits add up across Ready messages and each
+ * pushed job spends one, so a daemon never gets more jobs than it offered, even when a slot
+ * frees while a job is on its way. The first message of a stream must be `ready` and carry
+ * the identity; a new stream starts from zero credits.
  */
 export interface AcquireStreamRequest_Ready {
   /** Who is ready; required on the first message, ignored afterwards. */
   daemon?:
     | DaemonIdentity
     | undefined;
-  /** Number of jobs coderd may push now; 0 means "none, but keep the stream". */
+  /** Jobs added to what coderd may push; 0 on the first message means "none yet". */
   slots: number;
 }
 

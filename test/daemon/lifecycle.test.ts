@@ -110,6 +110,28 @@ describe("acquiring", () => {
     expect(hh.fake.callsOf("acquireJob").length).toBeGreaterThan(0);
   });
 
+  it("is never pushed more jobs than it offered, even when slots free while jobs are in flight", async () => {
+    const hh = await harness();
+    await hh.daemon({ provisioners: [new ScriptProvisioner()], concurrency: 2 });
+    await hh.fake.waitFor(
+      () => hh.fake.streamDaemons().find((d) => d.slots === 2),
+      5_000,
+      "stream readiness",
+    );
+    const ids = Array.from({ length: 40 }, () => build(hh));
+    await Promise.all(ids.map((id) => hh.fake.waitForJobEnd(id)));
+    expect(ids.map((id) => hh.fake.job(id).status)).toEqual(ids.map(() => "succeeded"));
+    // A job pushed beyond the offered credits would have to wait inside the daemon.
+    expect(hh.log.text()).not.toContain("job arrived with every slot busy");
+    // Once idle again, the daemon has offered exactly its two slots: no credit leaked or lost.
+    await hh.fake.waitFor(
+      () => hh.fake.streamDaemons().find((d) => d.slots === 2),
+      5_000,
+      "both credits offered again",
+    );
+    expect(hh.fake.streamDaemons().map((d) => d.slots)).toEqual([2]);
+  });
+
   it("runs up to `concurrency` jobs at once, each in its own slot", async () => {
     const hh = await harness();
     const gated = gatedProvisioner();

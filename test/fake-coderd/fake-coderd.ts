@@ -629,7 +629,8 @@ export class FakeCoderd {
           this.violation("streamAcquireJobs", "ready after withdraw", undefined, auth.daemonId);
           return;
         }
-        subscriber.slots = type.value.slots;
+        // Credits add up (see proto/provisionerd.proto); coderd spends one per pushed job.
+        subscriber.slots += type.value.slots;
       } else if (type?.$case === "withdraw") {
         subscriber.withdrawn = true;
         subscriber.slots = 0;
