@@ -3310,7 +3310,11 @@ export const ProvisionerDaemonService = {
     responseSerialize: (value: CommitQuotaResponse): Buffer => Buffer.from(CommitQuotaResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CommitQuotaResponse => CommitQuotaResponse.decode(value),
   },
-  /** Ends a job as failed. Only the owning daemon may call it, once. */
+  /**
+   * Ends a job as failed. Only the owning daemon may call it. Idempotent: the same call
+   * repeated by that daemon (a retry after a lost answer) is answered OK; any other call about
+   * an ended job fails with FAILED_PRECONDITION "job already completed".
+   */
   failJob: {
     path: "/provisionerd.ProvisionerDaemon/FailJob" as const,
     requestStream: false as const,
@@ -3320,7 +3324,7 @@ export const ProvisionerDaemonService = {
     responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
     responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
-  /** Ends a job as completed. Only the owning daemon may call it, once. */
+  /** Ends a job as completed. Same ownership and idempotency rules as FailJob. */
   completeJob: {
     path: "/provisionerd.ProvisionerDaemon/CompleteJob" as const,
     requestStream: false as const,
@@ -3347,9 +3351,13 @@ export interface ProvisionerDaemonServer extends UntypedServiceImplementation {
   updateJob: handleUnaryCall<UpdateJobRequest, UpdateJobResponse>;
   /** Charges a build's daily cost against the owner's quota. */
   commitQuota: handleUnaryCall<CommitQuotaRequest, CommitQuotaResponse>;
-  /** Ends a job as failed. Only the owning daemon may call it, once. */
+  /**
+   * Ends a job as failed. Only the owning daemon may call it. Idempotent: the same call
+   * repeated by that daemon (a retry after a lost answer) is answered OK; any other call about
+   * an ended job fails with FAILED_PRECONDITION "job already completed".
+   */
   failJob: handleUnaryCall<FailedJob, Empty>;
-  /** Ends a job as completed. Only the owning daemon may call it, once. */
+  /** Ends a job as completed. Same ownership and idempotency rules as FailJob. */
   completeJob: handleUnaryCall<CompletedJob, Empty>;
 }
 
@@ -3415,7 +3423,11 @@ export interface ProvisionerDaemonClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CommitQuotaResponse) => void,
   ): ClientUnaryCall;
-  /** Ends a job as failed. Only the owning daemon may call it, once. */
+  /**
+   * Ends a job as failed. Only the owning daemon may call it. Idempotent: the same call
+   * repeated by that daemon (a retry after a lost answer) is answered OK; any other call about
+   * an ended job fails with FAILED_PRECONDITION "job already completed".
+   */
   failJob(request: FailedJob, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
   failJob(
     request: FailedJob,
@@ -3428,7 +3440,7 @@ export interface ProvisionerDaemonClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Empty) => void,
   ): ClientUnaryCall;
-  /** Ends a job as completed. Only the owning daemon may call it, once. */
+  /** Ends a job as completed. Same ownership and idempotency rules as FailJob. */
   completeJob(request: CompletedJob, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
   completeJob(
     request: CompletedJob,

@@ -215,6 +215,32 @@ describe("log delivery through coderd faults", () => {
     expect(h.fake.violations).toEqual([]);
   });
 
+  it("counts a terminal message as delivered when only its answer was lost", async () => {
+    h = await startHarness();
+    await h.daemon({ provisioners: [new ScriptProvisioner({ planLines: 3, applyLines: 3 })] });
+    h.fake.inject("completeJob", { kind: "lose-response" }, 1);
+    const id = h.fake.enqueueJob({
+      kind: "workspace_build",
+      payload: buildPayload({ transition: WorkspaceTransition.START }),
+      archive: Buffer.from("x"),
+    });
+    const job = await h.fake.waitForJobEnd(id);
+    expect(job.terminal?.kind).toBe("complete");
+    // The retry repeats the call word for word; coderd answers it OK instead of refusing it.
+    await h.fake.waitFor(
+      () =>
+        h?.fake.callsOf("completeJob").filter((c) => c.outcome === "ok").length === 1 || undefined,
+      5_000,
+      "the retried CompleteJob",
+    );
+    expect(h.fake.callsOf("completeJob").map((c) => c.outcome)).toEqual([
+      "fault:lose-response",
+      "ok",
+    ]);
+    expect(h.log.text()).not.toContain("send CompleteJob");
+    expect(h.fake.violations).toEqual([]);
+  });
+
   it("finishes a job across a coderd restart mid-apply with every line delivered once", async () => {
     h = await startHarness();
     const fake = h.fake;

@@ -3,9 +3,11 @@
 // sequence continuity, message shapes, one terminal message per job) and records what it saw.
 // It can cancel jobs, deny quota, refuse/delay/lose calls, and stop and restart on the same port
 // keeping its state (a coderd restart with its database intact).
+
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
+import { isDeepStrictEqual } from "node:util";
 import {
   Metadata as GrpcMetadata,
   Server,
@@ -830,6 +832,7 @@ export class FakeCoderd {
   }
 
   private failJob(request: FailedJob, daemonId: string): Empty {
+    if (this.isRepeatedTerminal("fail", request, daemonId)) return {};
     const job = this.ownedJob("failJob", request.jobId, daemonId);
     if (request.error === "")
       throw this.violation("failJob", "FailJob without an error text", job.id, daemonId);
@@ -860,7 +863,25 @@ export class FakeCoderd {
     return {};
   }
 
+  /**
+   * A terminal call repeated word for word by the daemon that ended the job is the retry of a
+   * call whose answer was lost: it gets the same answer, OK, instead of "already completed".
+   */
+  private isRepeatedTerminal(
+    kind: "complete" | "fail",
+    request: CompletedJob | FailedJob,
+    daemonId: string,
+  ): boolean {
+    const job = this.jobs.get(request.jobId);
+    return (
+      job?.workerId === daemonId &&
+      job.terminal?.kind === kind &&
+      isDeepStrictEqual(job.terminal.message, request)
+    );
+  }
+
   private completeJob(request: CompletedJob, daemonId: string): Empty {
+    if (this.isRepeatedTerminal("complete", request, daemonId)) return {};
     const job = this.ownedJob("completeJob", request.jobId, daemonId);
     const kindOf = {
       workspaceBuild: "workspace_build",
