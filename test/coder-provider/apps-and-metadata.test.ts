@@ -4,8 +4,8 @@ import {
   CODER_ENV,
   diagnostics,
   graphEdges,
+  initializedTemplate,
   resourceAt,
-  templateWorkdir,
   UUID,
   valuesByAddress,
   type Workdir,
@@ -14,11 +14,10 @@ import {
 describe("apps-and-metadata template", () => {
   let wd: Workdir;
   beforeAll(async () => {
-    wd = await templateWorkdir("apps-and-metadata", {
+    wd = await initializedTemplate("apps-and-metadata", {
       ...CODER_ENV,
       CODER_GIT_AUTH_ACCESS_TOKEN_github: "gho_example",
     });
-    await wd.ok(["init", "-input=false", "-no-color"]);
   });
   afterAll(() => wd?.dispose());
 

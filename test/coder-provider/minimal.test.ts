@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goPlatform } from "../fixtures/coder-provider/src/coder.js";
 import {
+  actionsByAddress,
   CODER_ENV,
   graphEdges,
+  initializedTemplate,
   resourceAt,
   templateWorkdir,
   UUID,
@@ -15,8 +17,7 @@ import {
 describe("minimal template", () => {
   let wd: Workdir;
   beforeAll(async () => {
-    wd = await templateWorkdir("minimal", CODER_ENV);
-    await wd.ok(["init", "-input=false", "-no-color"]);
+    wd = await initializedTemplate("minimal", CODER_ENV);
   });
   afterAll(() => wd?.dispose());
 
@@ -116,9 +117,7 @@ describe("minimal template", () => {
     expect(refreshed.values.id).toBe(before.values.id);
     expect(refreshed.values.token).toMatch(UUID);
     expect(refreshed.values.token).not.toBe(before.values.token);
-    const actions = Object.fromEntries(
-      (plan.resource_changes ?? []).map((c) => [c.address, c.change.actions]),
-    );
+    const actions = actionsByAddress(plan);
     // The agent stays; the machine consuming its token is updated in place.
     expect(actions).toEqual({ "coder_agent.main": ["no-op"], "terraform_data.dev[0]": ["update"] });
   });
@@ -137,9 +136,7 @@ describe("minimal template", () => {
       CODER_WORKSPACE_TRANSITION: "stop",
     });
     const plan = await wd.showJson("stop.tfplan");
-    const actions = Object.fromEntries(
-      (plan.resource_changes ?? []).map((c) => [c.address, c.change.actions]),
-    );
+    const actions = actionsByAddress(plan);
     expect(actions).toEqual({ "coder_agent.main": ["no-op"], "terraform_data.dev[0]": ["delete"] });
   });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CODER_ENV,
   graphEdges,
-  templateWorkdir,
+  initializedTemplate,
   UUID,
   valuesByAddress,
   type Workdir,
@@ -13,8 +13,7 @@ import {
 describe("multi-agent template", () => {
   let wd: Workdir;
   beforeAll(async () => {
-    wd = await templateWorkdir("multi-agent", CODER_ENV);
-    await wd.ok(["init", "-input=false", "-no-color"]);
+    wd = await initializedTemplate("multi-agent", CODER_ENV);
   });
   afterAll(() => wd?.dispose());
 

@@ -8,9 +8,9 @@ import {
   CODER_ENV,
   diagnostics,
   graphEdges,
+  initializedTemplate,
   inlineWorkdir,
   resourceAt,
-  templateWorkdir,
   UUID,
   type Workdir,
 } from "./terraform.js";
@@ -18,8 +18,7 @@ import {
 describe("rich-parameters template", () => {
   let wd: Workdir;
   beforeAll(async () => {
-    wd = await templateWorkdir("rich-parameters", CODER_ENV);
-    await wd.ok(["init", "-input=false", "-no-color"]);
+    wd = await initializedTemplate("rich-parameters", CODER_ENV);
   });
   afterAll(() => wd?.dispose());
 

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getOfflineTerraform } from "../helpers/offline-terraform.js";
-import { templateWorkdir, type Workdir } from "./terraform.js";
+import { initializedTemplate, type Workdir } from "./terraform.js";
 
 interface ProvisionProgress {
   type: string;
@@ -13,8 +13,7 @@ interface ProvisionProgress {
 describe("slow-and-chatty template", () => {
   let wd: Workdir;
   beforeAll(async () => {
-    wd = await templateWorkdir("slow-and-chatty");
-    await wd.ok(["init", "-input=false", "-no-color"]);
+    wd = await initializedTemplate("slow-and-chatty");
   });
   afterAll(() => wd?.dispose());
 

@@ -94,6 +94,23 @@ export function templateWorkdir(
   return workdirAt(copyTemplate(template), baseEnv);
 }
 
+/** A copy of an example template on which `terraform init` already ran. */
+export async function initializedTemplate(
+  template: string,
+  baseEnv: Record<string, string> = {},
+): Promise<Workdir> {
+  const wd = await templateWorkdir(template, baseEnv);
+  await wd.ok(["init", "-input=false", "-no-color"]);
+  return wd;
+}
+
+/** The planned action(s) of every resource instance, keyed by address. */
+export function actionsByAddress(show: TerraformShow): Record<string, string[]> {
+  return Object.fromEntries(
+    (show.resource_changes ?? []).map((c) => [c.address, c.change.actions]),
+  );
+}
+
 /** A scratch directory holding the given main.tf (for configurations that must fail). */
 export function inlineWorkdir(
   mainTf: string,

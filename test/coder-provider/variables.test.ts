@@ -5,16 +5,15 @@ import {
   CODER_ENV,
   diagnostics,
   graphEdges,
+  initializedTemplate,
   resourceAt,
-  templateWorkdir,
   type Workdir,
 } from "./terraform.js";
 
 describe("legacy-variables template", () => {
   let wd: Workdir;
   beforeAll(async () => {
-    wd = await templateWorkdir("legacy-variables", CODER_ENV);
-    await wd.ok(["init", "-input=false", "-no-color"]);
+    wd = await initializedTemplate("legacy-variables", CODER_ENV);
   });
   afterAll(() => wd?.dispose());
 
@@ -88,8 +87,7 @@ describe("legacy-variables template", () => {
 describe("managed-variables template", () => {
   let wd: Workdir;
   beforeAll(async () => {
-    wd = await templateWorkdir("managed-variables", CODER_ENV);
-    await wd.ok(["init", "-input=false", "-no-color"]);
+    wd = await initializedTemplate("managed-variables", CODER_ENV);
   });
   afterAll(() => wd?.dispose());
 
