@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Generates src/proto from proto/ with buf (from npm, so nothing is downloaded) and ts-proto.
+// Generates TypeScript from .proto files with buf (from npm, so nothing is downloaded) and
+// ts-proto, for each buf module of the repository: the wire contract (proto/ -> src/proto) and
+// the test provider's plugin protocol (test/fixtures/coder-provider: proto/ -> src/gen).
 // `--check` generates into a temporary directory and fails when the committed files differ,
 // so a proto change without `npm run gen` cannot land.
 import { execFileSync } from "node:child_process";
@@ -8,9 +10,12 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const target = join(root, "src/proto");
 const check = process.argv.includes("--check");
-const out = mkdtempSync(join(tmpdir(), "provisionerd-gen-"));
+/** Each buf module: where its buf.gen.yaml lives and the output folder it names. */
+const modules = [
+  { dir: ".", out: "src/proto" },
+  { dir: "test/fixtures/coder-provider", out: "src/gen" },
+];
 
 function listFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -20,30 +25,40 @@ function listFiles(dir) {
     .sort();
 }
 
-try {
-  execFileSync(join(root, "node_modules/.bin/buf"), ["generate", "--output", out], {
-    cwd: root,
-    stdio: "inherit",
-  });
-  const generated = join(out, "src/proto");
-  if (check) {
-    const fresh = listFiles(generated);
-    const committed = listFiles(target);
-    const differing = [...new Set([...fresh, ...committed])].filter((file) => {
-      const a = join(generated, file);
-      const b = join(target, file);
-      return !existsSync(a) || !existsSync(b) || !readFileSync(a).equals(readFileSync(b));
+function generate({ dir, out }) {
+  const cwd = join(root, dir);
+  const target = join(cwd, out);
+  const label = relative(root, target);
+  const scratch = mkdtempSync(join(tmpdir(), "provisionerd-gen-"));
+  try {
+    execFileSync(join(root, "node_modules/.bin/buf"), ["generate", "--output", scratch], {
+      cwd,
+      stdio: "inherit",
     });
-    if (differing.length > 0) {
-      console.error(`src/proto is stale; run \`npm run gen\`. Differing: ${differing.join(", ")}`);
-      process.exit(1);
+    const generated = join(scratch, out);
+    if (!check) {
+      rmSync(target, { recursive: true, force: true });
+      cpSync(generated, target, { recursive: true });
+      console.log(`generated ${listFiles(target).join(", ")} in ${label}`);
+      return true;
     }
-    console.log(`src/proto matches proto/ (${fresh.length} files)`);
-  } else {
-    rmSync(target, { recursive: true, force: true });
-    cpSync(generated, target, { recursive: true });
-    console.log(`generated ${listFiles(target).join(", ")} in src/proto`);
+    const differing = [...new Set([...listFiles(generated), ...listFiles(target)])].filter(
+      (file) => {
+        const a = join(generated, file);
+        const b = join(target, file);
+        return !existsSync(a) || !existsSync(b) || !readFileSync(a).equals(readFileSync(b));
+      },
+    );
+    if (differing.length > 0) {
+      console.error(`${label} is stale; run \`npm run gen\`. Differing: ${differing.join(", ")}`);
+      return false;
+    }
+    console.log(`${label} matches its .proto files (${listFiles(target).length} files)`);
+    return true;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-} finally {
-  rmSync(out, { recursive: true, force: true });
 }
+
+const results = modules.map(generate);
+if (results.includes(false)) process.exit(1);
