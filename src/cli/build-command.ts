@@ -5,7 +5,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { runJob } from "../daemon/job-runner.js";
+import { JobFailure, runJob } from "../daemon/index.js";
 import {
   type Metadata,
   type RichParameterValue,
@@ -128,7 +128,8 @@ async function runLocalJob(
     provisioner,
     slot: 0,
     logger: run.logger,
-    signal: run.interrupts.cancelSignal,
+    // A first interrupt reaches the runner as coderd's cancel would (through the coordinator's
+    // answers), so the job ends "canceled", not "daemon shutting down".
     killSignal: run.interrupts.killSignal,
   });
   // The runner has delivered its terminal message by the time it returns.
@@ -162,7 +163,10 @@ export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> 
     secrets,
   });
   const style = styleFor(io.stdout, io.env);
-  const interrupts = new Interrupts((text) => io.stderr.write(`${style.yellow(text)}\n`));
+  const interrupts = new Interrupts(
+    (text) => io.stderr.write(`${style.yellow(text)}\n`),
+    () => new JobFailure("job was canceled (forced by a second interrupt)", { code: "CANCELED" }),
+  );
   const run: Run = {
     config,
     io,

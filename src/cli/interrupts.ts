@@ -5,10 +5,13 @@ export class Interrupts {
   readonly #cancel = new AbortController();
   readonly #kill = new AbortController();
   readonly #notify: (text: string) => void;
+  readonly #killReason: () => unknown;
   readonly #handler = () => this.#interrupt();
 
-  constructor(notify: (text: string) => void) {
+  /** `killReason` becomes the kill signal's reason (the job runner reports it as the failure). */
+  constructor(notify: (text: string) => void, killReason: () => unknown) {
     this.#notify = notify;
+    this.#killReason = killReason;
     process.on("SIGINT", this.#handler);
     process.on("SIGTERM", this.#handler);
   }
@@ -42,7 +45,7 @@ export class Interrupts {
     }
     if (!this.#kill.signal.aborted) {
       this.#notify("Forcing: killing terraform now");
-      this.#kill.abort();
+      this.#kill.abort(this.#killReason());
     }
   }
 }

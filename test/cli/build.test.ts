@@ -293,6 +293,38 @@ describe("provisionerd build", () => {
   );
 
   it(
+    "stops terraform gracefully on Ctrl-C, keeps the partial state, exit 130",
+    async () => {
+      const stateFile = path.join(tmp, "interrupted.tfstate");
+      const child = provisionerd([
+        "build",
+        template("slow-and-chatty"),
+        ...common,
+        "--param",
+        "sleep_seconds=60",
+        "--state-file",
+        stateFile,
+      ]);
+      let out = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("sleeping 60s")) child.kill("SIGINT");
+      });
+      const result = await child;
+      expect(result.exitCode, String(result.stderr)).toBe(130);
+      expect(String(result.stderr)).toContain("Canceling: terraform stops gracefully");
+      expect(String(result.stdout)).toMatch(
+        /^✖ Workspace build failed: apply terraform: terraform apply: canceled/m,
+      );
+      expect(String(result.stderr)).toContain(
+        `The state left by the failed build was written to ${stateFile}`,
+      );
+      expect(stateResources(stateFile)).toEqual(["terraform_data.chatty"]);
+    },
+    BUILD_TIMEOUT,
+  );
+
+  it(
     "reports a template that fails to plan, exit 1",
     async () => {
       const result = await provisionerd(["build", template("broken"), ...common]);
