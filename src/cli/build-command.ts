@@ -1,25 +1,25 @@
 // `provisionerd build`: a template import, then a workspace build, with the daemon's own job
 // runner and the terraform provisioner, coordinated in-process instead of by coderd.
-import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { JobFailure, runJob } from "../daemon/index.js";
-import {
-  type Metadata,
-  type RichParameterValue,
-  WorkspaceTransition,
-} from "../proto/provisioner.js";
-import {
+import type { RichParameterValue } from "../proto/provisioner.js";
+import type {
   AcquiredJob,
-  type CompletedJob_TemplateImport,
-  type Log,
-  type UpdateJobRequest,
+  CompletedJob_TemplateImport,
+  Log,
+  UpdateJobRequest,
 } from "../proto/provisionerd.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
 import type { BuildConfig, TransitionName } from "./build-config.js";
-import { buildResultJson, type JobSummary, logJson } from "./build-output.js";
+import {
+  type BuildResultInput,
+  buildResultJson,
+  type JobSummary,
+  logJson,
+} from "./build-output.js";
 import {
   type BuildRecord,
   fromRecordValues,
@@ -37,6 +37,7 @@ import {
 } from "./build-values.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
+import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
 import { createLogger, SecretValues } from "./logger.js";
 import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
@@ -46,12 +47,6 @@ import { readStateFile, writeStateFile } from "./state-file.js";
 import { loadTemplate } from "./template-archive.js";
 import { type Style, styleFor } from "./terminal-style.js";
 import { UsageError } from "./usage-error.js";
-
-const TRANSITION: Record<TransitionName, WorkspaceTransition> = {
-  start: WorkspaceTransition.START,
-  stop: WorkspaceTransition.STOP,
-  delete: WorkspaceTransition.DESTROY,
-};
 
 const DONE_TEXT: Record<TransitionName, string> = {
   start: "Workspace started",
@@ -67,12 +62,13 @@ interface Run {
   io: CliIo;
   style: Style;
   logger: Logger;
-  secrets: SecretValues;
   printer: ProgressPrinter | undefined;
   interrupts: Interrupts;
   ask: AskForValues;
   logs: ReturnType<typeof logJson>[];
 }
+
+type Values = BuildResultInput["values"];
 
 function templateName(config: BuildConfig): string {
   return path.basename(config.template.path).replace(/\.(tar|tar\.gz|tgz)$/i, "");
@@ -107,20 +103,16 @@ async function runLocalJob(
       run.printer?.log(log);
     },
     ...(resolve ? { resolveImportValues: resolve } : {}),
+    // A first interrupt reaches the runner as coderd's cancel would (in the coordinator's
+    // answers), so the job ends "canceled", not "daemon shutting down".
     cancelSignal: run.interrupts.cancelSignal,
   });
+  const mirror = run.config.providerMirror;
   const provisioner = createTerraformProvisioner({
     terraformPath: run.config.terraformPath,
     workDirRoot: run.config.workDir,
     cacheDir: run.config.cacheDir,
-    ...(run.config.providerMirror
-      ? {
-          providerMirror:
-            run.config.providerMirror.kind === "filesystem"
-              ? run.config.providerMirror.path
-              : run.config.providerMirror.url,
-        }
-      : {}),
+    ...(mirror ? { providerMirror: mirror.kind === "filesystem" ? mirror.path : mirror.url } : {}),
     logger: run.logger,
   });
   await runJob(job, {
@@ -128,8 +120,6 @@ async function runLocalJob(
     provisioner,
     slot: 0,
     logger: run.logger,
-    // A first interrupt reaches the runner as coderd's cancel would (through the coordinator's
-    // answers), so the job ends "canceled", not "daemon shutting down".
     killSignal: run.interrupts.killSignal,
   });
   // The runner has delivered its terminal message by the time it returns.
@@ -147,15 +137,23 @@ function summary(outcome: JobOutcome, durationMs: number): JobSummary {
   };
 }
 
-function promptAsker(io: CliIo, signal: AbortSignal): AskForValues {
+/** Asks on the terminal when there is one; every answer is kept out of the logs. */
+function valueAsker(io: CliIo, signal: AbortSignal, secrets: SecretValues): AskForValues {
+  if (!canPrompt(io)) return refuseToAsk;
   return async (missing) => {
     io.stderr.write("The template needs values that were not given:\n");
-    return ask(io, missing, signal);
+    const answers = await ask(io, missing, signal);
+    for (const answer of answers) secrets.add(answer);
+    return answers;
   };
 }
 
 export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> {
   const secrets = new SecretValues();
+  // Unknown until the template is parsed which values are sensitive: keep them all out of logs.
+  for (const value of [...Object.values(config.var), ...Object.values(config.param)]) {
+    secrets.add(value);
+  }
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
@@ -172,7 +170,6 @@ export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> 
     io,
     style,
     logger,
-    secrets,
     printer: config.json
       ? undefined
       : new ProgressPrinter({
@@ -181,7 +178,7 @@ export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> 
           showDebug: config.logLevel === "debug" || config.logLevel === "trace",
         }),
     interrupts,
-    ask: canPrompt(io) ? promptAsker(io, interrupts.cancelSignal) : refuseToAsk,
+    ask: valueAsker(io, interrupts.cancelSignal, secrets),
     logs: [],
   };
   try {
@@ -191,53 +188,24 @@ export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> 
   }
 }
 
-async function build(run: Run): Promise<number> {
-  const { config, io, style } = run;
-  await ensureDirectories(config);
-  const archive = await loadTemplate(config.template);
-  const state = await readStateFile(config.stateFile);
-  const previous = await readBuildRecord(config.stateFile);
-  const record: BuildRecord = previous ?? newBuildRecord();
-  const given = {
-    vars: { ...fromRecordValues(record.variableValues), ...config.var },
-    params: { ...fromRecordValues(record.parameterValues), ...config.param },
-  };
-  for (const value of [...Object.values(config.var), ...Object.values(config.param)]) {
-    // Unknown until the template is parsed whether they are sensitive: keep them all out of logs.
-    run.secrets.add(value);
-  }
-  const name = templateName(config);
+interface Given {
+  vars: Record<string, string>;
+  params: Record<string, string>;
+}
 
-  // 1. Template import: parse, resolve variables, plan start and stop.
-  let importValues: ImportValues | undefined;
+/** Step 1: parse the template, resolve its variables, plan start and stop. */
+async function importTemplate(run: Run, template: TemplateJobInput, given: Given) {
+  let values: ImportValues | undefined;
   let valuesError: unknown;
-  const importJob = AcquiredJob.create({
-    jobId: randomUUID(),
-    createdAt: Date.now(),
-    provisioner: "terraform",
-    userName: config.owner,
-    templateSourceArchive: archive,
-    type: {
-      $case: "templateImport",
-      value: {
-        metadata: { coderUrl: config.coderUrl.href, templateName: name, templateVersion: "local" },
-        userVariableValues: Object.entries(given.vars).map(([varName, value]) => ({
-          name: varName,
-          value,
-          sensitive: true,
-        })),
-      },
-    },
-  });
   const imported = await runLocalJob(
     run,
-    importJob,
+    templateImportJob(template, given.vars),
     "import",
-    `Importing template ${name}`,
+    `Importing template ${template.templateName}`,
     async (request) => {
       try {
-        importValues = await resolveImportValues(request, given, run.ask);
-        return importValues;
+        values = await resolveImportValues(request, given, run.ask);
+        return values;
       } catch (error) {
         valuesError = error;
         throw error;
@@ -249,27 +217,98 @@ async function build(run: Run): Promise<number> {
     run.printer?.endJob(false, "Template import stopped: the template needs values");
     throw valuesError;
   }
-  const importSummary = summary(imported.outcome, imported.durationMs);
-  const importResult: CompletedJob_TemplateImport | undefined =
-    imported.outcome.kind === "completed" && imported.outcome.job.type?.$case === "templateImport"
-      ? imported.outcome.job.type.value
+  const { outcome } = imported;
+  const result: CompletedJob_TemplateImport | undefined =
+    outcome.kind === "completed" && outcome.job.type?.$case === "templateImport"
+      ? outcome.job.type.value
       : undefined;
+  const jobSummary = summary(imported.outcome, imported.durationMs);
   run.printer?.endJob(
-    importResult !== undefined,
-    importResult ? "Template imported" : `Template import failed: ${importSummary.error}`,
+    result !== undefined,
+    result ? "Template imported" : `Template import failed: ${jobSummary.error}`,
   );
-  for (const label of importValues?.unknown ?? []) {
-    io.stderr.write(
-      `${style.yellow(`warning: ${label}: the template does not declare it; ignored`)}\n`,
+  for (const label of values?.unknown ?? []) {
+    run.io.stderr.write(
+      `${run.style.yellow(`warning: ${label}: the template does not declare it; ignored`)}\n`,
     );
   }
-  const values = {
-    variables: importValues?.variableValues ?? [],
-    parameters: importValues?.parameterValues ?? [],
-    richParameters: [] as RichParameterValue[],
+  return { result, summary: jobSummary, values };
+}
+
+/** Step 3: the workspace build; its state (partial on failure) goes to the state file. */
+async function buildWorkspace(
+  run: Run,
+  template: TemplateJobInput,
+  record: BuildRecord,
+  previous: BuildRecord | undefined,
+  imported: CompletedJob_TemplateImport,
+  values: Values,
+) {
+  const { config } = run;
+  const built = await runLocalJob(
+    run,
+    workspaceBuildJob({
+      ...template,
+      transition: config.transition,
+      workspaceName: config.workspaceName,
+      workspaceId: record.workspaceId,
+      ownerId: record.ownerId,
+      state: await readStateFile(config.stateFile),
+      parameterValues: values.parameters,
+      variableValues: values.variables,
+      richParameterValues: values.richParameters,
+      previousRichParameterValues: previous?.richParameterValues ?? [],
+      gitAuthProviders: imported.gitAuthProviders,
+    }),
+    "build",
+    `Building workspace ${config.workspaceName} (${config.transition})`,
+  );
+  const { outcome } = built;
+  const jobSummary = summary(outcome, built.durationMs);
+  const completed = outcome.kind === "completed";
+  const done =
+    outcome.kind === "completed" && outcome.job.type?.$case === "workspaceBuild"
+      ? outcome.job.type.value
+      : undefined;
+  const failed =
+    outcome.kind === "failed" && outcome.job.type?.$case === "workspaceBuild"
+      ? outcome.job.type.value
+      : undefined;
+  run.printer?.endJob(
+    completed,
+    completed ? DONE_TEXT[config.transition] : `Workspace build failed: ${jobSummary.error}`,
+  );
+  const newState = done?.state ?? failed?.state ?? Buffer.alloc(0);
+  // A failed build's partial state is kept too: it records what exists.
+  const stateWritten = config.stateFile !== undefined && (completed || newState.length > 0);
+  if (stateWritten && config.stateFile !== undefined) {
+    await writeStateFile(config.stateFile, newState);
+  }
+  const resources = done?.resources;
+  return {
+    summary: { ...jobSummary, ...(resources ? { resources } : {}) },
+    stateWritten,
+    completed,
+  };
+}
+
+async function build(run: Run): Promise<number> {
+  const { config } = run;
+  await ensureDirectories(config);
+  const previous = await readBuildRecord(config.stateFile);
+  const record: BuildRecord = previous ?? newBuildRecord();
+  const given: Given = {
+    vars: { ...fromRecordValues(record.variableValues), ...config.var },
+    params: { ...fromRecordValues(record.parameterValues), ...config.param },
+  };
+  const template: TemplateJobInput = {
+    archive: await loadTemplate(config.template),
+    templateName: templateName(config),
+    owner: config.owner,
+    coderUrl: config.coderUrl.href,
   };
   const base = {
-    template: { path: config.template.path, name },
+    template: { path: config.template.path, name: template.templateName },
     workspace: {
       name: config.workspaceName,
       owner: config.owner,
@@ -277,109 +316,56 @@ async function build(run: Run): Promise<number> {
       ownerId: record.ownerId,
       transition: config.transition,
     },
-    stateFile: config.stateFile,
+    ...(config.stateFile !== undefined ? { stateFile: config.stateFile } : {}),
   };
-  if (importResult === undefined) {
+
+  const imported = await importTemplate(run, template, given);
+  const values: Values = {
+    variables: imported.values?.variableValues ?? [],
+    parameters: imported.values?.parameterValues ?? [],
+    richParameters: [] as RichParameterValue[],
+  };
+  if (imported.result === undefined) {
     return finish(run, {
       ...base,
-      importJob: importSummary,
+      importJob: imported.summary,
       buildJob: { status: "skipped", durationMs: 0 },
       stateWritten: false,
       values,
     });
   }
 
-  // 2. Rich parameters the import found, from --rich-param and the previous build.
+  // Step 2: rich parameters the import found, from --rich-param and the previous build.
   values.richParameters = await resolveRichValues(
-    importResult.richParameters,
+    imported.result.richParameters,
     config.richParam,
     previous?.richParameterValues,
     run.ask,
   );
 
-  // 3. The workspace build.
-  const metadata: Metadata = {
-    coderUrl: config.coderUrl.href,
-    workspaceTransition: TRANSITION[config.transition],
-    workspaceName: config.workspaceName,
-    workspaceOwner: config.owner,
-    workspaceId: record.workspaceId,
-    workspaceOwnerId: record.ownerId,
-    workspaceOwnerEmail: `${config.owner}@localhost`,
-    templateName: name,
-    templateVersion: "local",
-  };
-  const buildJob = AcquiredJob.create({
-    jobId: randomUUID(),
-    createdAt: Date.now(),
-    provisioner: "terraform",
-    userName: config.owner,
-    templateSourceArchive: archive,
-    type: {
-      $case: "workspaceBuild",
-      value: {
-        workspaceBuildId: randomUUID(),
-        workspaceName: config.workspaceName,
-        parameterValues: values.parameters,
-        richParameterValues: values.richParameters,
-        variableValues: values.variables,
-        metadata,
-        state,
-        // No git auth provider exists locally: the template gets empty tokens.
-        gitAuthProviders: importResult.gitAuthProviders.map((id) => ({ id, accessToken: "" })),
-        previousRichParameterValues: previous?.richParameterValues ?? [],
-      },
-    },
-  });
-  const built = await runLocalJob(
-    run,
-    buildJob,
-    "build",
-    `Building workspace ${config.workspaceName} (${config.transition})`,
-  );
-  const buildSummary = summary(built.outcome, built.durationMs);
-  const outcome = built.outcome;
-  const buildType = outcome.job.type;
-  const newState = buildType?.$case === "workspaceBuild" ? buildType.value.state : Buffer.alloc(0);
-  const resources =
-    outcome.kind === "completed" && outcome.job.type?.$case === "workspaceBuild"
-      ? outcome.job.type.value.resources
-      : undefined;
-  run.printer?.endJob(
-    outcome.kind === "completed",
-    outcome.kind === "completed"
-      ? DONE_TEXT[config.transition]
-      : `Workspace build failed: ${buildSummary.error}`,
-  );
-
-  // A failed build's partial state is kept too: it records what exists.
-  let stateWritten = false;
-  if (config.stateFile !== undefined && (outcome.kind === "completed" || newState.length > 0)) {
-    await writeStateFile(config.stateFile, newState);
-    stateWritten = true;
-    if (outcome.kind === "completed") {
-      // Only what the template declares and may be shown again is remembered.
-      const keep = (list: ReadonlyArray<{ name: string; sensitive: boolean }>) =>
-        new Set(list.filter((v) => !v.sensitive).map((v) => v.name));
-      await writeBuildRecord(config.stateFile, {
-        ...record,
-        lastTransition: config.transition,
-        richParameterValues: values.richParameters,
-        variableValues: toRecordValues(given.vars, keep(values.variables)),
-        parameterValues: toRecordValues(given.params, keep(values.parameters)),
-      });
-    }
+  const built = await buildWorkspace(run, template, record, previous, imported.result, values);
+  if (built.completed && config.stateFile !== undefined) {
+    // Only what the template declares and may be shown again is remembered.
+    const keep = (list: ReadonlyArray<{ name: string; sensitive: boolean }>) =>
+      new Set(list.filter((v) => !v.sensitive).map((v) => v.name));
+    await writeBuildRecord(config.stateFile, {
+      ...record,
+      lastTransition: config.transition,
+      richParameterValues: values.richParameters,
+      variableValues: toRecordValues(given.vars, keep(values.variables)),
+      parameterValues: toRecordValues(given.params, keep(values.parameters)),
+    });
   }
   return finish(run, {
     ...base,
-    importJob: { ...importSummary, result: importResult },
-    buildJob: { ...buildSummary, ...(resources ? { resources } : {}) },
-    stateWritten,
+    importJob: { ...imported.summary, result: imported.result },
+    buildJob: built.summary,
+    stateWritten: built.stateWritten,
     values,
   });
 }
 
-function finish(run: Run, input: Omit<Parameters<typeof buildResultJson>[0], "logs">): number {
+function finish(run: Run, input: Omit<BuildResultInput, "logs">): number {
   const { io, style, config } = run;
   const ok = input.importJob.status === "completed" && input.buildJob.status === "completed";
   if (config.json) {

@@ -306,9 +306,14 @@ describe("provisionerd build", () => {
         stateFile,
       ]);
       let out = "";
+      let interrupted = false;
       child.stdout?.on("data", (chunk: Buffer) => {
         out += chunk.toString();
-        if (out.includes("sleeping 60s")) child.kill("SIGINT");
+        // One Ctrl-C, once terraform is busy (a second one would force).
+        if (!interrupted && out.includes("sleeping 60s")) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
       });
       const result = await child;
       expect(result.exitCode, String(result.stderr)).toBe(130);
