@@ -305,7 +305,8 @@ async function build(run: Run): Promise<number> {
     archive: await loadTemplate(config.template),
     templateName: templateName(config),
     owner: config.owner,
-    coderUrl: config.coderUrl.href,
+    // As typed: `new URL` adds a "/" path that would end up in CODER_AGENT_URL.
+    coderUrl: config.coderUrl.pathname === "/" ? config.coderUrl.origin : config.coderUrl.href,
   };
   const base = {
     template: { path: config.template.path, name: template.templateName },
