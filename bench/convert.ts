@@ -2,6 +2,7 @@
 // 1,000 coder_metadata) with its terraform graph (issue 4: "well under a second").
 // Exports one async function returning the measured figures; the benchmark runner calls it.
 import { convertResources, parseStateJson, stateModules } from "../src/terraform/index.js";
+import { median, round } from "./lib/stats.js";
 
 const AGENTS = 1_000;
 const APPS = 2_000;
@@ -114,14 +115,6 @@ function generate(): Generated {
   return { stateJson: JSON.stringify(state), dot: lines.join("\n") };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 function check(result: ReturnType<typeof convertResources>): void {
   const agents = result.resources.reduce((n, r) => n + r.agents.length, 0);
   const apps = result.resources.reduce(
@@ -154,7 +147,6 @@ export async function benchConvert(): Promise<{
     convertRuns.push(performance.now() - start);
     check(result);
   }
-  const round = (ms: number) => Math.round(ms * 100) / 100;
   return {
     convert_10k_ms: round(median(convertRuns)),
     parse_state_10k_ms: round(median(parseRuns)),

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseTemplate } from "../src/parameters/index.js";
+import { median, round } from "./lib/stats.js";
 
 const VARIABLES = 500;
 const WARMUP_RUNS = 3;
@@ -54,14 +55,6 @@ function generateTemplate(count: number): string {
   return `${blocks.join("\n\n")}\n`;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 export async function benchParameters(): Promise<{ parse_500_vars_ms: number }> {
   const dir = await mkdtemp(join(tmpdir(), "bench-parameters-"));
   try {
@@ -78,7 +71,7 @@ export async function benchParameters(): Promise<{ parse_500_vars_ms: number }> 
       await parseTemplate(dir);
       runs.push(performance.now() - start);
     }
-    return { parse_500_vars_ms: Math.round(median(runs) * 100) / 100 };
+    return { parse_500_vars_ms: round(median(runs)) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchProvider } from "../test/fixtures/coder-provider/client.js";
 import { createProviderMirror } from "../test/fixtures/coder-provider/mirror.js";
+import { median, round } from "./lib/stats.js";
 
 export interface ProviderLaunchFigures {
   /** Median milliseconds from spawn to process exit, over `runs` launches. */
@@ -15,14 +16,6 @@ export interface ProviderLaunchFigures {
   /** Median milliseconds from spawn to the handshake line. */
   handshakeMedianMs: number;
   runs: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const value =
-    sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  return Math.round(value * 10) / 10;
 }
 
 /** Launches the provider `runs` times (after one warm-up) and returns the medians. */
@@ -45,7 +38,11 @@ export async function measureProviderLaunch(runs = 10): Promise<ProviderLaunchFi
       total.push(performance.now() - start);
       handshake.push(ready - start);
     }
-    return { medianMs: median(total), handshakeMedianMs: median(handshake), runs };
+    return {
+      medianMs: round(median(total), 1),
+      handshakeMedianMs: round(median(handshake), 1),
+      runs,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

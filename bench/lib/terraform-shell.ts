@@ -1,0 +1,66 @@
+// The baseline of the job overhead figure: the workspace build's terraform commands run from a
+// plain shell script, with the environment the provisioner gives terraform (same CLI config,
+// plugin cache, build metadata and agent scripts), output thrown away.
+import { execa } from "execa";
+import type { Metadata } from "../../src/proto/provisioner.js";
+import {
+  controlledVariables,
+  provisionEnvironment,
+  sanitizedEnvironment,
+} from "../../src/terraform/environment.js";
+import { graphArgs } from "../../src/terraform/index.js";
+
+export interface ShellBuildOptions {
+  /** A fresh copy of the template (the script runs in it). */
+  directory: string;
+  terraformVersion: string;
+  cliConfigFile: string;
+  pluginCacheDir: string;
+  metadata: Metadata;
+}
+
+const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/** init, plan -out, show -json, graph, apply, show -json, graph: a start build's commands. */
+export function buildScript(terraformVersion: string): string {
+  const graph = ["terraform", ...graphArgs(terraformVersion)].map(quote).join(" ");
+  return [
+    "set -e",
+    "terraform init -no-color -input=false >/dev/null",
+    "terraform plan -no-color -input=false -json -refresh=true -out=terraform.tfplan >/dev/null",
+    "terraform show -json -no-color terraform.tfplan >/dev/null",
+    `${graph} >/dev/null`,
+    "terraform apply -no-color -auto-approve -input=false -json terraform.tfplan >/dev/null",
+    "terraform show -json -no-color >/dev/null",
+    `${graph} >/dev/null`,
+  ].join("\n");
+}
+
+/** The environment the provisioner gives terraform's plan and apply for this build. */
+export function terraformEnvironment(
+  options: Omit<ShellBuildOptions, "directory" | "terraformVersion">,
+): Record<string, string> {
+  const controlled = controlledVariables({
+    cliConfigFile: options.cliConfigFile,
+    pluginCacheDir: options.pluginCacheDir,
+  });
+  return provisionEnvironment(sanitizedEnvironment(process.env), controlled, {
+    metadata: options.metadata,
+    parameterEnv: {},
+    gitAuthProviders: [],
+  });
+}
+
+/** Runs the script; resolves with its wall time in milliseconds. */
+export async function runShellBuild(options: ShellBuildOptions): Promise<number> {
+  const env = terraformEnvironment(options);
+  const script = buildScript(options.terraformVersion);
+  const start = performance.now();
+  await execa("sh", ["-c", script], {
+    cwd: options.directory,
+    env,
+    extendEnv: false,
+    stdin: "ignore",
+  });
+  return performance.now() - start;
+}
