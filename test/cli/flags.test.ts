@@ -1,4 +1,5 @@
 // `provisionerd --help` and every bad flag: one line naming the flag, exit code 2.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +11,30 @@ beforeAll(ensureBuilt, 180_000);
 const tmp = mkdtempSync(path.join(os.tmpdir(), "provisionerd-flags-"));
 const aFile = path.join(tmp, "a-file");
 writeFileSync(aFile, "not a dir");
+// A real certificate and key, so TLS flag checks get past "is this a PEM file".
+const certFile = path.join(tmp, "client.pem");
+const keyFile = path.join(tmp, "client.key");
+execFileSync(
+  "openssl",
+  [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    keyFile,
+    "-out",
+    certFile,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=provisionerd-test",
+  ],
+  { stdio: "ignore" },
+);
 
 // Enough for `start` to get past validation of everything but the flag under test.
 const required = ["--coder-url", "http://127.0.0.1:1", "--psk", "s3cret-psk"];
@@ -235,7 +260,7 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
       "--psk",
       "k3y",
       "--tls-cert",
-      aFile,
+      certFile,
     ]);
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual([
@@ -244,7 +269,7 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
   });
 
   it("needs https when TLS files are given", async () => {
-    const result = await provisionerd(["start", ...required, "--tls-ca", aFile]);
+    const result = await provisionerd(["start", ...required, "--tls-ca", certFile]);
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual([
       'provisionerd start: --coder-url: TLS files were given, so expected an https:// URL, got "http://127.0.0.1:1/"',
