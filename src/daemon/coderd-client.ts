@@ -1,15 +1,7 @@
 // The gRPC connection to coderd: PSK and daemon id on every call, an AbortSignal on every
 // call (nice-grpc style), a deadline per attempt, and errors sorted into the daemon's types so
 // callers decide "retry", "give up on this job" or "stop the daemon" without reading text.
-import { readFileSync } from "node:fs";
-import {
-  type ChannelCredentials,
-  type ClientDuplexStream,
-  credentials,
-  type Metadata,
-  type ServiceError,
-  status,
-} from "@grpc/grpc-js";
+import { type ClientDuplexStream, type Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import {
   type AcquiredJob,
@@ -29,11 +21,10 @@ import type { JobCoordinator } from "./coordinator.js";
 import {
   AuthenticationRefusedError,
   CoordinatorRefusedError,
-  DaemonOptionsError,
-  errorMessage,
   TransportError,
   UnimplementedError,
 } from "./errors.js";
+import { channelCredentials, tlsProblem } from "./tls.js";
 
 export interface CoderdClientOptions {
   coderUrl: string;
@@ -59,31 +50,6 @@ export function grpcTarget(coderUrl: string): { target: string; secure: boolean 
   const secure = url.protocol === "https:";
   const port = url.port || (secure ? "443" : "80");
   return { target: `${url.hostname}:${port}`, secure };
-}
-
-function readPem(file: string | undefined, what: string): Buffer | null {
-  if (file === undefined) return null;
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new DaemonOptionsError(`read TLS ${what} "${file}": ${errorMessage(error)}`);
-  }
-}
-
-function channelCredentials(secure: boolean, tls: CoderdClientOptions["tls"]): ChannelCredentials {
-  if (!secure) {
-    if (tls?.caFile || tls?.certFile) {
-      throw new DaemonOptionsError(
-        "TLS files were given but the coder URL is http://; use https://",
-      );
-    }
-    return credentials.createInsecure();
-  }
-  return credentials.createSsl(
-    readPem(tls?.caFile, "CA bundle"),
-    readPem(tls?.keyFile, "client key"),
-    readPem(tls?.certFile, "client certificate"),
-  );
 }
 
 /** Codes that mean "the call may not have reached coderd, or its answer was lost". */
@@ -164,6 +130,27 @@ export class CoderdClient implements JobCoordinator {
       this.options.onContact?.(true);
       this.options.onAuthRefused?.(refused);
       return refused;
+    }
+    const tls = serviceError.code === status.UNAVAILABLE ? tlsProblem(details) : undefined;
+    if (tls?.kind === "client-certificate-refused") {
+      // Fatal like a refused PSK: the daemon reads its certificate once, so no retry can succeed.
+      // coderd answered no call, so this is no contact.
+      const refused = new AuthenticationRefusedError(tls.message, {
+        cause: error,
+        credential: "tls-client-certificate",
+      });
+      this.options.onContact?.(false);
+      this.options.onAuthRefused?.(refused);
+      return refused;
+    }
+    if (tls !== undefined) {
+      // Retried: coderd's certificate or listener may be fixed on its side (an expired
+      // certificate renewed) and the daemon should then connect without a restart.
+      this.options.onContact?.(false);
+      return new TransportError(`${method}: ${tls.message}`, {
+        grpcCode: serviceError.code,
+        cause: error,
+      });
     }
     if (isTransportFailure(serviceError)) {
       this.options.onContact?.(false);

@@ -1,13 +1,22 @@
 // Typed errors of the daemon. Callers branch on the class (or `code`), never on message text.
 
 /**
- * coderd refused our credentials (wrong or missing PSK). Fatal: retrying cannot help, so the
- * daemon stops and `done` rejects with this error; the CLI exits non-zero on it.
+ * coderd refused our credentials (wrong or missing PSK, or a TLS client certificate it does not
+ * accept). Fatal: retrying cannot help, so the daemon stops and `done` rejects with this error;
+ * the CLI exits non-zero on it.
  */
 export class AuthenticationRefusedError extends Error {
   override readonly name = "AuthenticationRefusedError";
-  constructor(details: string, options?: { cause?: unknown }) {
-    super(`coderd refused the provisioner daemon's credentials: ${details}`, options);
+  /** Which credential was refused, so the operator is pointed at the right setting. */
+  readonly credential: "psk" | "tls-client-certificate";
+  constructor(
+    details: string,
+    options?: { cause?: unknown; credential?: "psk" | "tls-client-certificate" },
+  ) {
+    super(`coderd refused the provisioner daemon's credentials: ${details}`, {
+      cause: options?.cause,
+    });
+    this.credential = options?.credential ?? "psk";
   }
 }
 

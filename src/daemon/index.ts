@@ -41,4 +41,5 @@ export {
 } from "./options.js";
 export { handleShutdownSignals, type SignalHandlingOptions } from "./signals.js";
 export { FAILURE, MISSING_PARAMETER, STAGE } from "./stages.js";
+export { pemCertificatesProblem, pemPrivateKeyProblem } from "./tls.js";
 export { DAEMON_VERSION } from "./version.js";

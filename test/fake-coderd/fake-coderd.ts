@@ -2,7 +2,8 @@
 // gRPC, checks everything a careful coderd would (PSK, identity, tags, job ownership, log
 // sequence continuity, message shapes, one terminal message per job) and records what it saw.
 // It can cancel jobs, deny quota, refuse/delay/lose calls, and stop and restart on the same port
-// keeping its state (a coderd restart with its database intact).
+// keeping its state (a coderd restart with its database intact). It serves plaintext, or TLS
+// and mutual TLS when given PEM material.
 
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -154,6 +155,15 @@ export interface FakeCoderdOptions {
   recordRequests?: boolean;
   /** coderUrl jobs carry in their metadata. */
   accessUrl?: string;
+  /** Serve TLS instead of plaintext (PEM strings); `url` becomes https://localhost. */
+  tls?: FakeCoderdTls;
+}
+
+export interface FakeCoderdTls {
+  key: string;
+  cert: string;
+  /** Require a client certificate signed by this CA (mutual TLS). */
+  clientCa?: string;
 }
 
 class CallError extends Error {
@@ -200,8 +210,14 @@ export class FakeCoderd {
     return this.boundPort;
   }
 
+  /**
+   * The daemon's coderUrl. With TLS it names "localhost", the name test certificates carry,
+   * because an IP address cannot be sent as the TLS server name (RFC 6066).
+   */
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return this.options.tls === undefined
+      ? `http://127.0.0.1:${this.boundPort}`
+      : `https://localhost:${this.boundPort}`;
   }
 
   get accessUrl(): string {
@@ -416,13 +432,24 @@ export class FakeCoderd {
       : ProvisionerDaemonService;
     server.addService(service as typeof ProvisionerDaemonService, impl as never);
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) => {
+      server.bindAsync(`127.0.0.1:${port}`, this.serverCredentials(), (error, bound) => {
         if (error) reject(error);
         else resolve(bound);
       });
     });
     this.server = server;
     this.emit();
+  }
+
+  private serverCredentials(): ServerCredentials {
+    const tls = this.options.tls;
+    if (tls === undefined) return ServerCredentials.createInsecure();
+    const clientCa = tls.clientCa === undefined ? null : Buffer.from(tls.clientCa);
+    return ServerCredentials.createSsl(
+      clientCa,
+      [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }],
+      clientCa !== null,
+    );
   }
 
   private takeFault(method: FakeMethod, jobId: string | undefined): Fault | undefined {
