@@ -20,7 +20,7 @@ export const JOB_OVERHEAD_FIGURES = [
   "job_shell_ms",
 ] as const;
 
-const ROUNDS = 6;
+const ROUNDS = 8;
 const JOB_TIMEOUT_MS = 120_000;
 const TEMPLATE = "minimal";
 
