@@ -123,10 +123,11 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const hint =
-      error instanceof AuthenticationRefusedError
-        ? "check CODER_PROVISIONER_DAEMON_PSK (--psk) against coderd's provisioner daemon PSK"
-        : undefined;
+    const hint = !(error instanceof AuthenticationRefusedError)
+      ? undefined
+      : error.credential === "tls-client-certificate"
+        ? "coderd wants a client certificate it trusts: check --tls-cert and --tls-key (CODER_PROVISIONERD_TLS_CERT, CODER_PROVISIONERD_TLS_KEY)"
+        : "check CODER_PROVISIONER_DAEMON_PSK (--psk) against coderd's provisioner daemon PSK";
     logger.fatal({ ...(hint ? { hint } : {}) }, message);
     return 1;
   } finally {

@@ -2,6 +2,7 @@
 // StartConfig. The env names follow the reference daemon where it had one.
 import os from "node:os";
 import { z } from "zod";
+import { pemCertificatesProblem, pemPrivateKeyProblem } from "../daemon/index.js";
 import { LOG_FORMATS, LOG_LEVELS, logOptionSpecs, terraformOptionSpecs } from "./common-options.js";
 import type { OptionSpec, RawOptions } from "./option-spec.js";
 import { parseOptions } from "./option-spec.js";
@@ -14,8 +15,8 @@ import {
   keyValues,
   listenAddress,
   oneOf,
+  pemFile,
   providerMirror,
-  readableFile,
   requiredString,
 } from "./value-schemas.js";
 
@@ -139,9 +140,9 @@ export function startConfigSchema(env: NodeJS.ProcessEnv) {
       providerMirror: providerMirror.optional(),
       cacheDir: directoryPath,
       workDir: directoryPath,
-      tlsCa: readableFile.optional(),
-      tlsCert: readableFile.optional(),
-      tlsKey: readableFile.optional(),
+      tlsCa: pemFile("a PEM CA bundle", pemCertificatesProblem).optional(),
+      tlsCert: pemFile("a PEM certificate", pemCertificatesProblem).optional(),
+      tlsKey: pemFile("a PEM private key", pemPrivateKeyProblem).optional(),
       logLevel: oneOf(LOG_LEVELS),
       logFormat: oneOf(LOG_FORMATS).optional(),
       metricsAddress: listenAddress.optional(),

@@ -1,6 +1,6 @@
 // Zod schemas for the kinds of values flags carry. Each failure message says what is expected
 // and echoes what was given (never for secrets), so one line is enough to fix the input.
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { parseDuration } from "./durations.js";
@@ -161,6 +161,19 @@ export const readableFile = z.string().transform((value, ctx) => {
   }
   return absolute;
 });
+
+/**
+ * A readable PEM file whose content `check` accepts (see the daemon's pem*Problem), so a wrong
+ * file is named with its flag before the daemon starts.
+ */
+export function pemFile(what: string, check: (pem: Buffer) => string | undefined) {
+  return readableFile.transform((file, ctx) => {
+    const problem = check(readFileSync(file));
+    if (problem === undefined) return file;
+    ctx.addIssue({ code: "custom", message: `expected ${what}, got ${shown(file)}: ${problem}` });
+    return z.NEVER;
+  });
+}
 
 /** A directory path (created later if missing), returned absolute. */
 export const directoryPath = z.string().transform((value, ctx) => {
