@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { WorkspaceTransition } from "../src/proto/provisioner.js";
 import { FakeCoderd } from "../test/fake-coderd/fake-coderd.js";
 import { buildPayload } from "../test/fake-coderd/payloads.js";
-import type { BenchContext } from "./lib/context.js";
+import { type BenchContext, requireTerraform } from "./lib/context.js";
 import { startDaemonProcess } from "./lib/daemon-process.js";
 import { type GroupResult, result } from "./lib/figures.js";
 import { completedJob, enqueueBuild, TEMPLATES_DIR, templateArchive } from "./lib/jobs.js";
@@ -25,6 +25,7 @@ const JOB_TIMEOUT_MS = 120_000;
 const TEMPLATE = "minimal";
 
 export async function benchJobOverhead(context: BenchContext): Promise<GroupResult> {
+  const terraformVersion = requireTerraform(context).version;
   const fake = await FakeCoderd.start({ recordRequests: false });
   const daemon = await startDaemonProcess(context, { fake, name: "overhead" }).catch(
     async (error: unknown) => {
@@ -51,7 +52,7 @@ export async function benchJobOverhead(context: BenchContext): Promise<GroupResu
     }
     return runShellBuild({
       directory,
-      terraformVersion: context.terraformVersion,
+      terraformVersion,
       // The very file the daemon's provisioner wrote: the same provider installation.
       cliConfigFile: join(daemon.cacheDir, "terraform-cli-config.tfrc"),
       pluginCacheDir,

@@ -14,7 +14,7 @@ import { createDaemon } from "../src/daemon/index.js";
 import { WorkspaceTransition } from "../src/proto/provisioner.js";
 import { createTerraformProvisioner } from "../src/terraform/index.js";
 import { FakeCoderd } from "../test/fake-coderd/fake-coderd.js";
-import type { BenchContext } from "./lib/context.js";
+import { type BenchContext, requireTerraform } from "./lib/context.js";
 import { type GroupResult, result } from "./lib/figures.js";
 import { completedJob, enqueueBuild, templateArchive } from "./lib/jobs.js";
 import { median, percentile, randomBetween, round, sleep } from "./lib/stats.js";
@@ -45,6 +45,7 @@ interface PickupRun {
 }
 
 async function pickupSamples(context: BenchContext, run: PickupRun): Promise<number[]> {
+  const { mirror } = requireTerraform(context);
   const fake = await FakeCoderd.start({ recordRequests: false });
   const dir = await context.scratch(`pickup-${run.mode}`);
   const daemon = createDaemon({
@@ -56,7 +57,7 @@ async function pickupSamples(context: BenchContext, run: PickupRun): Promise<num
       createTerraformProvisioner({
         workDirRoot: join(dir, "work"),
         cacheDir: join(dir, "cache"),
-        providerMirror: context.mirror.mirrorDir,
+        providerMirror: mirror.mirrorDir,
       }),
     ],
     acquireMode: run.mode,

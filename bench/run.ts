@@ -4,11 +4,19 @@
 // nothing (for working on one benchmark).
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { execa } from "execa";
 import { benchConcurrency, CONCURRENCY_FIGURES } from "./concurrency.js";
 import { benchConvert } from "./convert.js";
 import { benchJobOverhead, JOB_OVERHEAD_FIGURES } from "./job-overhead.js";
 import { type BenchContext, prepareContext } from "./lib/context.js";
-import { type Figure, type GroupResult, result, unavailable } from "./lib/figures.js";
+import { REPO_ROOT } from "./lib/daemon-build.js";
+import {
+  type Figure,
+  FigureUnavailableError,
+  type GroupResult,
+  result,
+  unavailable,
+} from "./lib/figures.js";
 import { machine, markdownTable, resultsFile, rows, textTable } from "./lib/report.js";
 import { benchLogStreaming, LOG_FIGURES } from "./log-streaming.js";
 import { benchParameters } from "./parameters.js";
@@ -65,6 +73,10 @@ async function updateReadme(table: string, date: string, about: string): Promise
   if (from === -1 || to < from) return false;
   const body = `${start}\nLatest run: ${date}, ${about}.\n\n${table}\n${end}`;
   await writeFile(path, text.slice(0, from) + body + text.slice(to + end.length));
+  // The repository's formatter owns Markdown layout (it aligns tables); lint must stay clean.
+  await execa(join(REPO_ROOT, "node_modules/.bin/biome"), ["format", "--write", path], {
+    cwd: REPO_ROOT,
+  });
   return true;
 }
 
@@ -84,6 +96,7 @@ async function main(): Promise<void> {
   const context = await prepareContext();
   const figures: Record<string, Figure> = {};
   const notes: Record<string, string> = {};
+  if (context.terraform instanceof Error) log(`bench: no terraform: ${context.terraform.message}`);
   if (context.daemon instanceof Error) log(`bench: no daemon binary: ${context.daemon.message}`);
   try {
     for (const group of groups) {
@@ -93,7 +106,8 @@ async function main(): Promise<void> {
       try {
         outcome = await group.run(context);
       } catch (error) {
-        log(`bench: ${group.name} failed: ${error instanceof Error ? error.stack : error}`);
+        const detail = error instanceof FigureUnavailableError ? error.message : error;
+        log(`bench: ${group.name} failed: ${detail instanceof Error ? detail.stack : detail}`);
         const reason = `not measured: ${errorText(error)}`;
         outcome = unavailable(group.figures, reason);
       }
@@ -107,7 +121,7 @@ async function main(): Promise<void> {
 
   const seconds = Math.round((performance.now() - started) / 1000);
   const date = new Date().toISOString();
-  const host = machine(context.terraformVersion);
+  const host = machine(context.terraform instanceof Error ? null : context.terraform.version);
   const table = rows(figures);
   process.stdout.write(`${textTable(table)}\n`);
   log(`bench: ${seconds} s in all`);
@@ -120,7 +134,7 @@ async function main(): Promise<void> {
     run: { seconds, daemon_binary: daemon },
   });
   await writeFile(join(HERE, "results.json"), `${JSON.stringify(file, null, 2)}\n`);
-  const about = `${host.cores} × ${host.cpu}, ${host.memory_gb} GB, Node ${host.node}, Terraform ${host.terraform}, ${seconds} s`;
+  const about = `${host.cores} × ${host.cpu}, ${host.memory_gb} GB, Node ${host.node}, Terraform ${host.terraform ?? "missing"}, ${seconds} s`;
   if (!(await updateReadme(markdownTable(table, notes), date, about))) {
     log("bench: bench/README.md has no results markers; table not written there");
   }

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import type { FakeCoderd } from "../../test/fake-coderd/fake-coderd.js";
-import type { BenchContext } from "./context.js";
+import { type BenchContext, requireDaemon, requireTerraform } from "./context.js";
 import { FigureUnavailableError } from "./figures.js";
 
 export interface DaemonProcess {
@@ -40,16 +40,15 @@ export async function startDaemonProcess(
   context: BenchContext,
   options: DaemonProcessOptions,
 ): Promise<DaemonProcess> {
-  if (context.daemon instanceof Error) {
-    throw new FigureUnavailableError(`no daemon binary: ${context.daemon.message}`);
-  }
+  const entry = requireDaemon(context);
+  const { mirror } = requireTerraform(context);
   const concurrency = options.concurrency ?? 1;
   const dir = await context.scratch(options.name);
   const cacheDir = join(dir, "cache");
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      context.daemon.path,
+      entry.path,
       "start",
       "--coder-url",
       options.fake.url,
@@ -58,7 +57,7 @@ export async function startDaemonProcess(
       "--concurrency",
       String(concurrency),
       "--provider-mirror",
-      context.mirror.mirrorDir,
+      mirror.mirrorDir,
       "--cache-dir",
       cacheDir,
       "--work-dir",

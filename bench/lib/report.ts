@@ -8,10 +8,10 @@ export interface Machine {
   cores: number;
   memory_gb: number;
   node: string;
-  terraform: string;
+  terraform: string | null;
 }
 
-export function machine(terraformVersion: string): Machine {
+export function machine(terraformVersion: string | null): Machine {
   const cpu = cpus();
   return {
     cpu: cpu[0]?.model.trim() ?? "unknown",
@@ -70,13 +70,13 @@ export function textTable(table: Row[]): string {
     .join("\n");
 }
 
-/** The README's results table. */
+/** The README's results table, then the notes as a list (they are too long for a column). */
 export function markdownTable(table: Row[], notes: Record<string, string>): string {
-  const lines = ["| figure | value | target | met? | note |", "|---|---:|---|---|---|"];
-  for (const r of table) {
-    const note = (notes[r.name] ?? "").replaceAll("|", "\\|");
-    lines.push(`| \`${r.name}\` | ${show(r.value)} | ${r.target} | ${r.met} | ${note} |`);
-  }
+  const lines = ["| figure | value | target | met? |", "|---|---:|---|---|"];
+  for (const r of table)
+    lines.push(`| \`${r.name}\` | ${show(r.value)} | ${r.target} | ${r.met} |`);
+  const noted = table.filter((r) => notes[r.name] !== undefined);
+  if (noted.length > 0) lines.push("", ...noted.map((r) => `- \`${r.name}\`: ${notes[r.name]}`));
   return lines.join("\n");
 }
 

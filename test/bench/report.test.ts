@@ -69,6 +69,8 @@ describe("results", () => {
     ]);
     expect(table.map((r) => r.met)).toEqual(["yes", "—", "yes", "n/a", "—"]);
     expect(textTable(table).split("\n")).toHaveLength(6);
-    expect(markdownTable(table, {})).toContain("| `rss_idle_mb` | null | ≤ 80 | n/a |");
+    const markdown = markdownTable(table, { rss_idle_mb: "no /proc" });
+    expect(markdown).toContain("| `rss_idle_mb` | null | ≤ 80 | n/a |");
+    expect(markdown).toContain("- `rss_idle_mb`: no /proc");
   });
 });
