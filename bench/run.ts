@@ -4,12 +4,10 @@
 // nothing (for working on one benchmark).
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { benchConcurrency, CONCURRENCY_FIGURES } from "./concurrency.js";
 import { benchConvert } from "./convert.js";
 import { benchJobOverhead, JOB_OVERHEAD_FIGURES } from "./job-overhead.js";
 import { type BenchContext, prepareContext } from "./lib/context.js";
-import { REPO_ROOT } from "./lib/daemon-build.js";
 import {
   type Figure,
   FigureUnavailableError,
@@ -73,10 +71,6 @@ async function updateReadme(table: string, date: string, about: string): Promise
   if (from === -1 || to < from) return false;
   const body = `${start}\nLatest run: ${date}, ${about}.\n\n${table}\n${end}`;
   await writeFile(path, text.slice(0, from) + body + text.slice(to + end.length));
-  // The repository's formatter owns Markdown layout (it aligns tables); lint must stay clean.
-  await execa(join(REPO_ROOT, "node_modules/.bin/biome"), ["format", "--write", path], {
-    cwd: REPO_ROOT,
-  });
   return true;
 }
 
