@@ -11,7 +11,7 @@ import {
   LogSource,
 } from "../proto/provisionerd.js";
 import type { LogSink, Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
-import { deferred } from "./abort.js";
+import { deferred, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage, isAbortError, type JobErrorCode, JobFailure } from "./errors.js";
 import { JobLink } from "./job-link.js";
@@ -175,7 +175,11 @@ class JobRun {
       result = await this.runWork(this.options.provisioner);
       await this.cleanUp();
       if (!this.linkLost) {
-        await Promise.race([this.logs.flush().catch(() => {}), this.abandonPromise()]);
+        // Stop waiting for the flush when the daemon gives up on delivering (close deadline).
+        await untilAborted(
+          this.logs.flush().catch(() => {}),
+          this.options.giveUpSignal,
+        );
       }
     }
     detach();
@@ -360,16 +364,6 @@ class JobRun {
     if (session === undefined) return;
     this.logs.push(daemonLine(STAGE.cleaningUp));
     await this.timed("cleanup", () => session.close());
-  }
-
-  /** Resolves when the daemon gives up on delivering (close deadline); never otherwise. */
-  private abandonPromise(): Promise<void> {
-    const giveUp = this.options.giveUpSignal;
-    if (giveUp === undefined) return new Promise(() => {});
-    if (giveUp.aborted) return Promise.resolve();
-    return new Promise((resolve) =>
-      giveUp.addEventListener("abort", () => resolve(), { once: true }),
-    );
   }
 
   private async deliver(result: Result): Promise<boolean> {
