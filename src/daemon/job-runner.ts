@@ -266,6 +266,7 @@ class JobRun {
         signal: this.cancelController.signal,
         killSignal: this.killController.signal,
         onLog: this.sink(stage),
+        onTiming: (step, seconds) => this.observer.stageTimed(this.observed, step, seconds),
       }),
       checkCanceled: () => {
         if (this.forcedFailure !== undefined) throw this.forcedFailure;

@@ -18,10 +18,11 @@ export interface ObservedJob {
 export type JobStatus = "success" | "failed" | "canceled";
 
 /**
- * Timed steps of a job: `setup` (unpack), `parse`, `plan` (Terraform init + plan),
- * `commit_quota`, `apply`, `cleanup` (work dir removal).
+ * Timed steps of a job: `setup` (unpack), `parse`, `init` (the provisioner's one-off work dir
+ * preparation, Terraform's `init`: reported by the provisioner, and also counted inside the
+ * `plan` that triggered it), `plan`, `commit_quota`, `apply`, `cleanup` (work dir removal).
  */
-export type JobStage = "setup" | "parse" | "plan" | "commit_quota" | "apply" | "cleanup";
+export type JobStage = "setup" | "parse" | "init" | "plan" | "commit_quota" | "apply" | "cleanup";
 
 export interface DaemonObserver {
   stateChanged?(state: DaemonState): void;

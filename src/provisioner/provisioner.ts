@@ -35,7 +35,16 @@ export interface CallControl {
   killSignal?: AbortSignal;
   /** Where log lines go. */
   onLog: LogSink;
+  /**
+   * Told how long a step inside the call took, for metrics. `init` is the provisioner's one-off
+   * preparation of the work dir (Terraform: `terraform init`), timed on its own because it
+   * dominates first plans and depends on the provider mirror and plugin cache.
+   */
+  onTiming?: (step: ProvisionerStep, seconds: number) => void;
 }
+
+/** Steps a provisioner times inside a call. */
+export type ProvisionerStep = "init";
 
 export interface OpenSessionOptions {
   /** The template as a tar archive (plain or gzip). */

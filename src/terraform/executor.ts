@@ -2,7 +2,7 @@
 // Each takes the call's cancellation and log sink; output becomes log lines, secrets redacted.
 import type { Logger } from "pino";
 import { LogLevel } from "../proto/provisioner.js";
-import type { LogSink, ProvisionerLog } from "../provisioner/provisioner.js";
+import type { CallControl, ProvisionerLog } from "../provisioner/provisioner.js";
 import type { TerraformBinary } from "./binary.js";
 import { graphArgs } from "./binary.js";
 import type { Environment } from "./environment.js";
@@ -27,10 +27,8 @@ export class TerraformCanceledError extends Error {
   override readonly name = "TerraformCanceledError";
 }
 
-export interface CommandControl {
-  signal: AbortSignal;
-  killSignal?: AbortSignal;
-  onLog: LogSink;
+/** A provisioner call's control, plus the redaction of that call's secrets. */
+export interface CommandControl extends CallControl {
   redact: Redactor;
 }
 

@@ -192,15 +192,23 @@ export class TerraformSession implements ProvisionSession {
   }
 
   private commandControl(control: CallControl, redact: Redactor): CommandControl {
-    return { signal: control.signal, killSignal: control.killSignal, onLog: control.onLog, redact };
+    return {
+      signal: control.signal,
+      killSignal: control.killSignal,
+      onLog: control.onLog,
+      ...(control.onTiming === undefined ? {} : { onTiming: control.onTiming }),
+      redact,
+    };
   }
 
   private async ensureInitialized(control: CommandControl): Promise<void> {
     // Once per work dir: init is idempotent, and a second plan (template import's stop plan) or
     // the apply after a plan finds providers installed already.
     if (this.initialized) return;
+    const started = performance.now();
     await this.executor.init(control);
     this.initialized = true;
+    control.onTiming?.("init", (performance.now() - started) / 1000);
   }
 
   private async reportEnvironment(control: CommandControl): Promise<void> {

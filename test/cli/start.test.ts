@@ -198,7 +198,7 @@ describe("provisionerd start", () => {
           'coderd_provisionerd_job_timings_seconds_count{provisioner="terraform",status="success"}',
         ),
       ).toBe(1);
-      for (const stage of ["setup", "plan", "apply"]) {
+      for (const stage of ["setup", "init", "plan", "apply"]) {
         expect(
           metricValue(
             text,

@@ -124,9 +124,14 @@ resource "terraform_data" "box" {
         { name: "secret", value: "hunter2-very-secret", sensitive: true },
       ];
       const planLogs = new LogCollector();
+      const timings: { step: string; seconds: number }[] = [];
+      const onTiming = (step: string, seconds: number) => void timings.push({ step, seconds });
       const plan = await session.plan(
-        planRequest(START, noState, planLogs, { variableValues: vars }),
+        planRequest(START, noState, planLogs, { variableValues: vars, onTiming }),
       );
+      // terraform init ran inside the first plan and was timed on its own.
+      expect(timings.map((t) => t.step)).toEqual(["init"]);
+      expect(timings[0]?.seconds).toBeGreaterThan(0);
       expect(plan.resources.map((r) => `${r.type}.${r.name}`)).toEqual(["terraform_data.box"]);
       expect(plan.plan.byteLength).toBeGreaterThan(0);
       expect(planLogs.text()).toContain("terraform_data.box: Plan to create");
@@ -143,10 +148,11 @@ resource "terraform_data" "box" {
       expect(applyLogs.text()).toContain("secret is <redacted>");
       expect(`${planLogs.text()}${applyLogs.text()}`).not.toContain("hunter2-very-secret");
 
-      // With the state: no changes.
+      // With the state: no changes; the work dir is initialised already, so no second init.
       const again = await session.plan(
-        planRequest(STOP, applied.state, new LogCollector(), { variableValues: vars }),
+        planRequest(STOP, applied.state, new LogCollector(), { variableValues: vars, onTiming }),
       );
+      expect(timings.map((t) => t.step)).toEqual(["init"]);
       expect(again.resources.map((r) => r.name)).toEqual(["box"]);
 
       const destroyLogs = new LogCollector();
