@@ -417,7 +417,12 @@ class Parser {
   }
 
   private forIntro(): void {
-    // After `for`: `k[, v] in <expr> :`
+    this.forHeader("a for expression");
+    this.expect(":");
+  }
+
+  /** After `for`, in an expression or a template directive: `k[, v] in <expr>`. */
+  private forHeader(where: string): void {
     this.space();
     this.ident();
     this.space();
@@ -427,9 +432,8 @@ class Parser {
       this.ident();
     }
     this.space();
-    if (!this.keyword("in")) this.fail('expected "in" in a for expression');
+    if (!this.keyword("in")) this.fail(`expected "in" in ${where}`);
     this.conditional();
-    this.expect(":");
   }
 
   private keyword(word: string): boolean {
@@ -642,17 +646,7 @@ class Parser {
         this.conditional();
         delta = 1;
       } else if (this.keyword("for")) {
-        this.space();
-        this.ident();
-        this.space();
-        if (this.peek(",")) {
-          this.i++;
-          this.space();
-          this.ident();
-        }
-        this.space();
-        if (!this.keyword("in")) this.fail('expected "in" in a template for directive');
-        this.conditional();
+        this.forHeader("a template for directive");
         delta = 1;
       } else if (this.keyword("else")) {
         delta = 0;
