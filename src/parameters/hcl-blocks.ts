@@ -4,6 +4,8 @@
 // every error to name a line, so this small scanner recovers block headers. It runs only on
 // files the real parser has accepted, so it may assume balanced brackets and closed strings.
 
+import { LineIndex } from "./hcl-source.js";
+
 export interface BlockHeader {
   /** Block type, e.g. `variable`. */
   type: string;
@@ -29,10 +31,10 @@ export function scanTopLevelBlocks(source: string): BlockHeader[] {
 
 class Scanner {
   private i = 0;
-  private readonly lineStarts: number[] = [0];
+  private readonly lines: LineIndex;
 
   constructor(private readonly s: string) {
-    for (let k = 0; k < s.length; k++) if (s[k] === "\n") this.lineStarts.push(k + 1);
+    this.lines = new LineIndex(s);
   }
 
   topLevel(): BlockHeader[] {
@@ -85,19 +87,8 @@ class Scanner {
     return {
       type: first.text,
       labels: rest.map((t) => (t.kind === "string" ? decodeQuoted(t.text) : t.text)),
-      line: this.lineOf(first.offset),
+      line: this.lines.lineAt(first.offset),
     };
-  }
-
-  private lineOf(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.lineStarts[mid] as number) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
   }
 
   /** Consumes a comment at the cursor, if there is one. */

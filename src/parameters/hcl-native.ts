@@ -7,6 +7,7 @@
 // It is the fast path only. On anything it rejects, the caller asks the WebAssembly parser,
 // whose diagnostics are the authoritative ones (HCL's own wording), so a gap here can cost
 // time but never turns a valid file into an error.
+import { LineIndex } from "./hcl-source.js";
 
 export class HclNativeSyntaxError extends Error {
   override readonly name = "HclNativeSyntaxError";
@@ -78,28 +79,17 @@ class Parser {
   private i = 0;
   /** Whether a newline ends the current construct (body level) or is just space (brackets). */
   private newlineStack: boolean[] = [true];
-  private readonly lineStarts: number[] = [0];
+  private readonly lines: LineIndex;
 
   constructor(private readonly s: string) {
-    for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) === 10) this.lineStarts.push(k + 1);
+    this.lines = new LineIndex(s);
     if (s.charCodeAt(0) === 0xfeff) this.i = 1;
   }
 
   // ---- positions and errors ----
 
-  private lineAt(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.lineStarts[mid] as number) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  }
-
   private fail(message: string, offset = this.i): never {
-    throw new HclNativeSyntaxError(this.lineAt(offset), message);
+    throw new HclNativeSyntaxError(this.lines.lineAt(offset), message);
   }
 
   private get newlinesMatter(): boolean {
@@ -199,7 +189,7 @@ class Parser {
         this.i++;
         if (names.has(name)) this.fail(`attribute "${name}" is defined more than once`, start);
         names.add(name);
-        body.attributes.push({ name, line: this.lineAt(start), expr: this.expression() });
+        body.attributes.push({ name, line: this.lines.lineAt(start), expr: this.expression() });
         // Even the last argument of a multi-line block needs its own line before the "}".
         this.endOfLine("an argument");
       } else {
@@ -237,11 +227,11 @@ class Parser {
       const expr = this.expression();
       this.space();
       if (this.s[this.i] !== "}") this.fail("a single-line block must be closed on the same line");
-      body = { attributes: [{ name, line: this.lineAt(attrStart), expr }], blocks: [] };
+      body = { attributes: [{ name, line: this.lines.lineAt(attrStart), expr }], blocks: [] };
     }
     this.i++; // }
     this.endOfLine("a block definition");
-    return { type, labels, line: this.lineAt(start), body };
+    return { type, labels, line: this.lines.lineAt(start), body };
   }
 
   // ---- expressions ----
