@@ -3,6 +3,7 @@
 // evaluating anything: only a condition that is exactly one `contains(<literal list>, ...)`
 // call yields values (sorted, strings only, as the reference does); any other condition yields
 // none. Synchronous on purpose: callers use it while rendering schemas.
+import { commentEnd } from "./hcl-source.js";
 
 /** The condition looked like `contains(...)` but could not be read. Never carries a value. */
 export class ContainsConditionError extends Error {
@@ -59,16 +60,12 @@ class ConditionReader {
       const c = s[this.i];
       if (c === " " || c === "\t" || c === "\r" || c === "\n") {
         this.i++;
-      } else if (c === "#" || (c === "/" && s[this.i + 1] === "/")) {
-        const end = s.indexOf("\n", this.i);
-        this.i = end < 0 ? s.length : end + 1;
-      } else if (c === "/" && s[this.i + 1] === "*") {
-        const end = s.indexOf("*/", this.i + 2);
-        if (end < 0) this.fail("unterminated comment");
-        this.i = end + 2;
-      } else {
-        return;
+        continue;
       }
+      const end = commentEnd(s, this.i);
+      if (end === undefined) return;
+      if (end < 0) this.fail("unterminated comment");
+      this.i = end;
     }
   }
 

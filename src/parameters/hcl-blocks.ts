@@ -4,7 +4,7 @@
 // every error to name a line, so this small scanner recovers block headers. It runs only on
 // files the real parser has accepted, so it may assume balanced brackets and closed strings.
 
-import { LineIndex } from "./hcl-source.js";
+import { commentEnd, LineIndex } from "./hcl-source.js";
 
 export interface BlockHeader {
   /** Block type, e.g. `variable`. */
@@ -93,19 +93,10 @@ class Scanner {
 
   /** Consumes a comment at the cursor, if there is one. */
   private skipComment(): boolean {
-    const s = this.s;
-    const c = s[this.i];
-    if (c === "#" || (c === "/" && s[this.i + 1] === "/")) {
-      const end = s.indexOf("\n", this.i);
-      this.i = end < 0 ? s.length : end;
-      return true;
-    }
-    if (c === "/" && s[this.i + 1] === "*") {
-      const end = s.indexOf("*/", this.i + 2);
-      this.i = end < 0 ? s.length : end + 2;
-      return true;
-    }
-    return false;
+    const end = commentEnd(this.s, this.i);
+    if (end === undefined) return false;
+    this.i = end < 0 ? this.s.length : end;
+    return true;
   }
 
   /** Cursor on the opening quote; leaves it after the closing one. */

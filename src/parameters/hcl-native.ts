@@ -7,7 +7,7 @@
 // It is the fast path only. On anything it rejects, the caller asks the WebAssembly parser,
 // whose diagnostics are the authoritative ones (HCL's own wording), so a gap here can cost
 // time but never turns a valid file into an error.
-import { LineIndex } from "./hcl-source.js";
+import { commentEnd, LineIndex } from "./hcl-source.js";
 
 export class HclNativeSyntaxError extends Error {
   override readonly name = "HclNativeSyntaxError";
@@ -112,20 +112,14 @@ class Parser {
     const s = this.s;
     for (;;) {
       const c = s[this.i];
-      if (c === " " || c === "\t" || c === "\r") {
+      if (c === " " || c === "\t" || c === "\r" || (c === "\n" && !this.newlinesMatter)) {
         this.i++;
-      } else if (c === "\n" && !this.newlinesMatter) {
-        this.i++;
-      } else if (c === "#" || (c === "/" && s[this.i + 1] === "/")) {
-        const end = s.indexOf("\n", this.i);
-        this.i = end < 0 ? s.length : end;
-      } else if (c === "/" && s[this.i + 1] === "*") {
-        const end = s.indexOf("*/", this.i + 2);
-        if (end < 0) this.fail("unterminated comment");
-        this.i = end + 2;
-      } else {
-        return;
+        continue;
       }
+      const end = commentEnd(s, this.i);
+      if (end === undefined) return;
+      if (end < 0) this.fail("unterminated comment");
+      this.i = end;
     }
   }
 

@@ -22,3 +22,21 @@ export class LineIndex {
     return lo + 1;
   }
 }
+
+/**
+ * Where the comment that starts at `offset` ends; undefined when none starts there. A line
+ * comment (`#`, `//`) ends before its newline, which the caller may need as a terminator; a
+ * block comment ends after its closing star-slash, or at -1 when it is never closed.
+ */
+export function commentEnd(text: string, offset: number): number | undefined {
+  const c = text[offset];
+  if (c === "#" || (c === "/" && text[offset + 1] === "/")) {
+    const end = text.indexOf("\n", offset);
+    return end < 0 ? text.length : end;
+  }
+  if (c === "/" && text[offset + 1] === "*") {
+    const end = text.indexOf("*/", offset + 2);
+    return end < 0 ? -1 : end + 2;
+  }
+  return undefined;
+}
