@@ -61,6 +61,13 @@ export type FakeMethod =
   | "completeJob";
 export type JobKind = "template_import" | "template_dry_run" | "workspace_build";
 
+/** The kind of job a FailJob or CompleteJob payload belongs to: it must match the job's own. */
+const JOB_KIND_OF_RESULT = {
+  workspaceBuild: "workspace_build",
+  templateImport: "template_import",
+  templateDryRun: "template_dry_run",
+} as const satisfies Record<NonNullable<CompletedJob["type"]>["$case"], JobKind>;
+
 export type Fault =
   /** Fail with UNAVAILABLE before doing anything (a dropped call). */
   | { kind: "refuse"; code?: status }
@@ -870,12 +877,7 @@ export class FakeCoderd {
         job.id,
         daemonId,
       );
-    const kindOf = {
-      workspaceBuild: "workspace_build",
-      templateImport: "template_import",
-      templateDryRun: "template_dry_run",
-    } as const;
-    if (request.type !== undefined && kindOf[request.type.$case] !== job.kind) {
+    if (request.type !== undefined && JOB_KIND_OF_RESULT[request.type.$case] !== job.kind) {
       throw this.violation(
         "failJob",
         `FailJob type ${request.type.$case} for a ${job.kind} job`,
@@ -910,14 +912,9 @@ export class FakeCoderd {
   private completeJob(request: CompletedJob, daemonId: string): Empty {
     if (this.isRepeatedTerminal("complete", request, daemonId)) return {};
     const job = this.ownedJob("completeJob", request.jobId, daemonId);
-    const kindOf = {
-      workspaceBuild: "workspace_build",
-      templateImport: "template_import",
-      templateDryRun: "template_dry_run",
-    } as const;
     if (request.type === undefined)
       throw this.violation("completeJob", "type payload must be provided", job.id, daemonId);
-    if (kindOf[request.type.$case] !== job.kind) {
+    if (JOB_KIND_OF_RESULT[request.type.$case] !== job.kind) {
       throw this.violation(
         "completeJob",
         `CompleteJob type ${request.type.$case} for a ${job.kind} job`,
