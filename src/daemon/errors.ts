@@ -1,4 +1,5 @@
 // Typed errors of the daemon. Callers branch on the class (or `code`), never on message text.
+import type { ProvisionErrorCode } from "../provisioner/provisioner.js";
 
 /**
  * coderd refused our credentials (wrong or missing PSK, or a TLS client certificate it does not
@@ -63,19 +64,11 @@ export class DaemonStateError extends Error {
   override readonly name = "DaemonStateError";
 }
 
-/** Category of a job failure, sent to coderd as FailedJob.error_code. */
-export type JobErrorCode =
-  | "ARCHIVE"
-  | "PARSE"
-  | "CANCELED"
-  | "TERRAFORM"
-  | "CONVERSION"
-  | "PARAMETERS"
-  | "QUOTA"
-  | "SHUTDOWN"
-  | "HEARTBEAT"
-  | "UNSUPPORTED"
-  | "INTERNAL";
+/**
+ * Category of a job failure, sent to coderd as FailedJob.error_code: a provisioner's own
+ * category passes through unchanged (asJobFailure), the others only the daemon can tell.
+ */
+export type JobErrorCode = ProvisionErrorCode | "QUOTA" | "SHUTDOWN" | "HEARTBEAT" | "UNSUPPORTED";
 
 /**
  * Why a job failed, as it goes to coderd. `state` is the Terraform state a failed build left
