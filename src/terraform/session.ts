@@ -11,6 +11,7 @@ import {
   type ParseResult,
   type PlanRequest,
   type PlanResult,
+  type ProvisionConfig,
   ProvisionError,
   type ProvisionErrorCode,
   type ProvisionSession,
@@ -128,13 +129,9 @@ export class TerraformSession implements ProvisionSession {
     const redact = createRedactor(this.secrets);
     const control = this.commandControl(request, redact);
     try {
-      await this.reportEnvironment(control);
-      const hasState = await this.writeState(request.config.state);
-      if (isDestroy(request.config.metadata) && !hasState) {
-        await nothingToDo(control);
+      if (!(await this.prepare(control, request.config))) {
         return { resources: [], parameters: [], gitAuthProviders: [], plan: new Uint8Array() };
       }
-      await this.ensureInitialized(control);
       const env = provisionEnvironment(this.context.inherited, this.context.controlled, {
         metadata: request.config.metadata,
         parameterEnv: inputs.env,
@@ -163,13 +160,9 @@ export class TerraformSession implements ProvisionSession {
     const redact = createRedactor(this.secrets);
     const control = this.commandControl(request, redact);
     try {
-      await this.reportEnvironment(control);
-      const hasState = await this.writeState(request.config.state);
-      if (isDestroy(request.config.metadata) && !hasState) {
-        await nothingToDo(control);
+      if (!(await this.prepare(control, request.config))) {
         return { state: new Uint8Array(), resources: [] };
       }
-      await this.ensureInitialized(control);
       const planFile = join(this.directory, applyPlanFileName);
       await writeFile(planFile, request.plan, { mode: 0o600 });
       // Reference quirk kept on purpose: apply gets no parameter variables. The saved plan
@@ -199,6 +192,24 @@ export class TerraformSession implements ProvisionSession {
       ...(control.onTiming === undefined ? {} : { onTiming: control.onTiming }),
       redact,
     };
+  }
+
+  /**
+   * Readies the work dir for plan's or apply's own terraform command. False when a destroy
+   * finds no state: there is nothing to destroy, so terraform need not even be initialized.
+   */
+  private async prepare(control: CommandControl, config: ProvisionConfig): Promise<boolean> {
+    await this.reportEnvironment(control);
+    const hasState = await this.writeState(config.state);
+    if (isDestroy(config.metadata) && !hasState) {
+      await control.onLog({
+        level: LogLevel.INFO,
+        output: "The terraform state does not exist, there is nothing to do",
+      });
+      return false;
+    }
+    await this.ensureInitialized(control);
+    return true;
   }
 
   private async ensureInitialized(control: CommandControl): Promise<void> {
@@ -251,13 +262,6 @@ export class TerraformSession implements ProvisionSession {
 
 function isDestroy(metadata: Metadata): boolean {
   return metadata.workspaceTransition === WorkspaceTransition.DESTROY;
-}
-
-async function nothingToDo(control: CommandControl): Promise<void> {
-  await control.onLog({
-    level: LogLevel.INFO,
-    output: "The terraform state does not exist, there is nothing to do",
-  });
 }
 
 /** Any failure -> ProvisionError with a code, the reference's message prefix, secrets redacted. */
