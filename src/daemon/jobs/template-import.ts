@@ -67,27 +67,20 @@ export async function runTemplateImport(
     }
   }
 
-  ctx.marker(STAGE.persistentResources);
-  const start = await planTemplate(ctx, {
-    stage: STAGE.persistentResources,
-    metadata: importMetadata(payload, WorkspaceTransition.START),
-    parameterValues: resolved.parameterValues,
-    richParameterValues: [],
-    variableValues: resolved.variableValues,
-  }).catch((error: unknown) => {
-    throw asJobFailure(error, "template import provision for start: ", "TERRAFORM");
-  });
-
-  ctx.marker(STAGE.ephemeralResources);
-  const stop = await planTemplate(ctx, {
-    stage: STAGE.ephemeralResources,
-    metadata: importMetadata(payload, WorkspaceTransition.STOP),
-    parameterValues: resolved.parameterValues,
-    richParameterValues: [],
-    variableValues: resolved.variableValues,
-  }).catch((error: unknown) => {
-    throw asJobFailure(error, "template import provision for stop: ", "TERRAFORM");
-  });
+  const plan = (stage: string, transition: WorkspaceTransition, name: "start" | "stop") => {
+    ctx.marker(stage);
+    return planTemplate(ctx, {
+      stage,
+      metadata: importMetadata(payload, transition),
+      parameterValues: resolved.parameterValues,
+      richParameterValues: [],
+      variableValues: resolved.variableValues,
+    }).catch((error: unknown) => {
+      throw asJobFailure(error, `template import provision for ${name}: `, "TERRAFORM");
+    });
+  };
+  const start = await plan(STAGE.persistentResources, WorkspaceTransition.START, "start");
+  const stop = await plan(STAGE.ephemeralResources, WorkspaceTransition.STOP, "stop");
 
   return {
     jobId: ctx.job.jobId,
