@@ -7,7 +7,7 @@ import {
   type VariableValue,
   WorkspaceTransition,
 } from "../proto/provisioner.js";
-import { AcquiredJob } from "../proto/provisionerd.js";
+import { AcquiredJob, type DeepPartial } from "../proto/provisionerd.js";
 import type { TransitionName } from "./build-config.js";
 
 const TRANSITION: Record<TransitionName, WorkspaceTransition> = {
@@ -30,27 +30,20 @@ export function templateImportJob(
   input: TemplateJobInput,
   userVariables: Record<string, string>,
 ): AcquiredJob {
-  return AcquiredJob.create({
-    jobId: randomUUID(),
-    createdAt: Date.now(),
-    provisioner: "terraform",
-    userName: input.owner,
-    templateSourceArchive: input.archive,
-    type: {
-      $case: "templateImport",
-      value: {
-        metadata: {
-          coderUrl: input.coderUrl,
-          templateName: input.templateName,
-          templateVersion: LOCAL_TEMPLATE_VERSION,
-        },
-        // As coderd does at import: nobody knows yet which values are sensitive.
-        userVariableValues: Object.entries(userVariables).map(([name, value]) => ({
-          name,
-          value,
-          sensitive: true,
-        })),
+  return localJob(input, {
+    $case: "templateImport",
+    value: {
+      metadata: {
+        coderUrl: input.coderUrl,
+        templateName: input.templateName,
+        templateVersion: LOCAL_TEMPLATE_VERSION,
       },
+      // As coderd does at import: nobody knows yet which values are sensitive.
+      userVariableValues: Object.entries(userVariables).map(([name, value]) => ({
+        name,
+        value,
+        sensitive: true,
+      })),
     },
   });
 }
@@ -80,26 +73,30 @@ export function workspaceBuildJob(input: WorkspaceBuildInput): AcquiredJob {
     templateName: input.templateName,
     templateVersion: LOCAL_TEMPLATE_VERSION,
   };
+  return localJob(input, {
+    $case: "workspaceBuild",
+    value: {
+      workspaceBuildId: randomUUID(),
+      workspaceName: input.workspaceName,
+      parameterValues: input.parameterValues,
+      richParameterValues: input.richParameterValues,
+      variableValues: input.variableValues,
+      metadata,
+      state: input.state,
+      // No git auth provider exists locally: the template gets empty tokens.
+      gitAuthProviders: input.gitAuthProviders.map((id) => ({ id, accessToken: "" })),
+      previousRichParameterValues: input.previousRichParameterValues,
+    },
+  });
+}
+
+function localJob(input: TemplateJobInput, type: DeepPartial<AcquiredJob>["type"]): AcquiredJob {
   return AcquiredJob.create({
     jobId: randomUUID(),
     createdAt: Date.now(),
     provisioner: "terraform",
     userName: input.owner,
     templateSourceArchive: input.archive,
-    type: {
-      $case: "workspaceBuild",
-      value: {
-        workspaceBuildId: randomUUID(),
-        workspaceName: input.workspaceName,
-        parameterValues: input.parameterValues,
-        richParameterValues: input.richParameterValues,
-        variableValues: input.variableValues,
-        metadata,
-        state: input.state,
-        // No git auth provider exists locally: the template gets empty tokens.
-        gitAuthProviders: input.gitAuthProviders.map((id) => ({ id, accessToken: "" })),
-        previousRichParameterValues: input.previousRichParameterValues,
-      },
-    },
+    type,
   });
 }
