@@ -1,6 +1,5 @@
 // `provisionerd build`: a template import, then a workspace build, with the daemon's own job
 // runner and the terraform provisioner, coordinated in-process instead of by coderd.
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
@@ -35,6 +34,7 @@ import {
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
+import { createJobDirectories } from "./common-options.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
 import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
@@ -72,19 +72,6 @@ type Values = BuildResultInput["values"];
 
 function templateName(config: BuildConfig): string {
   return path.basename(config.template.path).replace(/\.(tar|tar\.gz|tgz)$/i, "");
-}
-
-async function ensureDirectories(config: BuildConfig): Promise<void> {
-  for (const [flag, dir] of [
-    ["--work-dir", config.workDir],
-    ["--cache-dir", config.cacheDir],
-  ] as const) {
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (error) {
-      throw new UsageError(`${flag}: cannot create "${dir}": ${(error as Error).message}`);
-    }
-  }
 }
 
 /** Runs one job to its terminal message and times it. */
@@ -294,7 +281,8 @@ async function buildWorkspace(
 
 async function build(run: Run): Promise<number> {
   const { config } = run;
-  await ensureDirectories(config);
+  const unusable = await createJobDirectories(config);
+  if (unusable) throw new UsageError(unusable.message);
   const previous = await readBuildRecord(config.stateFile);
   const record: BuildRecord = previous ?? newBuildRecord();
   const given: Given = {

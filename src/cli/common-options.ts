@@ -1,5 +1,6 @@
 // Settings shared by `start` and `build`: where Terraform is, where it works and caches, how
 // providers are installed offline, and how the process logs.
+import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { OptionSpec } from "./option-spec.js";
@@ -18,6 +19,34 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
 
 export function defaultWorkDir(): string {
   return path.join(os.tmpdir(), "provisionerd");
+}
+
+export interface DirectoryFailure {
+  flag: "--work-dir" | "--cache-dir";
+  dir: string;
+  /** Names the flag, the directory and the reason. */
+  message: string;
+}
+
+/**
+ * Creates the work and cache directories before any job runs, so that a path that cannot be
+ * used fails the command at once, naming its flag, instead of every job later.
+ */
+export async function createJobDirectories(config: {
+  workDir: string;
+  cacheDir: string;
+}): Promise<DirectoryFailure | undefined> {
+  for (const [flag, dir] of [
+    ["--work-dir", config.workDir],
+    ["--cache-dir", config.cacheDir],
+  ] as const) {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      return { flag, dir, message: `${flag}: cannot create "${dir}": ${(error as Error).message}` };
+    }
+  }
+  return undefined;
 }
 
 export function terraformOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {

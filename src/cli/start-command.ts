@@ -1,7 +1,6 @@
 // `provisionerd start`: the daemon, with its logs, metrics and health endpoints, until a
 // signal stops it (SIGTERM drains, SIGINT cancels, a second signal forces) or `--max-jobs` jobs
 // ran. A refusal of our credentials is fatal: logged, and the exit code is 1, never a hang.
-import { mkdir } from "node:fs/promises";
 import {
   AuthenticationRefusedError,
   createDaemon,
@@ -9,8 +8,9 @@ import {
   handleShutdownSignals,
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
+import { createJobDirectories } from "./common-options.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
-import { createLogger, type Logger, SecretValues } from "./logger.js";
+import { createLogger, SecretValues } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
 import type { CliIo } from "./program.js";
 import { combineObservers, ReadinessTracker } from "./readiness.js";
@@ -35,20 +35,6 @@ function tlsOption(config: StartConfig) {
   };
 }
 
-async function ensureDirectories(config: StartConfig, logger: Logger): Promise<void> {
-  for (const [flag, dir] of [
-    ["--work-dir", config.workDir],
-    ["--cache-dir", config.cacheDir],
-  ] as const) {
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (error) {
-      logger.fatal({ dir }, `${flag}: cannot create "${dir}": ${(error as Error).message}`);
-      throw new ReportedError(`${flag}: cannot create ${dir}`);
-    }
-  }
-}
-
 export async function runStart(config: StartConfig, io: CliIo): Promise<number> {
   const secrets = new SecretValues();
   secrets.add(config.psk);
@@ -58,7 +44,11 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     output: io.stderr,
     secrets,
   });
-  await ensureDirectories(config, logger);
+  const unusable = await createJobDirectories(config);
+  if (unusable) {
+    logger.fatal({ dir: unusable.dir }, unusable.message);
+    throw new ReportedError(`${unusable.flag}: cannot create ${unusable.dir}`);
+  }
 
   const metrics = new DaemonMetrics({ concurrency: config.concurrency });
   const readiness = new ReadinessTracker();
