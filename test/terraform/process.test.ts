@@ -43,6 +43,35 @@ function sh(script: string, extra: Partial<Parameters<typeof runCommand>[0]> = {
   return { lines, promise };
 }
 
+/**
+ * Runs `script`, which starts a background process and prints `child <pid>`, and cancels it
+ * (gracefully) as soon as that line arrives.
+ */
+async function cancelOnceChildStarts(script: string, gracePeriodMs: number) {
+  const controller = new AbortController();
+  let child = 0;
+  let pgid = 0;
+  const result = await runCommand({
+    file: "/bin/sh",
+    args: ["-c", script],
+    cwd: dir,
+    env,
+    gracePeriodMs,
+    signal: controller.signal,
+    onSpawn: (pid) => {
+      pgid = pid;
+      groups.push(pid);
+    },
+    onLine: (_, line) => {
+      if (line.startsWith("child ")) {
+        child = Number(line.slice(6));
+        controller.abort();
+      }
+    },
+  });
+  return { result, child, pgid };
+}
+
 describe("runCommand", () => {
   it("passes exactly the given environment and working directory", async () => {
     const lines: string[] = [];
@@ -190,29 +219,12 @@ describe("runCommand", () => {
   });
 
   it("kills the group with SIGKILL when the grace period ends, leaving no process behind", async () => {
-    const controller = new AbortController();
-    let pgid = 0;
-    let child = 0;
     const started = Date.now();
-    const result = await runCommand({
-      file: "/bin/sh",
+    const { result, child, pgid } = await cancelOnceChildStarts(
       // SIGINT ignored by the shell and (inherited) by its children: only SIGKILL ends them.
-      args: ["-c", 'trap "" INT; sleep 1000 & echo "child $!"; wait'],
-      cwd: dir,
-      env,
-      gracePeriodMs: 300,
-      signal: controller.signal,
-      onSpawn: (pid) => {
-        pgid = pid;
-        groups.push(pid);
-      },
-      onLine: (_, line) => {
-        if (line.startsWith("child ")) {
-          child = Number(line.slice(6));
-          controller.abort();
-        }
-      },
-    });
+      'trap "" INT; sleep 1000 & echo "child $!"; wait',
+      300,
+    );
     expect(result).toMatchObject({ interrupted: true, killed: true, signal: "SIGKILL" });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     await waitFor(() => !isAlive(child), "the background child to be killed");
@@ -245,27 +257,10 @@ describe("runCommand", () => {
 
   it("kills children that outlive the interrupted command", async () => {
     // A background job of a non-interactive shell ignores SIGINT: it survives the shell.
-    const controller = new AbortController();
-    let child = 0;
-    let pgid = 0;
-    const result = await runCommand({
-      file: "/bin/sh",
-      args: ["-c", 'sleep 1000 & echo "child $!"; wait'],
-      cwd: dir,
-      env,
-      gracePeriodMs: 30_000,
-      signal: controller.signal,
-      onSpawn: (pid) => {
-        pgid = pid;
-        groups.push(pid);
-      },
-      onLine: (_, line) => {
-        if (line.startsWith("child ")) {
-          child = Number(line.slice(6));
-          controller.abort();
-        }
-      },
-    });
+    const { result, child, pgid } = await cancelOnceChildStarts(
+      'sleep 1000 & echo "child $!"; wait',
+      30_000,
+    );
     expect(result.interrupted).toBe(true);
     expect(result.killed).toBe(false);
     await waitFor(() => !isAlive(child), "the background child to be killed");
