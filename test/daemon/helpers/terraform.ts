@@ -1,57 +1,28 @@
 // The real terraform provisioner for daemon tests: offline provider mirror, scratch dirs, and
 // template archives made with the `tar` package from test/fixtures/templates.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Logger } from "pino";
 import { create as createTar } from "tar";
-import {
-  createTerraformProvisioner,
-  type TerraformProvisioner,
-} from "../../../src/terraform/index.js";
 import { getOfflineTerraform, templatePath } from "../../helpers/offline-terraform.js";
+import { type Scratch, scratchProvisioner } from "../../terraform/helpers/provisioner.js";
 
-export interface TerraformScratch {
-  provisioner: TerraformProvisioner;
-  root: string;
-  workDirRoot: string;
-  cacheDir: string;
+export interface TerraformScratch extends Scratch {
   mirrorDir: string;
-  /** Job work dirs still present. */
-  workDirs(): string[];
-  cleanup(): void;
 }
 
 export async function terraformScratch(
   options: { logger?: Logger; cancelGracePeriodMs?: number } = {},
 ): Promise<TerraformScratch> {
   const tf = await getOfflineTerraform();
-  const root = mkdtempSync(join(tmpdir(), "daemon-tf-"));
-  const workDirRoot = join(root, "work");
-  const cacheDir = join(root, "cache");
-  const provisioner = createTerraformProvisioner({
-    workDirRoot,
-    cacheDir,
-    providerMirror: tf.mirrorDir,
-    cancelGracePeriodMs: options.cancelGracePeriodMs ?? 10_000,
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
-  return {
-    provisioner,
-    root,
-    workDirRoot,
-    cacheDir,
-    mirrorDir: tf.mirrorDir,
-    workDirs: () => {
-      try {
-        return readdirSync(workDirRoot);
-      } catch {
-        return [];
-      }
+  const scratch = scratchProvisioner(
+    {
+      providerMirror: tf.mirrorDir,
+      cancelGracePeriodMs: options.cancelGracePeriodMs ?? 10_000,
+      ...(options.logger ? { logger: options.logger } : {}),
     },
-    cleanup: () => rmSync(root, { recursive: true, force: true }),
-  };
+    "daemon-tf-",
+  );
+  return { ...scratch, mirrorDir: tf.mirrorDir };
 }
 
 /** A plain tar of the example template `name`. */

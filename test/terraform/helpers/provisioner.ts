@@ -25,8 +25,11 @@ export interface Scratch {
   cleanup(): void;
 }
 
-export function scratchProvisioner(options: Partial<TerraformProvisionerOptions> = {}): Scratch {
-  const root = mkdtempSync(join(tmpdir(), "tf-provisioner-test-"));
+export function scratchProvisioner(
+  options: Partial<TerraformProvisionerOptions> = {},
+  dirPrefix = "tf-provisioner-test-",
+): Scratch {
+  const root = mkdtempSync(join(tmpdir(), dirPrefix));
   const workDirRoot = join(root, "work");
   const cacheDir = join(root, "cache");
   const provisioner = createTerraformProvisioner({
