@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { FAILURE, STAGE } from "../../src/daemon/index.js";
 import { WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { type Log, LogSource } from "../../src/proto/provisionerd.js";
+import type { FakeCoderd, FakeJob } from "../fake-coderd/fake-coderd.js";
 import { CoderModel } from "../fake-coderd/model.js";
 import { makeTar } from "../terraform/helpers/tar.js";
 import { type Harness, type HarnessDaemonOptions, startHarness } from "./helpers/harness.js";
@@ -43,6 +44,22 @@ async function setup(options: Partial<HarnessDaemonOptions> = {}) {
   return { fake: h.fake, daemon };
 }
 
+/** Imports the example template `name` as a new version and waits for the import job's end. */
+async function importTemplate(
+  name: string,
+  options: Omit<Parameters<CoderModel["importVersion"]>[0], "archive"> = {},
+) {
+  if (!h) throw new Error("setup() first");
+  const version = model.importVersion({ archive: templateTar(name), ...options });
+  return { version, imported: await h.fake.waitForJobEnd(version.importJobId, LONG) };
+}
+
+/** The result of a completed workspace build; undefined when the job ended otherwise. */
+function buildResult(job: FakeJob) {
+  const message = job.terminal?.kind === "complete" ? job.terminal.message : undefined;
+  return message?.type?.$case === "workspaceBuild" ? message.type.value : undefined;
+}
+
 function stages(logs: Log[]): string[] {
   const out: string[] = [];
   for (const log of logs) if (out.at(-1) !== log.stage) out.push(log.stage);
@@ -60,8 +77,7 @@ function expectWellFormedLog(logs: Log[]) {
 describe("a workspace's life on the minimal template", () => {
   it("imports, dry-runs, starts, stops and deletes, handing state from build to build", async () => {
     const { fake } = await setup();
-    const version = model.importVersion({ archive: templateTar("minimal") });
-    const imported = await fake.waitForJobEnd(version.importJobId, LONG);
+    const { version, imported } = await importTemplate("minimal");
     expect(imported.terminal?.kind, JSON.stringify(imported.terminal?.message)).toBe("complete");
     expect(imported.readme?.toString()).toContain("#");
     expect(stages(imported.logs)).toEqual([
@@ -97,10 +113,7 @@ describe("a workspace's life on the minimal template", () => {
       STAGE.cleaningUp,
     ]);
     expectWellFormedLog(start.logs);
-    const startResult =
-      start.terminal?.kind === "complete" && start.terminal.message.type?.$case === "workspaceBuild"
-        ? start.terminal.message.type.value
-        : undefined;
+    const startResult = buildResult(start);
     const startState = JSON.parse(Buffer.from(startResult?.state ?? []).toString()) as {
       resources: unknown[];
     };
@@ -128,10 +141,7 @@ describe("a workspace's life on the minimal template", () => {
       STAGE.stopping,
       STAGE.cleaningUp,
     ]);
-    const stopResult =
-      stop.terminal?.kind === "complete" && stop.terminal.message.type?.$case === "workspaceBuild"
-        ? stop.terminal.message.type.value
-        : undefined;
+    const stopResult = buildResult(stop);
     expect(stopResult?.resources.find((r) => r.name === "dev")).toBeUndefined();
 
     const deleted = model.build({
@@ -162,8 +172,7 @@ describe("apps, metadata, cost and quota", () => {
     const { fake } = await setup();
     fake.quota = { budget: 40, consumed: 0 };
     model.gitAuthTokens = [{ id: "github", accessToken: "gho_test_token" }];
-    const version = model.importVersion({ archive: templateTar("apps-and-metadata") });
-    const imported = await fake.waitForJobEnd(version.importJobId, LONG);
+    const { version, imported } = await importTemplate("apps-and-metadata");
     expect(imported.terminal?.kind, JSON.stringify(imported.terminal?.message)).toBe("complete");
     expect(version.gitAuthProviders).toEqual(["github"]);
 
@@ -175,10 +184,7 @@ describe("apps, metadata, cost and quota", () => {
       "Budget           —   40",
       "Credits consumed —   29",
     ]);
-    const result =
-      build.terminal?.kind === "complete" && build.terminal.message.type?.$case === "workspaceBuild"
-        ? build.terminal.message.type.value
-        : undefined;
+    const result = buildResult(build);
     const vm = result?.resources.find((r) => r.name === "vm");
     expect(vm?.dailyCost).toBe(29);
     expect(vm?.metadata.map((m) => m.key)).toEqual(expect.arrayContaining(["region", "api_key"]));
@@ -203,41 +209,37 @@ describe("apps, metadata, cost and quota", () => {
 describe("parameters and variables", () => {
   it("asks for missing legacy parameters, then builds with rich, legacy and managed values", async () => {
     const { fake } = await setup();
-    const legacyMissing = model.importVersion({ archive: templateTar("legacy-variables") });
-    const missing = await fake.waitForJobEnd(legacyMissing.importJobId, LONG);
+    const { imported: missing } = await importTemplate("legacy-variables");
     expect(missing.terminal?.message).toMatchObject({
       error: "missing parameter: api_token",
       errorCode: "PARAMETERS",
     });
 
-    const legacy = model.importVersion({
-      archive: templateTar("legacy-variables"),
+    const legacy = await importTemplate("legacy-variables", {
       parameterValues: [{ name: "api_token", sourceValue: "tok-123" }],
     });
-    expect((await fake.waitForJobEnd(legacy.importJobId, LONG)).terminal?.kind).toBe("complete");
+    expect(legacy.imported.terminal?.kind).toBe("complete");
     const legacyBuild = await fake.waitForJobEnd(
-      model.build({ versionId: legacy.id, transition: START }).jobId,
+      model.build({ versionId: legacy.version.id, transition: START }).jobId,
       LONG,
     );
     expect(legacyBuild.terminal?.kind, JSON.stringify(legacyBuild.terminal?.message)).toBe(
       "complete",
     );
 
-    const managedMissing = model.importVersion({ archive: templateTar("managed-variables") });
-    const refused = await fake.waitForJobEnd(managedMissing.importJobId, LONG);
+    const { imported: refused } = await importTemplate("managed-variables");
     expect(refused.terminal?.message).toMatchObject({
       error: "update job: required template variables need values: registry_password",
     });
-    const managed = model.importVersion({
-      archive: templateTar("managed-variables"),
+    const managed = await importTemplate("managed-variables", {
       userVariableValues: [{ name: "registry_password", value: "hunter2", sensitive: true }],
     });
-    expect((await fake.waitForJobEnd(managed.importJobId, LONG)).terminal?.kind).toBe("complete");
-    expect(managed.richParameters.map((p) => p.name)).toEqual(["Repository"]);
+    expect(managed.imported.terminal?.kind).toBe("complete");
+    expect(managed.version.richParameters.map((p) => p.name)).toEqual(["Repository"]);
 
-    const rich = model.importVersion({ archive: templateTar("rich-parameters") });
-    expect((await fake.waitForJobEnd(rich.importJobId, LONG)).terminal?.kind).toBe("complete");
-    expect(rich.richParameters.map((p) => p.name)).toEqual(
+    const rich = await importTemplate("rich-parameters");
+    expect(rich.imported.terminal?.kind).toBe("complete");
+    expect(rich.version.richParameters.map((p) => p.name)).toEqual(
       expect.arrayContaining([
         "Region",
         "CPU cores",
@@ -248,7 +250,7 @@ describe("parameters and variables", () => {
       ]),
     );
     const richBuild = model.build({
-      versionId: rich.id,
+      versionId: rich.version.id,
       transition: START,
       richParameterValues: [
         { name: "Region", value: "us-east" },
@@ -263,9 +265,8 @@ describe("parameters and variables", () => {
 
 describe("failures", () => {
   it("fails a template whose plan fails, with terraform's reason", async () => {
-    const { fake } = await setup();
-    const version = model.importVersion({ archive: templateTar("broken") });
-    const job = await fake.waitForJobEnd(version.importJobId, LONG);
+    await setup();
+    const { imported: job } = await importTemplate("broken");
     const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
     expect(message?.error).toMatch(/^template import provision for start: /);
     expect(message?.errorCode).not.toBe("INTERNAL");
@@ -305,32 +306,35 @@ describe("failures", () => {
   });
 });
 
-async function slowBuild(sleepSeconds: number) {
-  const version = model.importVersion({ archive: templateTar("slow-and-chatty") });
-  const imported = await h?.fake.waitForJobEnd(version.importJobId, LONG);
-  expect(imported?.terminal?.kind).toBe("complete");
-  return model.build({
+/**
+ * Cancels a build while its apply sleeps, and waits for the job's end. The sleep's length is
+ * random so that the orphan check finds only this test's `sleep` process.
+ */
+async function cancelSleepingBuild(fake: FakeCoderd) {
+  const sleep = 300 + Math.floor(Math.random() * 600);
+  const { version, imported } = await importTemplate("slow-and-chatty");
+  expect(imported.terminal?.kind).toBe("complete");
+  const { jobId } = model.build({
     versionId: version.id,
     transition: START,
     parameterValues: [
-      { name: "sleep_seconds", sourceValue: String(sleepSeconds) },
+      { name: "sleep_seconds", sourceValue: String(sleep) },
       { name: "lines", sourceValue: "50" },
     ],
   });
+  await fake.waitForLogs(
+    jobId,
+    (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
+    LONG,
+  );
+  fake.cancelJob(jobId);
+  return { job: await fake.waitForJobEnd(jobId, LONG), sleep };
 }
 
 describe("cancellation with real terraform", () => {
   it("cancel mid-apply ends the job with partial state and leaves no process behind", async () => {
     const { fake } = await setup();
-    const sleep = 300 + Math.floor(Math.random() * 600);
-    const { jobId } = await slowBuild(sleep);
-    await fake.waitForLogs(
-      jobId,
-      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
-      LONG,
-    );
-    fake.cancelJob(jobId);
-    const job = await fake.waitForJobEnd(jobId, LONG);
+    const { job, sleep } = await cancelSleepingBuild(fake);
     const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
     expect(message?.errorCode).toBe("CANCELED");
     expect(message?.type?.$case).toBe("workspaceBuild");
@@ -344,15 +348,7 @@ describe("cancellation with real terraform", () => {
 
   it("force-cancels when the graceful cancel takes longer than the interval", async () => {
     const { fake } = await setup({ forceCancelIntervalMs: 1 });
-    const sleep = 300 + Math.floor(Math.random() * 600);
-    const { jobId } = await slowBuild(sleep);
-    await fake.waitForLogs(
-      jobId,
-      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
-      LONG,
-    );
-    fake.cancelJob(jobId);
-    const job = await fake.waitForJobEnd(jobId, LONG);
+    const { job, sleep } = await cancelSleepingBuild(fake);
     expect(job.terminal?.message).toMatchObject({
       error: FAILURE.cancelTimedOut,
       errorCode: "CANCELED",
@@ -382,8 +378,8 @@ describe("two tagged daemons on one coderd", () => {
 describe("coderd restarts mid-job", () => {
   it("the job still completes and every log line arrives exactly once", async () => {
     const { fake } = await setup({ heartbeatDeadlineMs: 20_000 });
-    const version = model.importVersion({ archive: templateTar("slow-and-chatty") });
-    expect((await fake.waitForJobEnd(version.importJobId, LONG)).terminal?.kind).toBe("complete");
+    const { version, imported } = await importTemplate("slow-and-chatty");
+    expect(imported.terminal?.kind).toBe("complete");
     const lines = 3000;
     const { jobId } = model.build({
       versionId: version.id,
