@@ -9,6 +9,7 @@ import {
   WorkspaceTransition,
 } from "../../src/proto/provisioner.js";
 import { LogSource } from "../../src/proto/provisionerd.js";
+import type { EnqueueOptions } from "../fake-coderd/fake-coderd.js";
 import { buildPayload, dryRunPayload, importPayload } from "../fake-coderd/payloads.js";
 import { type Harness, startHarness } from "./helpers/harness.js";
 import { resource, ScriptProvisioner } from "./helpers/script-provisioner.js";
@@ -22,6 +23,15 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.teardown();
 });
+
+/** Starts a daemon with `provisioner`, hands it one job and waits for that job's end. */
+async function runJob(
+  provisioner: ScriptProvisioner,
+  job: Omit<EnqueueOptions, "archive"> & Partial<Pick<EnqueueOptions, "archive">>,
+) {
+  await h.daemon({ provisioners: [provisioner] });
+  return h.fake.waitForJobEnd(h.fake.enqueueJob({ archive: ARCHIVE, ...job }));
+}
 
 function stages(logs: { stage: string; output: string; source: LogSource }[]): string[] {
   const out: string[] = [];
@@ -54,13 +64,10 @@ describe("template import", () => {
       },
       resources: [resource("dev", 3)],
     });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "template_import",
       payload: importPayload(),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
 
     expect(h.fake.violations).toEqual([]);
     expect(job.terminal?.kind).toBe("complete");
@@ -114,13 +121,10 @@ describe("template import", () => {
         ],
       },
     });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "template_import",
       payload: importPayload(),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(job.terminal?.kind).toBe("fail");
     expect(job.terminal?.message).toMatchObject({
       error: "missing parameter: instance_type",
@@ -148,13 +152,10 @@ describe("template import", () => {
         ],
       },
     });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "template_import",
       payload: importPayload(),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(job.terminal?.message).toMatchObject({
       error: "update job: required template variables need values: token",
       errorCode: "PARAMETERS",
@@ -183,8 +184,7 @@ describe("template import", () => {
         },
       ],
     });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "template_dry_run",
       payload: dryRunPayload({
         parameterValues: [
@@ -196,9 +196,7 @@ describe("template import", () => {
           },
         ],
       }),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(job.terminal?.message).toMatchObject({
       error: `run dry-run provision job: ${FAILURE.richWithLegacy}`,
       errorCode: "PARAMETERS",
@@ -209,14 +207,11 @@ describe("template import", () => {
 describe("template dry run", () => {
   it("fills missing metadata with the reference's defaults", async () => {
     const provisioner = new ScriptProvisioner();
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "template_dry_run",
       payload: dryRunPayload(),
-      archive: ARCHIVE,
       userName: "",
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(job.terminal?.kind).toBe("complete");
     const plan = provisioner.calls.find((c) => c.method === "plan")?.request;
     const meta = plan?.config.metadata;
@@ -239,13 +234,10 @@ describe("workspace build", () => {
     const provisioner = new ScriptProvisioner({
       resources: [resource("vm", 4), resource("disk", 1)],
     });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "workspace_build",
       payload: buildPayload({ transition: WorkspaceTransition.START, state: Buffer.from("old") }),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(h.fake.violations).toEqual([]);
     expect(job.terminal?.kind).toBe("complete");
     expect(stages(job.logs)).toEqual([
@@ -271,13 +263,10 @@ describe("workspace build", () => {
   it("fails with `insufficient quota` when the budget is exceeded, before applying", async () => {
     h.fake.quota = { budget: 3, consumed: 0 };
     const provisioner = new ScriptProvisioner({ resources: [resource("vm", 4)] });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "workspace_build",
       payload: buildPayload({ transition: WorkspaceTransition.START }),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(job.terminal?.message).toMatchObject({
       error: FAILURE.insufficientQuota,
       errorCode: "QUOTA",
@@ -292,13 +281,10 @@ describe("workspace build", () => {
 
   it("does not commit quota for a delete build", async () => {
     const provisioner = new ScriptProvisioner({ resources: [resource("vm", 4)] });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "workspace_build",
       payload: buildPayload({ transition: WorkspaceTransition.DESTROY, state: Buffer.from("s1") }),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(job.terminal?.kind).toBe("complete");
     expect(h.fake.callsOf("commitQuota")).toHaveLength(0);
     expect(stages(job.logs)).toEqual([
@@ -311,13 +297,10 @@ describe("workspace build", () => {
 
   it("hands a failed apply's partial state back in FailJob", async () => {
     const provisioner = new ScriptProvisioner({ applyFails: "terraform apply: exit status 1" });
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "workspace_build",
       payload: buildPayload({ transition: WorkspaceTransition.STOP, state: Buffer.from("s1") }),
-      archive: ARCHIVE,
     });
-    const job = await h.fake.waitForJobEnd(id);
     const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
     expect(message?.error).toBe("terraform apply: exit status 1");
     expect(message?.errorCode).toBe("TERRAFORM");
@@ -329,13 +312,11 @@ describe("workspace build", () => {
 
   it("fails a corrupt archive with code ARCHIVE and the provisioner's text", async () => {
     const provisioner = new ScriptProvisioner();
-    await h.daemon({ provisioners: [provisioner] });
-    const id = h.fake.enqueueJob({
+    const job = await runJob(provisioner, {
       kind: "workspace_build",
       payload: buildPayload({ transition: WorkspaceTransition.START }),
       archive: Buffer.from("CORRUPT"),
     });
-    const job = await h.fake.waitForJobEnd(id);
     expect(job.terminal?.message).toMatchObject({
       error: "read template source archive: unexpected end of data",
       errorCode: "ARCHIVE",
