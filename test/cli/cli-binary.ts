@@ -1,7 +1,7 @@
 // Runs the real built `provisionerd` binary (dist/src/cli/main.js) the way users do.
 // The build is refreshed once, under a lock, when any source file is newer than the last build:
 // test files run in parallel and other engineers edit sources in the same checkout.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import path from "node:path";
 import { execa, type Options, type ResultPromise } from "execa";
 
@@ -48,4 +48,32 @@ export function provisionerd(
     env: options.env ?? cleanEnv(),
     ...options,
   }) as ResultPromise<Options>;
+}
+
+/**
+ * `provisionerd start` against `coderUrl`, logging JSON, with work and cache dirs in a fresh
+ * directory under `scratch`, so that daemons of one test file never share them.
+ */
+export function provisionerdStart(options: {
+  coderUrl: string;
+  psk: string;
+  scratch: string;
+  args: readonly string[];
+}): ResultPromise<Options> {
+  const dir = mkdtempSync(path.join(options.scratch, "daemon-"));
+  return provisionerd(
+    [
+      "start",
+      "--coder-url",
+      options.coderUrl,
+      "--log-format",
+      "json",
+      "--work-dir",
+      path.join(dir, "work"),
+      "--cache-dir",
+      path.join(dir, "cache"),
+      ...options.args,
+    ],
+    { env: cleanEnv({ CODER_PROVISIONER_DAEMON_PSK: options.psk }), buffer: true },
+  );
 }

@@ -10,7 +10,7 @@ import { packTemplateDirectory } from "../../src/cli/template-archive.js";
 import { ParameterDestination_Scheme, WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { FakeCoderd } from "../fake-coderd/fake-coderd.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
-import { cleanEnv, ensureBuilt, provisionerd, ROOT } from "./cli-binary.js";
+import { ensureBuilt, provisionerdStart, ROOT } from "./cli-binary.js";
 
 const TIMEOUT = 120_000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "provisionerd-start-"));
@@ -45,26 +45,12 @@ afterEach(() => {
 });
 
 function startDaemon(args: string[], psk = fake.psk): Daemon {
-  const dir = mkdtempSync(path.join(tmp, "daemon-"));
-  const child = provisionerd(
-    [
-      "start",
-      "--coder-url",
-      fake.url,
-      "--log-format",
-      "json",
-      "--log-level",
-      "debug",
-      "--work-dir",
-      path.join(dir, "work"),
-      "--cache-dir",
-      path.join(dir, "cache"),
-      "--poll-interval",
-      "100ms",
-      ...args,
-    ],
-    { env: cleanEnv({ CODER_PROVISIONER_DAEMON_PSK: psk }), buffer: true },
-  );
+  const child = provisionerdStart({
+    coderUrl: fake.url,
+    psk,
+    scratch: tmp,
+    args: ["--log-level", "debug", "--poll-interval", "100ms", ...args],
+  });
   const lines: Array<Record<string, unknown>> = [];
   let text = "";
   let pending = "";

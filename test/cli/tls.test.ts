@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeCoderd } from "../fake-coderd/fake-coderd.js";
 import { createSelfSignedCertificate } from "../fixtures/coder-provider/src/cert.js";
-import { cleanEnv, ensureBuilt, provisionerd } from "./cli-binary.js";
+import { ensureBuilt, provisionerdStart } from "./cli-binary.js";
 
 const TIMEOUT = 120_000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "provisionerd-cli-tls-"));
@@ -37,28 +37,13 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const children: Array<ReturnType<typeof provisionerd>> = [];
+const children: Array<ReturnType<typeof provisionerdStart>> = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
 });
 
 function start(args: string[]) {
-  const dir = mkdtempSync(path.join(tmp, "daemon-"));
-  const child = provisionerd(
-    [
-      "start",
-      "--coder-url",
-      fake.url,
-      "--log-format",
-      "json",
-      "--work-dir",
-      path.join(dir, "work"),
-      "--cache-dir",
-      path.join(dir, "cache"),
-      ...args,
-    ],
-    { env: cleanEnv({ CODER_PROVISIONER_DAEMON_PSK: fake.psk }), buffer: true },
-  );
+  const child = provisionerdStart({ coderUrl: fake.url, psk: fake.psk, scratch: tmp, args });
   children.push(child);
   return child;
 }
