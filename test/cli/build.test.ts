@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createProviderMirror } from "../fixtures/coder-provider/mirror.js";
-import { ensureBuilt, provisionerd, ROOT } from "./cli-binary.js";
+import { ensureBuilt, onceStdoutShows, provisionerd, ROOT } from "./cli-binary.js";
 
 const BUILD_TIMEOUT = 180_000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "provisionerd-build-"));
@@ -305,16 +305,8 @@ describe("provisionerd build", () => {
         "--state-file",
         stateFile,
       ]);
-      let out = "";
-      let interrupted = false;
-      child.stdout?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        // One Ctrl-C, once terraform is busy (a second one would force).
-        if (!interrupted && out.includes("sleeping 60s")) {
-          interrupted = true;
-          child.kill("SIGINT");
-        }
-      });
+      // One Ctrl-C, once terraform is busy (a second one would force).
+      onceStdoutShows(child, "sleeping 60s", () => child.kill("SIGINT"));
       const result = await child;
       expect(result.exitCode, String(result.stderr)).toBe(130);
       expect(String(result.stderr)).toContain("Canceling: terraform stops gracefully");

@@ -3,6 +3,7 @@
 // test files run in parallel and other engineers edit sources in the same checkout.
 import { existsSync, mkdtempSync } from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { execa, type Options, type ResultPromise } from "execa";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -76,4 +77,32 @@ export function provisionerdStart(options: {
     ],
     { env: cleanEnv({ CODER_PROVISIONER_DAEMON_PSK: options.psk }), buffer: true },
   );
+}
+
+/**
+ * Calls `act` once, as soon as the child's stdout has shown `text`: tests react to what is on
+ * screen rather than guess how long the child takes to get there.
+ */
+export function onceStdoutShows(
+  child: { stdout: Readable | null },
+  text: string,
+  act: () => unknown,
+): { readonly output: string; readonly acted: boolean } {
+  let output = "";
+  let acted = false;
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    if (!acted && output.includes(text)) {
+      acted = true;
+      act();
+    }
+  });
+  return {
+    get output() {
+      return output;
+    },
+    get acted() {
+      return acted;
+    },
+  };
 }

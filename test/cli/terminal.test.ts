@@ -7,7 +7,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createProviderMirror } from "../fixtures/coder-provider/mirror.js";
-import { BINARY, cleanEnv, ensureBuilt, ROOT } from "./cli-binary.js";
+import { BINARY, cleanEnv, ensureBuilt, onceStdoutShows, ROOT } from "./cli-binary.js";
 
 const TIMEOUT = 180_000;
 const hasScript = (() => {
@@ -60,17 +60,11 @@ describe.skipIf(!hasScript)("provisionerd build on a terminal", () => {
         stdin: "pipe",
         timeout: TIMEOUT,
       });
-      let output = "";
-      let answered = false;
-      child.stdout?.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        // Answer once the question is on screen (no timing guesses).
-        if (!answered && output.includes("--rich-param Project: ")) {
-          answered = true;
-          child.stdin?.write("demo\r");
-        }
-      });
+      const screen = onceStdoutShows(child, "--rich-param Project: ", () =>
+        child.stdin?.write("demo\r"),
+      );
       const result = await child;
+      const { output, acted: answered } = screen;
       expect(answered, output).toBe(true);
       expect(result.exitCode, output).toBe(0);
 
