@@ -22,7 +22,6 @@ export function defaultWorkDir(): string {
 }
 
 export interface DirectoryFailure {
-  flag: "--work-dir" | "--cache-dir";
   dir: string;
   /** Names the flag, the directory and the reason. */
   message: string;
@@ -43,7 +42,7 @@ export async function createJobDirectories(config: {
     try {
       await mkdir(dir, { recursive: true });
     } catch (error) {
-      return { flag, dir, message: `${flag}: cannot create "${dir}": ${(error as Error).message}` };
+      return { dir, message: `${flag}: cannot create "${dir}": ${(error as Error).message}` };
     }
   }
   return undefined;

@@ -35,6 +35,14 @@ function tlsOption(config: StartConfig) {
   };
 }
 
+/** Points the operator at the setting behind a refused credential. */
+function refusalHint(error: unknown): string | undefined {
+  if (!(error instanceof AuthenticationRefusedError)) return undefined;
+  return error.credential === "tls-client-certificate"
+    ? "coderd wants a client certificate it trusts: check --tls-cert and --tls-key (CODER_PROVISIONERD_TLS_CERT, CODER_PROVISIONERD_TLS_KEY)"
+    : "check CODER_PROVISIONER_DAEMON_PSK (--psk) against coderd's provisioner daemon PSK";
+}
+
 export async function runStart(config: StartConfig, io: CliIo): Promise<number> {
   const secrets = new SecretValues();
   secrets.add(config.psk);
@@ -47,7 +55,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
   const unusable = await createJobDirectories(config);
   if (unusable) {
     logger.fatal({ dir: unusable.dir }, unusable.message);
-    throw new ReportedError(`${unusable.flag}: cannot create ${unusable.dir}`);
+    throw new ReportedError(unusable.message);
   }
 
   const metrics = new DaemonMetrics({ concurrency: config.concurrency });
@@ -113,11 +121,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const hint = !(error instanceof AuthenticationRefusedError)
-      ? undefined
-      : error.credential === "tls-client-certificate"
-        ? "coderd wants a client certificate it trusts: check --tls-cert and --tls-key (CODER_PROVISIONERD_TLS_CERT, CODER_PROVISIONERD_TLS_KEY)"
-        : "check CODER_PROVISIONER_DAEMON_PSK (--psk) against coderd's provisioner daemon PSK";
+    const hint = refusalHint(error);
     logger.fatal({ ...(hint ? { hint } : {}) }, message);
     return 1;
   } finally {
