@@ -34,7 +34,7 @@ import {
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
-import { createJobDirectories } from "./common-options.js";
+import { createJobDirectories, providerMirrorOption } from "./common-options.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
 import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
@@ -94,12 +94,11 @@ async function runLocalJob(
     // answers), so the job ends "canceled", not "daemon shutting down".
     cancelSignal: run.interrupts.cancelSignal,
   });
-  const mirror = run.config.providerMirror;
   const provisioner = createTerraformProvisioner({
     terraformPath: run.config.terraformPath,
     workDirRoot: run.config.workDir,
     cacheDir: run.config.cacheDir,
-    ...(mirror ? { providerMirror: mirror.kind === "filesystem" ? mirror.path : mirror.url } : {}),
+    ...providerMirrorOption(run.config.providerMirror),
     logger: run.logger,
   });
   await runJob(job, {

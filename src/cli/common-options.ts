@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { OptionSpec } from "./option-spec.js";
+import type { ProviderMirror } from "./value-schemas.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 export const LOG_FORMATS = ["json", "pretty"] as const;
@@ -46,6 +47,14 @@ export async function createJobDirectories(config: {
     }
   }
   return undefined;
+}
+
+/** --provider-mirror as the terraform provisioner takes it: a directory or a URL alike. */
+export function providerMirrorOption(mirror: ProviderMirror | undefined): {
+  providerMirror?: string;
+} {
+  if (mirror === undefined) return {};
+  return { providerMirror: mirror.kind === "filesystem" ? mirror.path : mirror.url };
 }
 
 export function terraformOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {

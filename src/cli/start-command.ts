@@ -8,7 +8,7 @@ import {
   handleShutdownSignals,
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
-import { createJobDirectories } from "./common-options.js";
+import { createJobDirectories, providerMirrorOption } from "./common-options.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger, SecretValues } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
@@ -16,12 +16,6 @@ import type { CliIo } from "./program.js";
 import { combineObservers, ReadinessTracker } from "./readiness.js";
 import type { StartConfig } from "./start-config.js";
 import { ReportedError } from "./usage-error.js";
-
-function providerMirrorOption(config: StartConfig): { providerMirror?: string } {
-  const mirror = config.providerMirror;
-  if (mirror === undefined) return {};
-  return { providerMirror: mirror.kind === "filesystem" ? mirror.path : mirror.url };
-}
 
 function tlsOption(config: StartConfig) {
   const { caFile, certFile, keyFile } = config.tls;
@@ -64,7 +58,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     terraformPath: config.terraformPath,
     workDirRoot: config.workDir,
     cacheDir: config.cacheDir,
-    ...providerMirrorOption(config),
+    ...providerMirrorOption(config.providerMirror),
     logger,
   });
   const daemon: Daemon = createDaemon({
@@ -111,7 +105,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
         maxJobs: config.maxJobs,
         workDir: config.workDir,
         cacheDir: config.cacheDir,
-        providerMirror: providerMirrorOption(config).providerMirror,
+        providerMirror: providerMirrorOption(config.providerMirror).providerMirror,
       },
       "starting provisioner daemon",
     );
