@@ -885,10 +885,7 @@ export class FakeCoderd {
         daemonId,
       );
     }
-    job.terminal = { kind: "fail", message: request };
-    job.status = "failed";
-    job.times.ended = performance.now();
-    this.onTerminal?.(job);
+    this.recordTerminal(job, { kind: "fail", message: request });
     return {};
   }
 
@@ -922,11 +919,15 @@ export class FakeCoderd {
         daemonId,
       );
     }
-    job.terminal = { kind: "complete", message: request };
-    job.status = "succeeded";
+    this.recordTerminal(job, { kind: "complete", message: request });
+    return {};
+  }
+
+  private recordTerminal(job: FakeJob, terminal: NonNullable<FakeJob["terminal"]>): void {
+    job.terminal = terminal;
+    job.status = terminal.kind === "complete" ? "succeeded" : "failed";
     job.times.ended = performance.now();
     this.onTerminal?.(job);
-    return {};
   }
 }
 
