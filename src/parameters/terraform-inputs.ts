@@ -9,7 +9,10 @@ import {
 } from "../proto/provisioner.js";
 
 export interface TerraformInputs {
-  /** `name=value` pairs, each passed as `-var name=value`. */
+  /**
+   * `name=value` pairs with `-var name=value` meaning. Plan writes them into a var file rather
+   * than argv, which every user on the host can read (src/terraform/var-file.ts).
+   */
   vars: string[];
   /** Extra environment entries for the terraform process. */
   env: Record<string, string>;

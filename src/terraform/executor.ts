@@ -61,7 +61,7 @@ export class TerraformExecutor {
 
   async plan(
     control: CommandControl,
-    input: { env: Environment; destroy: boolean; vars: string[] },
+    input: { env: Environment; destroy: boolean; varFile?: string },
   ): Promise<string> {
     const planFile = `${this.options.directory}/${planFileName}`;
     const args = [
@@ -73,8 +73,9 @@ export class TerraformExecutor {
       `-out=${planFile}`,
     ];
     if (input.destroy) args.push("-destroy");
-    // Two argv entries each, no shell involved: values need no quoting.
-    for (const v of input.vars) args.push("-var", v);
+    // Input variables come in a file, never as `-var name=value`: argv is visible to every
+    // user on the host, and the values may be secrets (see var-file.ts).
+    if (input.varFile !== undefined) args.push(`-var-file=${input.varFile}`);
     const result = await this.run("plan", args, control, {
       env: input.env,
       onLine: this.jsonLines(control),

@@ -34,6 +34,7 @@ import {
 import { CommandStartError } from "./process.js";
 import { createRedactor, type Redactor } from "./redact.js";
 import { planModules, stateModules, TerraformJsonError } from "./terraform-json.js";
+import { type VariableTypes, varFileName, varFileText } from "./var-file.js";
 import { removeWorkDir } from "./workdir.js";
 
 export const stateFileName = "terraform.tfstate";
@@ -61,6 +62,8 @@ export class TerraformSession implements ProvisionSession {
    */
   private readonly secrets = new Set<string>();
   private closed: Promise<void> | undefined;
+  /** The template's variables, parsed once: the work dir's configuration does not change. */
+  private parsed: ParseResult | undefined;
   /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -86,7 +89,7 @@ export class TerraformSession implements ProvisionSession {
   parse(control: CallControl): Promise<ParseResult> {
     return this.exclusive(async () => {
       try {
-        return await parseTemplate(this.directory, { signal: control.signal });
+        return await this.parseOnce(control.signal);
       } catch (error) {
         if (control.signal.aborted) throw provisionError("parse", error, "CANCELED");
         throw provisionError("parse", error, "PARSE");
@@ -137,11 +140,18 @@ export class TerraformSession implements ProvisionSession {
         parameterEnv: inputs.env,
         gitAuthProviders: request.gitAuthProviders,
       });
-      const planFile = await this.executor.plan(control, {
-        env,
-        destroy: isDestroy(request.config.metadata),
-        vars: inputs.vars,
-      });
+      const varFile = await this.writeVarFile(inputs.vars, request.signal);
+      let planFile: string;
+      try {
+        planFile = await this.executor.plan(control, {
+          env,
+          destroy: isDestroy(request.config.metadata),
+          ...(varFile === undefined ? {} : { varFile }),
+        });
+      } finally {
+        // The plan file has the values now; the secrets need not sit on disk any longer.
+        if (varFile !== undefined) await rm(varFile, { force: true });
+      }
       const plan = await this.executor.showPlan(control, planFile);
       const dot = await this.executor.graph(control);
       const converted = convertResources(planModules(plan), dot);
@@ -182,6 +192,40 @@ export class TerraformSession implements ProvisionSession {
       const state = await this.readState().catch(() => new Uint8Array());
       throw provisionError("apply terraform", error, undefined, redact, state);
     }
+  }
+
+  private async parseOnce(signal: AbortSignal): Promise<ParseResult> {
+    this.parsed ??= await parseTemplate(this.directory, { signal });
+    return this.parsed;
+  }
+
+  /** Each declared variable's type text ("" without a `type`), from the parse. */
+  private async variableTypes(signal: AbortSignal): Promise<VariableTypes> {
+    let parsed: ParseResult;
+    try {
+      parsed = await this.parseOnce(signal);
+    } catch (error) {
+      if (signal.aborted) throw provisionError("plan terraform", error, "CANCELED");
+      throw provisionError("plan terraform", error, "PARSE");
+    }
+    const types = new Map<string, string>();
+    for (const s of parsed.parameterSchemas) types.set(s.name, s.validationValueType);
+    for (const v of parsed.templateVariables) types.set(v.name, v.type);
+    return types;
+  }
+
+  /**
+   * Writes the plan's input variables into a 0600 file in the (private) work dir, so that no
+   * value appears in terraform's argv. Undefined when there are none. Never logged.
+   */
+  private async writeVarFile(vars: string[], signal: AbortSignal): Promise<string | undefined> {
+    if (vars.length === 0) return undefined;
+    const text = await varFileText(vars, await this.variableTypes(signal));
+    const path = join(this.directory, varFileName);
+    // A fresh file, so that the mode applies even if an earlier one was left behind.
+    await rm(path, { force: true });
+    await writeFile(path, text, { mode: 0o600, flag: "wx" });
+    return path;
   }
 
   private commandControl(control: CallControl, redact: Redactor): CommandControl {
