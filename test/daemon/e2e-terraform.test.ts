@@ -2,7 +2,7 @@
 // → start → stop → delete through the daemon and the strict fake coderd, the faults (cancel
 // mid-apply, force cancel, quota denied, corrupt and hostile archives, a template that fails its
 // plan) and two daemons with different tags sharing one coderd.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { FAILURE, STAGE } from "../../src/daemon/index.js";
 import { WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { type Log, LogSource } from "../../src/proto/provisionerd.js";
@@ -361,14 +361,24 @@ describe("cancellation with real terraform", () => {
 describe("two tagged daemons on one coderd", () => {
   it("each takes only the jobs whose tags it carries", async () => {
     const { fake, daemon: poolA } = await setup({ tags: { pool: "a" } });
-    const poolB = await h?.daemon({ provisioners: [scratch.provisioner], tags: { pool: "b" } });
+    // Its own provisioner, as a second daemon process has: two daemons' slot 0 sharing one
+    // plugin cache would race in terraform init (terraform's cache is not concurrency safe).
+    const poolBTerraform = await terraformScratch();
+    onTestFinished(() => poolBTerraform.cleanup());
+    const poolB = await h?.daemon({
+      provisioners: [poolBTerraform.provisioner],
+      tags: { pool: "b" },
+    });
     const a = model.importVersion({ archive: templateTar("minimal"), tags: { pool: "a" } });
     const b = model.importVersion({ archive: templateTar("minimal"), tags: { pool: "b" } });
     const [ja, jb] = await Promise.all([
       fake.waitForJobEnd(a.importJobId, LONG),
       fake.waitForJobEnd(b.importJobId, LONG),
     ]);
-    expect([ja.terminal?.kind, jb.terminal?.kind]).toEqual(["complete", "complete"]);
+    expect(
+      [ja.terminal?.kind, jb.terminal?.kind],
+      JSON.stringify([ja.terminal?.message, jb.terminal?.message]),
+    ).toEqual(["complete", "complete"]);
     expect(ja.workerId).toBe(poolA.daemonId);
     expect(jb.workerId).toBe(poolB?.daemonId);
     expect(fake.violations).toEqual([]);
