@@ -11,6 +11,7 @@ import { deferred } from "./abort.js";
 import { pollForJobs } from "./acquire-poll.js";
 import { streamJobs } from "./acquire-stream.js";
 import type { AcquireDeps } from "./acquire-types.js";
+import { type CacheDirClaim, claimCacheDir } from "./cache-dir-claim.js";
 import { CoderdClient } from "./coderd-client.js";
 import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
@@ -80,6 +81,8 @@ class ProvisionerDaemon implements Daemon {
   private closing: Promise<void> | undefined;
   private fatalError: Error | undefined;
   private startCalled = false;
+  /** This process's hold on the cache dir; released when the daemon stops. */
+  private cacheDirClaim: CacheDirClaim | undefined;
   private jobsTaken = 0;
 
   constructor(config: DaemonConfig) {
@@ -116,9 +119,11 @@ class ProvisionerDaemon implements Daemon {
     if (this.startCalled) throw new DaemonStateError("start() was already called");
     this.startCalled = true;
     try {
-      this.id =
-        this.config.daemonId ??
-        (await loadOrCreateDaemonId(this.config.cacheDir ?? defaultCacheDir()));
+      const cacheDir =
+        this.config.cacheDir ??
+        (this.config.daemonId === undefined ? defaultCacheDir() : undefined);
+      if (cacheDir !== undefined) this.cacheDirClaim = await claimCacheDir(cacheDir);
+      this.id = this.config.daemonId ?? (await loadOrCreateDaemonId(cacheDir ?? defaultCacheDir()));
       this.client = new CoderdClient({
         coderUrl: this.config.coderUrl,
         psk: this.config.psk,
@@ -232,6 +237,7 @@ class ProvisionerDaemon implements Daemon {
 
   private async finish(): Promise<void> {
     if (this.currentState === "stopped") return;
+    await this.cacheDirClaim?.release();
     try {
       this.client?.close();
     } catch (error) {

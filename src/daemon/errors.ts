@@ -59,6 +59,11 @@ export class DaemonIdError extends Error {
   override readonly name = "DaemonIdError";
 }
 
+/** The cache dir is in use by another daemon process (or cannot be claimed). Fatal at start. */
+export class CacheDirInUseError extends Error {
+  override readonly name = "CacheDirInUseError";
+}
+
 /** An operation was called in a lifecycle state that does not allow it. */
 export class DaemonStateError extends Error {
   override readonly name = "DaemonStateError";

@@ -1,11 +1,13 @@
 // Public API of the daemon: what the CLI (and the local build mode) use.
 
+export { CLAIM_FILE, claimCacheDir } from "./cache-dir-claim.js";
 export { CoderdClient, type CoderdClientOptions, grpcTarget } from "./coderd-client.js";
 export type { JobCoordinator } from "./coordinator.js";
 export { createDaemon, type Daemon, type ShutdownMode } from "./daemon.js";
 export { DAEMON_ID_FILE, defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 export {
   AuthenticationRefusedError,
+  CacheDirInUseError,
   CoordinatorRefusedError,
   DaemonIdError,
   DaemonOptionsError,

@@ -1,12 +1,16 @@
 // Acquiring (stream, poll, fallback), slots, tags, and the lifecycle: drain, cancel, close,
 // max-jobs, fatal authentication refusal, coderd cancel and force cancel.
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { deferred } from "../../src/daemon/abort.js";
 import {
   AuthenticationRefusedError,
+  CacheDirInUseError,
+  CLAIM_FILE,
   createDaemon,
   DaemonIdError,
   type DaemonObserver,
@@ -294,6 +298,47 @@ describe("lifecycle", () => {
     await writeFile(join(other, "daemon-id"), "not-a-uuid\n");
     await expect(loadOrCreateDaemonId(other)).rejects.toThrow(DaemonIdError);
     await expect(loadOrCreateDaemonId(other)).rejects.toThrow(join(other, "daemon-id"));
+  });
+});
+
+describe("the cache dir", () => {
+  it("belongs to one daemon process: a second daemon refuses it, naming the owner", async () => {
+    const hh = await harness();
+    const cacheDir = await mkdtemp(join(tmpdir(), "daemon-cache-"));
+    const first = await hh.daemon({ provisioners: [new ScriptProvisioner()], cacheDir });
+    expect(readFileSync(join(cacheDir, CLAIM_FILE), "utf8").trim()).toBe(String(process.pid));
+    // The second daemon must not take the id and plugin caches of the first.
+    const foreignOwner = spawn("sleep", ["30"]);
+    onTestFinished(() => void foreignOwner.kill());
+    await writeFile(join(cacheDir, CLAIM_FILE), `${foreignOwner.pid}\n`);
+    const second = createDaemon({
+      coderUrl: hh.fake.url,
+      psk: hh.fake.psk,
+      cacheDir,
+      provisioners: [new ScriptProvisioner()],
+    });
+    const refused = await second.start().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(CacheDirInUseError);
+    expect((refused as Error).message).toContain(
+      `is in use by another provisioner daemon (pid ${foreignOwner.pid})`,
+    );
+    expect((refused as Error).message).toContain(cacheDir);
+    expect(first.state).toBe("running");
+  });
+
+  it("takes over a claim whose process is gone, and gives it up when it stops", async () => {
+    const hh = await harness();
+    const cacheDir = await mkdtemp(join(tmpdir(), "daemon-cache-"));
+    const gone = spawn("true");
+    await new Promise((resolve) => gone.on("exit", resolve));
+    await writeFile(join(cacheDir, CLAIM_FILE), `${gone.pid}\n`);
+    const daemon = await hh.daemon({ provisioners: [new ScriptProvisioner()], cacheDir });
+    expect(readFileSync(join(cacheDir, CLAIM_FILE), "utf8").trim()).toBe(String(process.pid));
+    await daemon.close();
+    expect(existsSync(join(cacheDir, CLAIM_FILE))).toBe(false);
   });
 });
 
