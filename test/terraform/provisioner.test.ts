@@ -4,16 +4,16 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
-import { ProvisionError, type ProvisionSession } from "../../src/provisioner/provisioner.js";
 import { createHangingProvider } from "./helpers/hanging-provider.js";
 import { processesWithArgument, waitFor } from "./helpers/processes.js";
 import {
   applyRequest,
   LogCollector,
+  openTemplate,
   planRequest,
+  provisionFailure,
   type Scratch,
   scratchProvisioner,
-  templateArchive,
 } from "./helpers/provisioner.js";
 import { makeTar, type TarEntry } from "./helpers/tar.js";
 
@@ -27,26 +27,10 @@ beforeAll(() => {
 });
 afterAll(() => scratch.cleanup());
 
-async function open(
-  files: Record<string, string>,
-  s: Scratch = scratch,
-): Promise<ProvisionSession> {
-  return s.provisioner.open({
-    archive: templateArchive(files),
-    jobId: "job-1",
-    slot: 0,
-    signal: never,
-  });
-}
+const open = (files: Record<string, string>, s: Scratch = scratch) =>
+  openTemplate(s, files, "job-1");
 
-async function failure(promise: Promise<unknown>): Promise<ProvisionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProvisionError);
-  return error as ProvisionError;
-}
+const failure = provisionFailure;
 
 const stateText = (state: Uint8Array | undefined) => new TextDecoder().decode(state);
 

@@ -6,24 +6,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParameterDestination_Scheme, WorkspaceTransition } from "../../src/proto/provisioner.js";
-import {
-  type PlanRequest,
-  ProvisionError,
-  type ProvisionSession,
-} from "../../src/provisioner/provisioner.js";
+import type { PlanRequest } from "../../src/provisioner/provisioner.js";
 import { hclQuoted, parsesLiterally } from "../../src/terraform/var-file.js";
 import {
   applyRequest,
   LogCollector,
+  openTemplate,
   planRequest,
+  provisionFailure,
   type Scratch,
   scratchProvisioner,
-  templateArchive,
 } from "./helpers/provisioner.js";
 
 const { START } = WorkspaceTransition;
 const noState = new Uint8Array();
-const never = new AbortController().signal;
 
 const template = `
 variable "s" {
@@ -125,23 +121,9 @@ afterAll(() => {
   rmSync(wrapperDir, { recursive: true, force: true });
 });
 
-async function open(files: Record<string, string>): Promise<ProvisionSession> {
-  return scratch.provisioner.open({
-    archive: templateArchive(files),
-    jobId: "job-vars",
-    slot: 0,
-    signal: never,
-  });
-}
+const open = (files: Record<string, string>) => openTemplate(scratch, files, "job-vars");
 
-async function failure(promise: Promise<unknown>): Promise<ProvisionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProvisionError);
-  return error as ProvisionError;
-}
+const failure = provisionFailure;
 
 /** Plans and applies through the provisioner; the `all` output from the state. */
 async function viaProvisioner(extra: Partial<PlanRequest>): Promise<unknown> {

@@ -2,11 +2,14 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
 import { Metadata, type WorkspaceTransition } from "../../../src/proto/provisioner.js";
-import type {
-  ApplyRequest,
-  PlanRequest,
-  ProvisionerLog,
+import {
+  type ApplyRequest,
+  type PlanRequest,
+  ProvisionError,
+  type ProvisionerLog,
+  type ProvisionSession,
 } from "../../../src/provisioner/provisioner.js";
 import {
   createTerraformProvisioner,
@@ -52,6 +55,30 @@ export function scratchProvisioner(
     },
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** Opens a session on a template given as `{path: content}`, in slot 0. */
+export function openTemplate(
+  scratch: Scratch,
+  files: Record<string, string>,
+  jobId: string,
+): Promise<ProvisionSession> {
+  return scratch.provisioner.open({
+    archive: templateArchive(files),
+    jobId,
+    slot: 0,
+    signal: new AbortController().signal,
+  });
+}
+
+/** The ProvisionError a call must fail with (the test fails if it succeeds or throws another). */
+export async function provisionFailure(promise: Promise<unknown>): Promise<ProvisionError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProvisionError);
+  return error as ProvisionError;
 }
 
 /** A template archive from `{path: content}`. */
