@@ -75,6 +75,16 @@ function isIdentPart(c: string | undefined): boolean {
 
 type Value = ConstantValue | typeof NOT_CONSTANT;
 
+/** Escapes of a quoted string that stand for one character (`\uNNNN` / `\UNNNNNNNN` aside). */
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  '"': '"',
+  "\\": "\\",
+};
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+
 class Parser {
   private i = 0;
   /** Whether a newline ends the current construct (body level) or is just space (brackets). */
@@ -649,14 +659,14 @@ class Parser {
   private escape(): string {
     const s = this.s;
     const next = s[this.i + 1];
-    const simple: Record<string, string> = { n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" };
-    if (next !== undefined && simple[next] !== undefined) {
+    const simple = next === undefined ? undefined : SIMPLE_ESCAPES[next];
+    if (simple !== undefined) {
       this.i += 2;
-      return simple[next] as string;
+      return simple;
     }
     const hex = next === "u" ? 4 : next === "U" ? 8 : 0;
     const digits = s.slice(this.i + 2, this.i + 2 + hex);
-    if (hex === 0 || !new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits)) {
+    if (hex === 0 || digits.length !== hex || !HEX_DIGITS.test(digits)) {
       this.fail(`invalid escape sequence "\\${next ?? ""}"`);
     }
     const code = Number.parseInt(digits, 16);
