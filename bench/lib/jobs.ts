@@ -1,21 +1,10 @@
-// Jobs for the fake coderd: example templates as archives, and workspace builds queued the way
-// coderd queues them.
-import { join } from "node:path";
-import { create as createTar } from "tar";
+// Jobs for the fake coderd: workspace builds queued the way coderd queues them, on the same
+// example template archives the tests use.
 import { WorkspaceTransition } from "../../src/proto/provisioner.js";
 import type { FakeCoderd, FakeJob } from "../../test/fake-coderd/fake-coderd.js";
 import { buildPayload } from "../../test/fake-coderd/payloads.js";
-import { REPO_ROOT } from "./daemon-build.js";
 
-export const TEMPLATES_DIR = join(REPO_ROOT, "test/fixtures/templates");
-
-/** A plain tar of test/fixtures/templates/<name>, as coderd stores a template version. */
-export function templateArchive(name: string): Buffer {
-  const pack = createTar({ cwd: join(TEMPLATES_DIR, name), sync: true, portable: true }, ["."]);
-  const chunks: Buffer[] = [];
-  for (let chunk = pack.read(); chunk !== null; chunk = pack.read()) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+export { TEMPLATES_DIR, templateTar as templateArchive } from "../../test/helpers/templates.js";
 
 export interface BuildJob {
   archive: Buffer;

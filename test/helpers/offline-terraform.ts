@@ -9,9 +9,10 @@
 // process builds a private mirror instead.
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { inject } from "vitest";
 import { createProviderMirror } from "../fixtures/coder-provider/mirror.js";
+import { templatePath } from "./templates.js";
 
 export interface OfflineTerraformPaths {
   /** The filesystem mirror root holding registry.terraform.io/coder/coder/<version>/<platform>. */
@@ -35,12 +36,7 @@ declare module "vitest" {
   }
 }
 
-/** The example templates (test/fixtures/templates/<name>). */
-export const TEMPLATES_DIR = resolve(import.meta.dirname, "../fixtures/templates");
-
-export function templatePath(name: string): string {
-  return join(TEMPLATES_DIR, name);
-}
+export { TEMPLATES_DIR, templatePath } from "./templates.js";
 
 /** Copies an example template into a fresh temporary directory and returns its path. */
 export function copyTemplate(name: string): string {

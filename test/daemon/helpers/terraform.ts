@@ -2,8 +2,7 @@
 // template archives made with the `tar` package from test/fixtures/templates.
 import { execFileSync } from "node:child_process";
 import type { Logger } from "pino";
-import { create as createTar } from "tar";
-import { getOfflineTerraform, templatePath } from "../../helpers/offline-terraform.js";
+import { getOfflineTerraform } from "../../helpers/offline-terraform.js";
 import { type Scratch, scratchProvisioner } from "../../terraform/helpers/provisioner.js";
 
 export interface TerraformScratch extends Scratch {
@@ -26,12 +25,7 @@ export async function terraformScratch(
 }
 
 /** A plain tar of the example template `name`. */
-export function templateTar(name: string): Buffer {
-  const pack = createTar({ cwd: templatePath(name), sync: true, portable: true }, ["."]);
-  const chunks: Buffer[] = [];
-  for (let chunk = pack.read(); chunk !== null; chunk = pack.read()) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+export { templateTar } from "../../helpers/templates.js";
 
 /** Command lines of live processes containing `text` (orphan checks). */
 export function processesMatching(text: string): string[] {
