@@ -28,10 +28,11 @@ export interface JobLinkOptions {
   onLost: (error: Error) => void;
 }
 
-function emptyUpdate(jobId: string): UpdateJobRequest {
+/** An UpdateJob carrying only `logs` (none: a heartbeat). */
+export function emptyUpdate(jobId: string, logs: UpdateJobRequest["logs"] = []): UpdateJobRequest {
   return {
     jobId,
-    logs: [],
+    logs,
     parameterSchemas: [],
     templateVariables: [],
     userVariableValues: [],

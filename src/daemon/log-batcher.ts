@@ -9,6 +9,7 @@
 import type { LogLevel } from "../proto/provisioner.js";
 import type { Log, LogSource, UpdateJobRequest, UpdateJobResponse } from "../proto/provisionerd.js";
 import { type Deferred, deferred } from "./abort.js";
+import { emptyUpdate } from "./job-link.js";
 import type { LogBatchOptions } from "./options.js";
 import { SerialQueue } from "./serial.js";
 
@@ -140,10 +141,7 @@ export class LogBatcher {
         const batch = this.takeBatch();
         const carries = batch.length === 0 || (batch.at(-1)?.sequence ?? 0) >= through;
         const request: UpdateJobRequest = {
-          parameterSchemas: [],
-          templateVariables: [],
-          userVariableValues: [],
-          readme: Buffer.alloc(0),
+          ...emptyUpdate(this.options.jobId, batch),
           ...(carries ? payload : {}),
           jobId: this.options.jobId,
           logs: batch,
@@ -203,14 +201,7 @@ export class LogBatcher {
       .run(async () => {
         this.drainScheduled = false;
         while (this.queue.length > 0 && this.failure === undefined) {
-          await this.sendBatch({
-            jobId: this.options.jobId,
-            logs: this.takeBatch(),
-            parameterSchemas: [],
-            templateVariables: [],
-            userVariableValues: [],
-            readme: Buffer.alloc(0),
-          });
+          await this.sendBatch(emptyUpdate(this.options.jobId, this.takeBatch()));
         }
       })
       .catch((error: unknown) => this.fail(error));
