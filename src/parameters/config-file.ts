@@ -11,6 +11,7 @@ import { JsonSyntaxError, parseJsonWithLines } from "./json-config.js";
 import { readNativeConfig } from "./native-config.js";
 import type { ConfigFile } from "./template-files.js";
 import {
+  asBool,
   type ConfigFileContents,
   type FileDiagnostic,
   invalidNameMessage,
@@ -121,16 +122,12 @@ function managedFlag(
     if (body === null || typeof body !== "object") continue;
     if (!Object.hasOwn(body, "feature_use_managed_variables")) continue;
     const raw = (body as Record<string, unknown>).feature_use_managed_variables;
-    const parsed = boolLike.safeParse(raw);
-    if (!parsed.success) {
-      diagnostics.push({
-        file,
-        line,
-        message: MANAGED_FLAG_MESSAGE,
-      });
+    const value = asBool(raw);
+    if (value === undefined) {
+      diagnostics.push({ file, line, message: MANAGED_FLAG_MESSAGE });
       return undefined;
     }
-    return { value: parsed.data, line };
+    return { value, line };
   }
   return undefined;
 }
