@@ -125,16 +125,7 @@ export class TerraformExecutor {
       collectStdout: true,
       onLine: () => {},
     });
-    if (result.exitCode !== 0 || result.killed) {
-      if (control.signal.aborted || control.killSignal?.aborted || result.killed) {
-        throw canceled(what, result);
-      }
-      const stderr = control.redact(result.stderrTail.trim());
-      throw new TerraformCommandError(
-        `${what}: ${stderr === "" ? "" : `${stderr}: `}${exitText(result)}`,
-        result.exitCode,
-      );
-    }
+    this.check(what, result, control, result.stderrTail.trim());
     return result.stdout;
   }
 
@@ -177,12 +168,19 @@ export class TerraformExecutor {
     return result;
   }
 
-  private check(what: string, result: RunCommandResult, control: CommandControl): void {
+  /** Throws unless the command succeeded; `stderr` (redacted here) goes into the message. */
+  private check(
+    what: string,
+    result: RunCommandResult,
+    control: CommandControl,
+    stderr = "",
+  ): void {
     if (result.exitCode === 0 && !result.killed) return;
     if (control.signal.aborted || control.killSignal?.aborted || result.killed) {
       throw canceled(what, result);
     }
-    throw new TerraformCommandError(`${what}: ${exitText(result)}`, result.exitCode);
+    const detail = stderr === "" ? "" : `${control.redact(stderr)}: `;
+    throw new TerraformCommandError(`${what}: ${detail}${exitText(result)}`, result.exitCode);
   }
 
   /** stdout lines of `-json` commands; stderr lines as ERROR. */
