@@ -51,21 +51,6 @@ export async function untilAborted<T>(
   }
 }
 
-/** Aborts `controller` when `signal` aborts; returns the function that undoes the link. */
-export function linkAbort(
-  signal: AbortSignal | undefined,
-  controller: AbortController,
-): () => void {
-  if (signal === undefined) return () => {};
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return () => {};
-  }
-  const onAbort = () => controller.abort(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return () => signal.removeEventListener("abort", onAbort);
-}
-
 /** A promise with its settle functions exposed (Promise.withResolvers needs Node 22). */
 export interface Deferred<T> {
   promise: Promise<T>;
