@@ -3,6 +3,7 @@
 // where providers come from; air-gapped hosts name a provider mirror instead.
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { hclQuoted } from "./var-file.js";
 
 export type ProviderMirror =
   | { kind: "filesystem"; path: string }
@@ -24,21 +25,13 @@ export function cliConfigText(mirror: ProviderMirror | undefined): string {
   if (mirror !== undefined) {
     lines.push("provider_installation {");
     if (mirror.kind === "filesystem") {
-      lines.push("  filesystem_mirror {", `    path = ${hclString(mirror.path)}`, "  }");
+      lines.push("  filesystem_mirror {", `    path = ${hclQuoted(mirror.path)}`, "  }");
     } else {
-      lines.push("  network_mirror {", `    url = ${hclString(mirror.url)}`, "  }");
+      lines.push("  network_mirror {", `    url = ${hclQuoted(mirror.url)}`, "  }");
     }
     lines.push("}");
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** An HCL string literal: JSON escapes, plus HCL's template sequences `${` and `%{` escaped. */
-function hclString(value: string): string {
-  // Function replacers: in a replacement string "$$" would mean a single "$".
-  return JSON.stringify(value)
-    .replaceAll("${", () => "$${")
-    .replaceAll("%{", () => "%%{");
 }
 
 export async function writeCliConfig(
