@@ -11,6 +11,7 @@ import type {
   Log,
   UpdateJobRequest,
 } from "../proto/provisionerd.js";
+import type { Provisioner } from "../provisioner/provisioner.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
 import type { BuildConfig, TransitionName } from "./build-config.js";
 import {
@@ -62,6 +63,8 @@ interface Run {
   io: CliIo;
   style: Style;
   logger: Logger;
+  /** One for both jobs: it finds and checks terraform once. */
+  provisioner: Provisioner;
   printer: ProgressPrinter | undefined;
   interrupts: Interrupts;
   ask: AskForValues;
@@ -94,16 +97,9 @@ async function runLocalJob(
     // answers), so the job ends "canceled", not "daemon shutting down".
     cancelSignal: run.interrupts.cancelSignal,
   });
-  const provisioner = createTerraformProvisioner({
-    terraformPath: run.config.terraformPath,
-    workDirRoot: run.config.workDir,
-    cacheDir: run.config.cacheDir,
-    ...providerMirrorOption(run.config.providerMirror),
-    logger: run.logger,
-  });
   await runJob(job, {
     coordinator,
-    provisioner,
+    provisioner: run.provisioner,
     slot: 0,
     logger: run.logger,
     killSignal: run.interrupts.killSignal,
@@ -156,6 +152,13 @@ export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> 
     io,
     style,
     logger,
+    provisioner: createTerraformProvisioner({
+      terraformPath: config.terraformPath,
+      workDirRoot: config.workDir,
+      cacheDir: config.cacheDir,
+      ...providerMirrorOption(config.providerMirror),
+      logger,
+    }),
     printer: config.json
       ? undefined
       : new ProgressPrinter({
