@@ -27,20 +27,20 @@ export const REDACT_PATHS = [
 
 /** Secret values known at run time (the PSK, sensitive variable values), scrubbed from every line. */
 export class SecretValues {
-  readonly #values = new Set<string>();
+  /** Each value as it reaches a line: raw (pretty) and JSON-escaped (json). */
+  readonly #forms = new Set<string>();
 
   add(value: string | undefined): void {
     // Very short values would blank out ordinary words; they are not secrets worth the noise.
-    if (value !== undefined && value.length >= 3) this.#values.add(value);
+    if (value === undefined || value.length < 3) return;
+    this.#forms.add(value);
+    this.#forms.add(JSON.stringify(value).slice(1, -1));
   }
 
   scrub(line: string): string {
     let result = line;
-    for (const value of this.#values) {
-      // Values reach the line either raw (pretty) or JSON-escaped (json).
-      for (const form of new Set([value, JSON.stringify(value).slice(1, -1)])) {
-        if (result.includes(form)) result = result.split(form).join(REDACTED);
-      }
+    for (const form of this.#forms) {
+      if (result.includes(form)) result = result.split(form).join(REDACTED);
     }
     return result;
   }
