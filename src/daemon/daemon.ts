@@ -52,11 +52,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
   return new ProvisionerDaemon(parseDaemonOptions(options));
 }
 
-interface RunningJob {
-  slot: number;
-  promise: Promise<JobOutcome>;
-}
-
 class ProvisionerDaemon implements Daemon {
   private readonly config: DaemonConfig;
   private readonly logger: Logger;
@@ -67,7 +62,7 @@ class ProvisionerDaemon implements Daemon {
   private readonly cancelJobs = new AbortController();
   private readonly killJobs = new AbortController();
   private readonly giveUp = new AbortController();
-  private readonly runs = new Map<string, RunningJob>();
+  private readonly runs = new Map<string, Promise<JobOutcome>>();
   /** Jobs coderd pushed while every slot was busy (a Ready race); they run as slots free. */
   private readonly waiting: AcquiredJob[] = [];
   private readonly stopped = deferred<void>();
@@ -222,7 +217,7 @@ class ProvisionerDaemon implements Daemon {
       const stranded = this.runs.size === 0 ? this.waiting.shift() : undefined;
       const slot = stranded === undefined ? undefined : this.slots.take();
       if (stranded !== undefined && slot !== undefined) this.launch(stranded, slot);
-      await Promise.allSettled([...this.runs.values()].map((run) => run.promise));
+      await Promise.allSettled(this.runs.values());
     }
     await this.finish();
   }
@@ -330,7 +325,7 @@ class ProvisionerDaemon implements Daemon {
         logBatch: this.config.logBatch,
       },
     });
-    this.runs.set(job.jobId, { slot, promise });
+    this.runs.set(job.jobId, promise);
     this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
     void promise.then((outcome) => {
       this.logger.info(
