@@ -17,7 +17,7 @@ FROM ${TERRAFORM_IMAGE} AS terraform
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund --ignore-scripts
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY test/fixtures/coder-provider ./test/fixtures/coder-provider
