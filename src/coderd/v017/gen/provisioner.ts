@@ -317,6 +317,7 @@ export interface InstanceIdentityAuth {
 }
 
 export interface Agent {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   id: string;
   name: string;
   env: { [key: string]: string };
@@ -325,12 +326,12 @@ export interface Agent {
   architecture: string;
   directory: string;
   apps: App[];
-  auth?: { $case: "token"; value: string } | { $case: "instanceId"; value: string } | undefined;
   connectionTimeoutSeconds: number;
   troubleshootingUrl: string;
   motdFile: string;
   loginBeforeReady: boolean;
   startupScriptTimeoutSeconds: number;
+  auth?: { $case: "token"; value: string } | { $case: "instanceId"; value: string } | undefined;
 }
 
 export interface Agent_EnvEntry {
@@ -387,6 +388,7 @@ export interface Parse_Complete {
 }
 
 export interface Parse_Response {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   type?: { $case: "log"; value: Log } | { $case: "complete"; value: Parse_Complete } | undefined;
 }
 
@@ -425,6 +427,7 @@ export interface Provision_Cancel {
 }
 
 export interface Provision_Request {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   type?: { $case: "plan"; value: Provision_Plan } | { $case: "apply"; value: Provision_Apply } | {
     $case: "cancel";
     value: Provision_Cancel;
@@ -440,6 +443,7 @@ export interface Provision_Complete {
 }
 
 export interface Provision_Response {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   type?: { $case: "log"; value: Log } | { $case: "complete"; value: Provision_Complete } | undefined;
 }
 
@@ -1941,12 +1945,12 @@ function createBaseAgent(): Agent {
     architecture: "",
     directory: "",
     apps: [],
-    auth: undefined,
     connectionTimeoutSeconds: 0,
     troubleshootingUrl: "",
     motdFile: "",
     loginBeforeReady: false,
     startupScriptTimeoutSeconds: 0,
+    auth: undefined,
   };
 }
 
@@ -1976,14 +1980,6 @@ export const Agent: MessageFns<Agent> = {
     for (const v of message.apps) {
       App.encode(v!, writer.uint32(66).fork()).join();
     }
-    switch (message.auth?.$case) {
-      case "token":
-        writer.uint32(74).string(message.auth.value);
-        break;
-      case "instanceId":
-        writer.uint32(82).string(message.auth.value);
-        break;
-    }
     if (message.connectionTimeoutSeconds !== 0) {
       writer.uint32(88).int32(message.connectionTimeoutSeconds);
     }
@@ -1998,6 +1994,14 @@ export const Agent: MessageFns<Agent> = {
     }
     if (message.startupScriptTimeoutSeconds !== 0) {
       writer.uint32(120).int32(message.startupScriptTimeoutSeconds);
+    }
+    switch (message.auth?.$case) {
+      case "token":
+        writer.uint32(74).string(message.auth.value);
+        break;
+      case "instanceId":
+        writer.uint32(82).string(message.auth.value);
+        break;
     }
     return writer;
   },
@@ -2082,22 +2086,6 @@ export const Agent: MessageFns<Agent> = {
             message.apps.push(App.decode(reader, reader.uint32()));
             continue;
           }
-          case 9: {
-            if (tag !== 74) {
-              break;
-            }
-
-            message.auth = { $case: "token", value: reader.string() };
-            continue;
-          }
-          case 10: {
-            if (tag !== 82) {
-              break;
-            }
-
-            message.auth = { $case: "instanceId", value: reader.string() };
-            continue;
-          }
           case 11: {
             if (tag !== 88) {
               break;
@@ -2136,6 +2124,22 @@ export const Agent: MessageFns<Agent> = {
             }
 
             message.startupScriptTimeoutSeconds = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.auth = { $case: "token", value: reader.string() };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.auth = { $case: "instanceId", value: reader.string() };
             continue;
           }
         }
@@ -2183,13 +2187,6 @@ export const Agent: MessageFns<Agent> = {
       apps: globalThis.Array.isArray(object?.apps)
         ? object.apps.map((e: any) => App.fromJSON(e))
         : [],
-      auth: isSet(object.token)
-        ? { $case: "token", value: globalThis.String(object.token) }
-        : isSet(object.instanceId)
-        ? { $case: "instanceId", value: globalThis.String(object.instanceId) }
-        : isSet(object.instance_id)
-        ? { $case: "instanceId", value: globalThis.String(object.instance_id) }
-        : undefined,
       connectionTimeoutSeconds: isSet(object.connectionTimeoutSeconds)
         ? globalThis.Number(object.connectionTimeoutSeconds)
         : isSet(object.connection_timeout_seconds)
@@ -2215,6 +2212,13 @@ export const Agent: MessageFns<Agent> = {
         : isSet(object.startup_script_timeout_seconds)
         ? globalThis.Number(object.startup_script_timeout_seconds)
         : 0,
+      auth: isSet(object.token)
+        ? { $case: "token", value: globalThis.String(object.token) }
+        : isSet(object.instanceId)
+        ? { $case: "instanceId", value: globalThis.String(object.instanceId) }
+        : isSet(object.instance_id)
+        ? { $case: "instanceId", value: globalThis.String(object.instance_id) }
+        : undefined,
     };
   },
 
@@ -2250,11 +2254,6 @@ export const Agent: MessageFns<Agent> = {
     if (message.apps?.length) {
       obj.apps = message.apps.map((e) => App.toJSON(e));
     }
-    if (message.auth?.$case === "token") {
-      obj.token = message.auth.value;
-    } else if (message.auth?.$case === "instanceId") {
-      obj.instanceId = message.auth.value;
-    }
     if (message.connectionTimeoutSeconds !== 0) {
       obj.connectionTimeoutSeconds = Math.round(message.connectionTimeoutSeconds);
     }
@@ -2269,6 +2268,11 @@ export const Agent: MessageFns<Agent> = {
     }
     if (message.startupScriptTimeoutSeconds !== 0) {
       obj.startupScriptTimeoutSeconds = Math.round(message.startupScriptTimeoutSeconds);
+    }
+    if (message.auth?.$case === "token") {
+      obj.token = message.auth.value;
+    } else if (message.auth?.$case === "instanceId") {
+      obj.instanceId = message.auth.value;
     }
     return obj;
   },
@@ -2294,6 +2298,11 @@ export const Agent: MessageFns<Agent> = {
     message.architecture = object.architecture ?? "";
     message.directory = object.directory ?? "";
     message.apps = object.apps?.map((e) => App.fromPartial(e)) || [];
+    message.connectionTimeoutSeconds = object.connectionTimeoutSeconds ?? 0;
+    message.troubleshootingUrl = object.troubleshootingUrl ?? "";
+    message.motdFile = object.motdFile ?? "";
+    message.loginBeforeReady = object.loginBeforeReady ?? false;
+    message.startupScriptTimeoutSeconds = object.startupScriptTimeoutSeconds ?? 0;
     switch (object.auth?.$case) {
       case "token": {
         if (object.auth?.value !== undefined && object.auth?.value !== null) {
@@ -2308,11 +2317,6 @@ export const Agent: MessageFns<Agent> = {
         break;
       }
     }
-    message.connectionTimeoutSeconds = object.connectionTimeoutSeconds ?? 0;
-    message.troubleshootingUrl = object.troubleshootingUrl ?? "";
-    message.motdFile = object.motdFile ?? "";
-    message.loginBeforeReady = object.loginBeforeReady ?? false;
-    message.startupScriptTimeoutSeconds = object.startupScriptTimeoutSeconds ?? 0;
     return message;
   },
 };

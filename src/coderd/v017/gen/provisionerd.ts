@@ -61,6 +61,7 @@ export interface Empty {
 }
 
 export interface AcquiredJob {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   jobId: string;
   createdAt: number;
   provisioner: string;
@@ -96,6 +97,7 @@ export interface AcquiredJob_TemplateDryRun {
 }
 
 export interface FailedJob {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   jobId: string;
   error: string;
   type?:
@@ -116,6 +118,7 @@ export interface FailedJob_TemplateDryRun {
 }
 
 export interface CompletedJob {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   jobId: string;
   type?:
     | { $case: "workspaceBuild"; value: CompletedJob_WorkspaceBuild }

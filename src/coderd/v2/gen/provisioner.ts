@@ -527,6 +527,7 @@ export interface ExternalAuthProvider {
 }
 
 export interface Agent {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   id: string;
   name: string;
   env: { [key: string]: string };
@@ -534,7 +535,6 @@ export interface Agent {
   architecture: string;
   directory: string;
   apps: App[];
-  auth?: { $case: "token"; value: string } | { $case: "instanceId"; value: string } | undefined;
   connectionTimeoutSeconds: number;
   troubleshootingUrl: string;
   motdFile: string;
@@ -546,6 +546,7 @@ export interface Agent {
   resourcesMonitoring?: ResourcesMonitoring | undefined;
   devcontainers: Devcontainer[];
   apiKeyScope: string;
+  auth?: { $case: "token"; value: string } | { $case: "instanceId"; value: string } | undefined;
 }
 
 export interface Agent_Metadata {
@@ -807,6 +808,7 @@ export interface CancelRequest {
 }
 
 export interface Request {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   type?:
     | { $case: "config"; value: Config }
     | { $case: "parse"; value: ParseRequest }
@@ -820,6 +822,7 @@ export interface Request {
 }
 
 export interface Response {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   type?:
     | { $case: "log"; value: Log }
     | { $case: "parse"; value: ParseComplete }
@@ -833,6 +836,7 @@ export interface Response {
 }
 
 export interface FileUpload {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   type?: { $case: "dataUpload"; value: DataUpload } | { $case: "chunkPiece"; value: ChunkPiece } | {
     $case: "error";
     value: FailedFile;
@@ -2751,7 +2755,6 @@ function createBaseAgent(): Agent {
     architecture: "",
     directory: "",
     apps: [],
-    auth: undefined,
     connectionTimeoutSeconds: 0,
     troubleshootingUrl: "",
     motdFile: "",
@@ -2763,6 +2766,7 @@ function createBaseAgent(): Agent {
     resourcesMonitoring: undefined,
     devcontainers: [],
     apiKeyScope: "",
+    auth: undefined,
   };
 }
 
@@ -2788,14 +2792,6 @@ export const Agent: MessageFns<Agent> = {
     }
     for (const v of message.apps) {
       App.encode(v!, writer.uint32(66).fork()).join();
-    }
-    switch (message.auth?.$case) {
-      case "token":
-        writer.uint32(74).string(message.auth.value);
-        break;
-      case "instanceId":
-        writer.uint32(82).string(message.auth.value);
-        break;
     }
     if (message.connectionTimeoutSeconds !== 0) {
       writer.uint32(88).int32(message.connectionTimeoutSeconds);
@@ -2829,6 +2825,14 @@ export const Agent: MessageFns<Agent> = {
     }
     if (message.apiKeyScope !== "") {
       writer.uint32(210).string(message.apiKeyScope);
+    }
+    switch (message.auth?.$case) {
+      case "token":
+        writer.uint32(74).string(message.auth.value);
+        break;
+      case "instanceId":
+        writer.uint32(82).string(message.auth.value);
+        break;
     }
     return writer;
   },
@@ -2903,22 +2907,6 @@ export const Agent: MessageFns<Agent> = {
             }
 
             message.apps.push(App.decode(reader, reader.uint32()));
-            continue;
-          }
-          case 9: {
-            if (tag !== 74) {
-              break;
-            }
-
-            message.auth = { $case: "token", value: reader.string() };
-            continue;
-          }
-          case 10: {
-            if (tag !== 82) {
-              break;
-            }
-
-            message.auth = { $case: "instanceId", value: reader.string() };
             continue;
           }
           case 11: {
@@ -3009,6 +2997,22 @@ export const Agent: MessageFns<Agent> = {
             message.apiKeyScope = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.auth = { $case: "token", value: reader.string() };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.auth = { $case: "instanceId", value: reader.string() };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3047,13 +3051,6 @@ export const Agent: MessageFns<Agent> = {
       architecture: isSet(object.architecture) ? globalThis.String(object.architecture) : "",
       directory: isSet(object.directory) ? globalThis.String(object.directory) : "",
       apps: globalThis.Array.isArray(object?.apps) ? object.apps.map((e: any) => App.fromJSON(e)) : [],
-      auth: isSet(object.token)
-        ? { $case: "token", value: globalThis.String(object.token) }
-        : isSet(object.instanceId)
-        ? { $case: "instanceId", value: globalThis.String(object.instanceId) }
-        : isSet(object.instance_id)
-        ? { $case: "instanceId", value: globalThis.String(object.instance_id) }
-        : undefined,
       connectionTimeoutSeconds: isSet(object.connectionTimeoutSeconds)
         ? globalThis.Number(object.connectionTimeoutSeconds)
         : isSet(object.connection_timeout_seconds)
@@ -3099,6 +3096,13 @@ export const Agent: MessageFns<Agent> = {
         : isSet(object.api_key_scope)
         ? globalThis.String(object.api_key_scope)
         : "",
+      auth: isSet(object.token)
+        ? { $case: "token", value: globalThis.String(object.token) }
+        : isSet(object.instanceId)
+        ? { $case: "instanceId", value: globalThis.String(object.instanceId) }
+        : isSet(object.instance_id)
+        ? { $case: "instanceId", value: globalThis.String(object.instance_id) }
+        : undefined,
     };
   },
 
@@ -3130,11 +3134,6 @@ export const Agent: MessageFns<Agent> = {
     }
     if (message.apps?.length) {
       obj.apps = message.apps.map((e) => App.toJSON(e));
-    }
-    if (message.auth?.$case === "token") {
-      obj.token = message.auth.value;
-    } else if (message.auth?.$case === "instanceId") {
-      obj.instanceId = message.auth.value;
     }
     if (message.connectionTimeoutSeconds !== 0) {
       obj.connectionTimeoutSeconds = Math.round(message.connectionTimeoutSeconds);
@@ -3169,6 +3168,11 @@ export const Agent: MessageFns<Agent> = {
     if (message.apiKeyScope !== "") {
       obj.apiKeyScope = message.apiKeyScope;
     }
+    if (message.auth?.$case === "token") {
+      obj.token = message.auth.value;
+    } else if (message.auth?.$case === "instanceId") {
+      obj.instanceId = message.auth.value;
+    }
     return obj;
   },
 
@@ -3192,20 +3196,6 @@ export const Agent: MessageFns<Agent> = {
     message.architecture = object.architecture ?? "";
     message.directory = object.directory ?? "";
     message.apps = object.apps?.map((e) => App.fromPartial(e)) || [];
-    switch (object.auth?.$case) {
-      case "token": {
-        if (object.auth?.value !== undefined && object.auth?.value !== null) {
-          message.auth = { $case: "token", value: object.auth.value };
-        }
-        break;
-      }
-      case "instanceId": {
-        if (object.auth?.value !== undefined && object.auth?.value !== null) {
-          message.auth = { $case: "instanceId", value: object.auth.value };
-        }
-        break;
-      }
-    }
     message.connectionTimeoutSeconds = object.connectionTimeoutSeconds ?? 0;
     message.troubleshootingUrl = object.troubleshootingUrl ?? "";
     message.motdFile = object.motdFile ?? "";
@@ -3221,6 +3211,20 @@ export const Agent: MessageFns<Agent> = {
       : undefined;
     message.devcontainers = object.devcontainers?.map((e) => Devcontainer.fromPartial(e)) || [];
     message.apiKeyScope = object.apiKeyScope ?? "";
+    switch (object.auth?.$case) {
+      case "token": {
+        if (object.auth?.value !== undefined && object.auth?.value !== null) {
+          message.auth = { $case: "token", value: object.auth.value };
+        }
+        break;
+      }
+      case "instanceId": {
+        if (object.auth?.value !== undefined && object.auth?.value !== null) {
+          message.auth = { $case: "instanceId", value: object.auth.value };
+        }
+        break;
+      }
+    }
     return message;
   },
 };

@@ -69,17 +69,18 @@ export interface Empty {
 }
 
 export interface AcquiredJob {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   jobId: string;
   createdAt: number;
   provisioner: string;
   userName: string;
   templateSourceArchive: Buffer;
+  traceMetadata: { [key: string]: string };
   type?:
     | { $case: "workspaceBuild"; value: AcquiredJob_WorkspaceBuild }
     | { $case: "templateImport"; value: AcquiredJob_TemplateImport }
     | { $case: "templateDryRun"; value: AcquiredJob_TemplateDryRun }
     | undefined;
-  traceMetadata: { [key: string]: string };
 }
 
 export interface AcquiredJob_WorkspaceBuild {
@@ -111,14 +112,15 @@ export interface AcquiredJob_TraceMetadataEntry {
 }
 
 export interface FailedJob {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   jobId: string;
   error: string;
+  errorCode: string;
   type?:
     | { $case: "workspaceBuild"; value: FailedJob_WorkspaceBuild }
     | { $case: "templateImport"; value: FailedJob_TemplateImport }
     | { $case: "templateDryRun"; value: FailedJob_TemplateDryRun }
     | undefined;
-  errorCode: string;
 }
 
 export interface FailedJob_WorkspaceBuild {
@@ -133,6 +135,7 @@ export interface FailedJob_TemplateDryRun {
 }
 
 export interface CompletedJob {
+  /** Oneofs last: that is the order in which coderd's encoder writes fields. */
   jobId: string;
   type?:
     | { $case: "workspaceBuild"; value: CompletedJob_WorkspaceBuild }
@@ -275,8 +278,8 @@ function createBaseAcquiredJob(): AcquiredJob {
     provisioner: "",
     userName: "",
     templateSourceArchive: Buffer.alloc(0),
-    type: undefined,
     traceMetadata: {},
+    type: undefined,
   };
 }
 
@@ -297,6 +300,9 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
     if (message.templateSourceArchive.length !== 0) {
       writer.uint32(42).bytes(message.templateSourceArchive);
     }
+    globalThis.Object.entries(message.traceMetadata).forEach(([key, value]: [string, string]) => {
+      AcquiredJob_TraceMetadataEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
     switch (message.type?.$case) {
       case "workspaceBuild":
         AcquiredJob_WorkspaceBuild.encode(message.type.value, writer.uint32(50).fork()).join();
@@ -308,9 +314,6 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
         AcquiredJob_TemplateDryRun.encode(message.type.value, writer.uint32(66).fork()).join();
         break;
     }
-    globalThis.Object.entries(message.traceMetadata).forEach(([key, value]: [string, string]) => {
-      AcquiredJob_TraceMetadataEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
-    });
     return writer;
   },
 
@@ -367,6 +370,17 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
             message.templateSourceArchive = Buffer.from(reader.bytes());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = AcquiredJob_TraceMetadataEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.traceMetadata[entry9.key] = entry9.value;
+            }
+            continue;
+          }
           case 6: {
             if (tag !== 50) {
               break;
@@ -398,17 +412,6 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
               $case: "templateDryRun",
               value: AcquiredJob_TemplateDryRun.decode(reader, reader.uint32()),
             };
-            continue;
-          }
-          case 9: {
-            if (tag !== 74) {
-              break;
-            }
-
-            const entry9 = AcquiredJob_TraceMetadataEntry.decode(reader, reader.uint32());
-            if (entry9.value !== undefined) {
-              message.traceMetadata[entry9.key] = entry9.value;
-            }
             continue;
           }
         }
@@ -446,19 +449,6 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
         : isSet(object.template_source_archive)
         ? Buffer.from(bytesFromBase64(object.template_source_archive))
         : Buffer.alloc(0),
-      type: isSet(object.workspaceBuild)
-        ? { $case: "workspaceBuild", value: AcquiredJob_WorkspaceBuild.fromJSON(object.workspaceBuild) }
-        : isSet(object.workspace_build)
-        ? { $case: "workspaceBuild", value: AcquiredJob_WorkspaceBuild.fromJSON(object.workspace_build) }
-        : isSet(object.templateImport)
-        ? { $case: "templateImport", value: AcquiredJob_TemplateImport.fromJSON(object.templateImport) }
-        : isSet(object.template_import)
-        ? { $case: "templateImport", value: AcquiredJob_TemplateImport.fromJSON(object.template_import) }
-        : isSet(object.templateDryRun)
-        ? { $case: "templateDryRun", value: AcquiredJob_TemplateDryRun.fromJSON(object.templateDryRun) }
-        : isSet(object.template_dry_run)
-        ? { $case: "templateDryRun", value: AcquiredJob_TemplateDryRun.fromJSON(object.template_dry_run) }
-        : undefined,
       traceMetadata: isObject(object.traceMetadata)
         ? (globalThis.Object.entries(object.traceMetadata) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -486,6 +476,19 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
           {},
         )
         : {},
+      type: isSet(object.workspaceBuild)
+        ? { $case: "workspaceBuild", value: AcquiredJob_WorkspaceBuild.fromJSON(object.workspaceBuild) }
+        : isSet(object.workspace_build)
+        ? { $case: "workspaceBuild", value: AcquiredJob_WorkspaceBuild.fromJSON(object.workspace_build) }
+        : isSet(object.templateImport)
+        ? { $case: "templateImport", value: AcquiredJob_TemplateImport.fromJSON(object.templateImport) }
+        : isSet(object.template_import)
+        ? { $case: "templateImport", value: AcquiredJob_TemplateImport.fromJSON(object.template_import) }
+        : isSet(object.templateDryRun)
+        ? { $case: "templateDryRun", value: AcquiredJob_TemplateDryRun.fromJSON(object.templateDryRun) }
+        : isSet(object.template_dry_run)
+        ? { $case: "templateDryRun", value: AcquiredJob_TemplateDryRun.fromJSON(object.template_dry_run) }
+        : undefined,
     };
   },
 
@@ -506,13 +509,6 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
     if (message.templateSourceArchive.length !== 0) {
       obj.templateSourceArchive = base64FromBytes(message.templateSourceArchive);
     }
-    if (message.type?.$case === "workspaceBuild") {
-      obj.workspaceBuild = AcquiredJob_WorkspaceBuild.toJSON(message.type.value);
-    } else if (message.type?.$case === "templateImport") {
-      obj.templateImport = AcquiredJob_TemplateImport.toJSON(message.type.value);
-    } else if (message.type?.$case === "templateDryRun") {
-      obj.templateDryRun = AcquiredJob_TemplateDryRun.toJSON(message.type.value);
-    }
     if (message.traceMetadata) {
       const entries = globalThis.Object.entries(message.traceMetadata) as [string, string][];
       if (entries.length > 0) {
@@ -521,6 +517,13 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
           obj.traceMetadata[k] = v;
         });
       }
+    }
+    if (message.type?.$case === "workspaceBuild") {
+      obj.workspaceBuild = AcquiredJob_WorkspaceBuild.toJSON(message.type.value);
+    } else if (message.type?.$case === "templateImport") {
+      obj.templateImport = AcquiredJob_TemplateImport.toJSON(message.type.value);
+    } else if (message.type?.$case === "templateDryRun") {
+      obj.templateDryRun = AcquiredJob_TemplateDryRun.toJSON(message.type.value);
     }
     return obj;
   },
@@ -535,6 +538,15 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
     message.provisioner = object.provisioner ?? "";
     message.userName = object.userName ?? "";
     message.templateSourceArchive = object.templateSourceArchive ?? Buffer.alloc(0);
+    message.traceMetadata = (globalThis.Object.entries(object.traceMetadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     switch (object.type?.$case) {
       case "workspaceBuild": {
         if (object.type?.value !== undefined && object.type?.value !== null) {
@@ -555,15 +567,6 @@ export const AcquiredJob: MessageFns<AcquiredJob> = {
         break;
       }
     }
-    message.traceMetadata = (globalThis.Object.entries(object.traceMetadata ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
     return message;
   },
 };
@@ -1096,7 +1099,7 @@ export const AcquiredJob_TraceMetadataEntry: MessageFns<AcquiredJob_TraceMetadat
 };
 
 function createBaseFailedJob(): FailedJob {
-  return { jobId: "", error: "", type: undefined, errorCode: "" };
+  return { jobId: "", error: "", errorCode: "", type: undefined };
 }
 
 export const FailedJob: MessageFns<FailedJob> = {
@@ -1106,6 +1109,9 @@ export const FailedJob: MessageFns<FailedJob> = {
     }
     if (message.error !== "") {
       writer.uint32(18).string(message.error);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(50).string(message.errorCode);
     }
     switch (message.type?.$case) {
       case "workspaceBuild":
@@ -1117,9 +1123,6 @@ export const FailedJob: MessageFns<FailedJob> = {
       case "templateDryRun":
         FailedJob_TemplateDryRun.encode(message.type.value, writer.uint32(42).fork()).join();
         break;
-    }
-    if (message.errorCode !== "") {
-      writer.uint32(50).string(message.errorCode);
     }
     return writer;
   },
@@ -1153,6 +1156,14 @@ export const FailedJob: MessageFns<FailedJob> = {
             message.error = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
           case 3: {
             if (tag !== 26) {
               break;
@@ -1177,14 +1188,6 @@ export const FailedJob: MessageFns<FailedJob> = {
             message.type = { $case: "templateDryRun", value: FailedJob_TemplateDryRun.decode(reader, reader.uint32()) };
             continue;
           }
-          case 6: {
-            if (tag !== 50) {
-              break;
-            }
-
-            message.errorCode = reader.string();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1205,6 +1208,11 @@ export const FailedJob: MessageFns<FailedJob> = {
         ? globalThis.String(object.job_id)
         : "",
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
       type: isSet(object.workspaceBuild)
         ? { $case: "workspaceBuild", value: FailedJob_WorkspaceBuild.fromJSON(object.workspaceBuild) }
         : isSet(object.workspace_build)
@@ -1218,11 +1226,6 @@ export const FailedJob: MessageFns<FailedJob> = {
         : isSet(object.template_dry_run)
         ? { $case: "templateDryRun", value: FailedJob_TemplateDryRun.fromJSON(object.template_dry_run) }
         : undefined,
-      errorCode: isSet(object.errorCode)
-        ? globalThis.String(object.errorCode)
-        : isSet(object.error_code)
-        ? globalThis.String(object.error_code)
-        : "",
     };
   },
 
@@ -1234,15 +1237,15 @@ export const FailedJob: MessageFns<FailedJob> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
     if (message.type?.$case === "workspaceBuild") {
       obj.workspaceBuild = FailedJob_WorkspaceBuild.toJSON(message.type.value);
     } else if (message.type?.$case === "templateImport") {
       obj.templateImport = FailedJob_TemplateImport.toJSON(message.type.value);
     } else if (message.type?.$case === "templateDryRun") {
       obj.templateDryRun = FailedJob_TemplateDryRun.toJSON(message.type.value);
-    }
-    if (message.errorCode !== "") {
-      obj.errorCode = message.errorCode;
     }
     return obj;
   },
@@ -1254,6 +1257,7 @@ export const FailedJob: MessageFns<FailedJob> = {
     const message = createBaseFailedJob();
     message.jobId = object.jobId ?? "";
     message.error = object.error ?? "";
+    message.errorCode = object.errorCode ?? "";
     switch (object.type?.$case) {
       case "workspaceBuild": {
         if (object.type?.value !== undefined && object.type?.value !== null) {
@@ -1274,7 +1278,6 @@ export const FailedJob: MessageFns<FailedJob> = {
         break;
       }
     }
-    message.errorCode = object.errorCode ?? "";
     return message;
   },
 };
