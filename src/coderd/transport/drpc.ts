@@ -180,15 +180,17 @@ export class DrpcClientCall {
   }
 
   /**
-   * Ends the call: a dRPC Close when the server only half-closed (as drpc's client does after a
-   * unary answer), then the yamux FIN. Idempotent.
+   * Ends the call: a dRPC Close unless the server already ended it (Close or Error), then the
+   * yamux FIN, as drpc's client does. Idempotent.
    */
   async close(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     this.signal?.removeEventListener("abort", this.onAbort);
     try {
-      if (this.remoteDone === "close-send" && !this.sentClose) {
+      const serverEnded =
+        this.remoteDone === "close" || this.remoteDone === "error" || this.remoteDone === "ended";
+      if (!serverEnded && !this.sentClose) {
         this.sentClose = true;
         await this.stream.send({ kind: Kind.Close });
       }
@@ -257,10 +259,8 @@ export class DrpcClient {
       if (response === undefined) {
         throw new ProtocolError(`${method}: coderd closed the call without a response`);
       }
-      // Wait for the server's CloseSend (or Close) so our Close follows it, as drpc's client does.
-      while ((await call.receive()) !== undefined) {
-        // A unary server sends one message; anything more is ignored.
-      }
+      // drpc's client closes as soon as it has the answer, without waiting for the server's
+      // CloseSend.
       await call.close();
       return response;
     } catch (error) {
@@ -314,9 +314,6 @@ export class DrpcClient {
       const response = await call.receive();
       if (response === undefined) {
         throw new ProtocolError(`${method}: coderd closed the call without a response`);
-      }
-      while ((await call.receive()) !== undefined) {
-        // One response; the server's CloseSend ends the loop.
       }
       await call.close();
       return response;
