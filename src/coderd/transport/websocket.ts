@@ -182,7 +182,14 @@ export function webSocketLink(ws: WebSocket): {
       ws.on("close", (code: number, reason: Buffer) => {
         session.terminate(new WebSocketClosedError(code, reason.toString("utf8")));
       });
-      ws.on("error", (error: Error) => session.terminate(error));
+      ws.on("error", (error: Error & { code?: string }) => {
+        // ws closes with 1009 itself when a message exceeds the read limit; name it as such.
+        session.terminate(
+          error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"
+            ? new WebSocketClosedError(1009, error.message)
+            : error,
+        );
+      });
     },
   };
 }
