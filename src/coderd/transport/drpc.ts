@@ -24,7 +24,7 @@ class PacketStream {
   private readonly queue: Packet[] = [];
   private ended = false;
   private failure: Error | undefined;
-  private waiter: (() => void) | undefined;
+  private waiters: (() => void)[] = [];
   private nextMessageId = 1;
   /** Settles when the peer closed the yamux stream (FIN), reset it, or the session ended. */
   readonly peerDone: Promise<void>;
@@ -58,9 +58,7 @@ class PacketStream {
   }
 
   private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+    for (const waiter of this.waiters.splice(0)) waiter();
   }
 
   /** The next packet; null once the peer closed the yamux stream and everything was read. */
@@ -71,7 +69,7 @@ class PacketStream {
       if (this.failure !== undefined) throw this.failure;
       if (this.ended) return null;
       await new Promise<void>((resolve) => {
-        this.waiter = resolve;
+        this.waiters.push(resolve);
       });
     }
   }
