@@ -12,6 +12,8 @@ import { YamuxSession } from "./transport/yamux.js";
 
 export interface ConnectOptions {
   tls?: TlsMaterial | undefined;
+  /** An HTTP proxy; undefined = HTTPS_PROXY / HTTP_PROXY / NO_PROXY, null = none. */
+  proxy?: URL | null | undefined;
   signal?: AbortSignal | undefined;
   handshakeTimeoutMs?: number | undefined;
   /** yamux keepalive; the defaults are Go's (30 s interval, 10 s timeout). */
@@ -45,6 +47,7 @@ export async function connectCoderd(
       url: request.url,
       headers: request.headers,
       tls: options.tls,
+      proxy: options.proxy,
       signal: options.signal,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
     });

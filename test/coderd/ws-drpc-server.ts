@@ -2,6 +2,7 @@
 // limit, no compression), with a hook to refuse the upgrade and a record of message sizes.
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type WebSocket from "ws";
 import { WebSocketServer } from "ws";
@@ -55,13 +56,29 @@ export async function startWsDrpcServer(options: {
   /** Checks the upgrade request; a refusal is answered as coderd does, with its JSON body. */
   check?: (request: IncomingMessage) => Refusal | undefined;
   keepaliveIntervalMs?: number;
+  /** Serve wss:// with this certificate; with clientCa, require a client certificate it signed. */
+  tls?: { key: string; cert: string; clientCa?: string };
 }): Promise<WsDrpcServer> {
   const sizes = { c2s: [] as number[], s2c: [] as number[] };
   const connections: ServedConnection[] = [];
-  const http = createServer((_, response) => {
+  const notFound = (_: IncomingMessage, response: ServerResponse) => {
     response.statusCode = 404;
     response.end();
-  });
+  };
+  const { tls } = options;
+  const http =
+    tls === undefined
+      ? createServer(notFound)
+      : createHttpsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.clientCa === undefined
+              ? {}
+              : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+          },
+          notFound,
+        );
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_WEBSOCKET_MESSAGE,
@@ -98,7 +115,7 @@ export async function startWsDrpcServer(options: {
   const port = (http.address() as AddressInfo).port;
   return {
     port,
-    url: new URL(`http://127.0.0.1:${port}`),
+    url: new URL(`${tls === undefined ? "http" : "https"}://127.0.0.1:${port}`),
     sizes,
     connections,
     async close() {

@@ -5,6 +5,7 @@ import type { IncomingMessage } from "node:http";
 import WebSocket from "ws";
 import { z } from "zod";
 import { abortError, WebSocketClosedError } from "./errors.js";
+import { proxyFor, tunnelAgent } from "./proxy.js";
 import type { ByteLink, YamuxSession } from "./yamux.js";
 
 /** coderd's read limit per WebSocket message, on both ends. */
@@ -27,6 +28,8 @@ export interface DialOptions {
   tls?: TlsMaterial | undefined;
   handshakeTimeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** An HTTP proxy to tunnel through; undefined = from the environment, null = none. */
+  proxy?: URL | null | undefined;
 }
 
 const errorBody = z.object({
@@ -103,8 +106,14 @@ function readBody(response: IncomingMessage, limit = 64 * 1024): Promise<string>
 export function dialWebSocket(options: DialOptions): Promise<WebSocket> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
+  const proxy = options.proxy === undefined ? proxyFor(options.url) : options.proxy;
+  const agent =
+    proxy === null || proxy === undefined
+      ? undefined
+      : tunnelAgent(proxy, options.url.protocol === "wss:", options.tls ?? {});
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(options.url, {
+      agent,
       headers: options.headers,
       perMessageDeflate: false,
       maxPayload: MAX_WEBSOCKET_MESSAGE,
