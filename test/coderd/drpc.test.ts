@@ -150,6 +150,17 @@ describe("dRPC client against our server", () => {
     client.close();
   });
 
+  it("many calls in parallel each get their own stream and answer, and every stream is closed after", async () => {
+    const { drpc, client } = connect(server);
+    const payloads = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000 + i * 997, i));
+    const answers = await Promise.all(payloads.map((p) => drpc.unary("/t.S/Echo", p)));
+    answers.forEach((a, i) => {
+      expect(a.equals(payloads[i] as Buffer)).toBe(true);
+    });
+    while (client.streamCount > 0) await new Promise((r) => setImmediate(r));
+    client.close();
+  });
+
   it("Error packets become DrpcRemoteError with coderd's code and text", async () => {
     const { drpc, client } = connect(server);
     const failed = await drpc.unary("/t.S/Fail", Buffer.alloc(0)).catch((e: unknown) => e);

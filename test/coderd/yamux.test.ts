@@ -238,6 +238,18 @@ describe("yamux session", () => {
     expect(() => lonely.openStream()).toThrow(SessionClosedError);
   });
 
+  it("a stream the peer never acknowledges tears the session down", async () => {
+    const [link, silent] = linkPair();
+    silent.deliver = () => undefined;
+    const session = new YamuxSession(link, {
+      role: "client",
+      keepaliveIntervalMs: 0,
+      streamOpenTimeoutMs: 20,
+    });
+    session.openStream();
+    expect((await session.closed).message).toMatch(/not acknowledged within 20 ms/);
+  });
+
   it("a link that goes away fails every stream and every later call", async () => {
     const pair = sessionPair();
     const stream = pair.client.openStream();

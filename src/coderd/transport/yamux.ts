@@ -108,6 +108,8 @@ export class YamuxStream {
    * go out in call order.
    */
   write(data: Uint8Array): Promise<void> {
+    if (data.length === 0)
+      return this.failure === undefined ? Promise.resolve() : Promise.reject(this.failure);
     const run = this.writeChain.then(() => this.writeNow(data));
     this.writeChain = run.catch(() => undefined);
     return run;
