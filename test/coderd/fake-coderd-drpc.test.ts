@@ -167,6 +167,40 @@ describe("fake coderd v2 over dRPC", () => {
     expect((userScope as Error).message).toContain("user unauthorized");
   });
 
+  it("refuses a key with tags (403) and a token with a PSK (400), as coderd does", async () => {
+    fake = await start();
+    const base = v2ServeRequest({
+      coderUrl: fake.url,
+      credential: { kind: "provisioner-key", key: KEY },
+      tags: {},
+      name: "d",
+      buildVersion: "v0",
+    });
+    // Built by hand: our request builder refuses tags with a key before dialling.
+    const withTags = new URL(base.url);
+    withTags.searchParams.append("tag", "pool=gpu");
+    const tagged = await connectCoderd(
+      { url: withTags, headers: base.headers },
+      { credential: "provisioner-key" },
+    ).catch((e: unknown) => e);
+    expect(tagged).toMatchObject({ status: 403, fatal: true });
+    expect((tagged as Error).message).toContain(
+      "tags are not allowed when using a provisioner key",
+    );
+    const both = await connectCoderd(
+      {
+        url: base.url,
+        headers: {
+          "Coder-Provisioner-Daemon-PSK": PSK,
+          "Coder-Session-Token": TOKEN,
+          "X-Coder-Build-Version": "v0",
+        },
+      },
+      { credential: "psk" },
+    ).catch((e: unknown) => e);
+    expect(both).toMatchObject({ status: 400, field: "credential" });
+  });
+
   it("a provisioner key brings its own tags", async () => {
     fake = await start();
     await v2Connect({ kind: "provisioner-key", key: KEY });

@@ -151,7 +151,8 @@ export class PacketReader {
       const packet = this.accept(parsed.frame);
       if (packet !== undefined) packets.push(packet);
     }
-    this.pending = Buffer.from(this.pending.subarray(offset));
+    // Received buffers are never written to, so keeping a view of the tail is safe.
+    this.pending = this.pending.subarray(offset);
     return packets;
   }
 
@@ -189,7 +190,7 @@ export class PacketReader {
         `dRPC: data overflow (a packet over ${this.maxPacket} bytes; the limit is 4 MiB)`,
       );
     }
-    packet.parts.push(Buffer.from(frame.data));
+    packet.parts.push(frame.data);
     if (!frame.done) return undefined;
     this.current = null;
     return {

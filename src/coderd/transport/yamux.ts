@@ -418,7 +418,9 @@ export class YamuxSession {
   /** @internal */
   sendFrame(header: Buffer, body?: Buffer): void {
     if (this.closeReason !== undefined) throw this.closeReason;
-    this.link.send(body === undefined ? header : Buffer.concat([header, body]));
+    // Header and body as two writes, as Go's yamux does: no copy of the body.
+    this.link.send(header);
+    if (body !== undefined && body.length > 0) this.link.send(body);
   }
 
   /** @internal */
@@ -443,8 +445,8 @@ export class YamuxSession {
       this.handle(header, body);
       if (this.closeReason !== undefined) return;
     }
-    // Keep only the unread tail, copied so the consumed chunks can be freed.
-    this.pending = offset === 0 ? this.pending : Buffer.from(this.pending.subarray(offset));
+    // Keep the unread tail. Received buffers are never written to, so views are safe to keep.
+    this.pending = offset === 0 ? this.pending : this.pending.subarray(offset);
   }
 
   private handle(header: YamuxHeader, body: Buffer): void {
@@ -454,7 +456,7 @@ export class YamuxSession {
         const stream = this.streamFor(header);
         if (stream === undefined) return;
         stream.processFlags(header.flags);
-        if (header.type === FrameType.Data) stream.receiveData(Buffer.from(body));
+        if (header.type === FrameType.Data) stream.receiveData(body);
         else stream.receiveCredit(header.length);
         return;
       }
