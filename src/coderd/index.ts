@@ -19,6 +19,7 @@ export {
 export {
   DrpcRemoteError,
   GoAwayError,
+  isUnknownRpc,
   ProtocolError,
   SessionClosedError,
   StreamResetError,

@@ -9,7 +9,7 @@ import {
   MAX_FRAME_DATA,
   PacketReader,
 } from "../../src/coderd/transport/drpc-wire.js";
-import { DrpcRemoteError, ProtocolError } from "../../src/coderd/transport/errors.js";
+import { DrpcRemoteError, isUnknownRpc, ProtocolError } from "../../src/coderd/transport/errors.js";
 import { YamuxSession } from "../../src/coderd/transport/yamux.js";
 import { linkPair } from "./link-pair.js";
 
@@ -174,10 +174,13 @@ describe("dRPC client against our server", () => {
       code: 0n,
       message: "job isn't running yet",
     });
-    await expect(drpc.unary("/t.S/Nope", Buffer.alloc(0))).rejects.toMatchObject({
+    const unknown = await drpc.unary("/t.S/Nope", Buffer.alloc(0)).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({
       code: 0n,
       message: 'protocol error: unknown rpc: "/t.S/Nope"',
     });
+    expect(isUnknownRpc(unknown)).toBe(true);
+    expect(isUnknownRpc(failed)).toBe(false);
     client.close();
   });
 
@@ -193,6 +196,30 @@ describe("dRPC client against our server", () => {
     ]);
     expect(sum.readUInt32BE(0)).toBe(100_003);
     client.close();
+  });
+
+  it("aborting a call whose 1 MiB request waits for credit rejects with the abort reason", async () => {
+    // A server whose streams are never read: no credit ever comes back after 256 KiB.
+    const [clientLink, serverLink] = linkPair();
+    const client = new YamuxSession(clientLink, { role: "client", keepaliveIntervalMs: 0 });
+    const server = new YamuxSession(serverLink, {
+      role: "server",
+      keepaliveIntervalMs: 0,
+      onStream: () => undefined,
+    });
+    clientLink.deliver = (b) => client.receive(b);
+    serverLink.deliver = (b) => server.receive(b);
+    const controller = new AbortController();
+    const pending = new DrpcClient(client).unary(
+      "/t.S/Never",
+      Buffer.alloc(1024 * 1024),
+      controller.signal,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    controller.abort(new Error("job canceled"));
+    await expect(pending).rejects.toThrow("job canceled");
+    client.close();
+    server.close();
   });
 
   it("an aborted call closes its yamux stream without a dRPC frame, and the handler sees it", async () => {

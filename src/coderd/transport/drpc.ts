@@ -264,6 +264,8 @@ export class DrpcClient {
     } catch (error) {
       if (error instanceof DrpcRemoteError) await call.close();
       else call.abort();
+      // A write cut short by the abort fails with the stream's error; report the abort.
+      if (signal?.aborted) throw abortError(signal);
       throw error;
     }
   }
@@ -318,6 +320,8 @@ export class DrpcClient {
     } catch (error) {
       if (error instanceof DrpcRemoteError) await call.close();
       else call.abort();
+      // A write cut short by the abort fails with the stream's error; report the abort.
+      if (signal?.aborted) throw abortError(signal);
       throw error;
     }
   }

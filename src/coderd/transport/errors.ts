@@ -35,6 +35,13 @@ export class DrpcRemoteError extends Error {
   }
 }
 
+/** coderd does not serve the method (an older coderd): its dRPC "unknown rpc" error. */
+export function isUnknownRpc(error: unknown): boolean {
+  return (
+    error instanceof DrpcRemoteError && error.message.startsWith("protocol error: unknown rpc:")
+  );
+}
+
 /** The WebSocket under the session closed (status and reason as the peer sent them). */
 export class WebSocketClosedError extends Error {
   override readonly name = "WebSocketClosedError";
