@@ -30,26 +30,35 @@ export function load(path: string): Line[] {
     .map((l) => JSON.parse(l) as Line);
 }
 
-/** What the client must have sent before a server line may be replayed. */
+/** What one side must have sent before the other side's next recorded line may be replayed. */
 export interface Progress {
   drpc: Map<number, number>; // yamux stream -> dRPC frames
   fin: Set<number>;
   pingSyn: number;
   pingAck: number;
+  /** yamux stream -> credit returned with WindowUpdate (flags 0). */
+  credit: Map<number, number>;
 }
 
 export function emptyProgress(): Progress {
-  return { drpc: new Map(), fin: new Set(), pingSyn: 0, pingAck: 0 };
+  return { drpc: new Map(), fin: new Set(), pingSyn: 0, pingAck: 0, credit: new Map() };
 }
 
 export function covers(have: Progress, need: Progress): boolean {
   for (const [stream, n] of need.drpc) if ((have.drpc.get(stream) ?? 0) < n) return false;
   for (const stream of need.fin) if (!have.fin.has(stream)) return false;
+  for (const [stream, n] of need.credit) if ((have.credit.get(stream) ?? 0) < n) return false;
   return have.pingSyn >= need.pingSyn && have.pingAck >= need.pingAck;
 }
 
 export function cloneProgress(p: Progress): Progress {
-  return { drpc: new Map(p.drpc), fin: new Set(p.fin), pingSyn: p.pingSyn, pingAck: p.pingAck };
+  return {
+    drpc: new Map(p.drpc),
+    fin: new Set(p.fin),
+    pingSyn: p.pingSyn,
+    pingAck: p.pingAck,
+    credit: new Map(p.credit),
+  };
 }
 
 /** Parses everything one side sent: yamux control frames, and dRPC frames per stream. */
@@ -78,6 +87,10 @@ export class SideCapture {
         this.control.push(frame.toString("hex"));
       }
       if (header.flags & Flag.FIN) this.progress.fin.add(header.streamId);
+      if (header.type === FrameType.WindowUpdate && header.flags === 0) {
+        const credit = this.progress.credit;
+        credit.set(header.streamId, (credit.get(header.streamId) ?? 0) + header.length);
+      }
       if (header.type === FrameType.Ping && header.flags & Flag.SYN) this.progress.pingSyn++;
       if (header.type === FrameType.Ping && header.flags & Flag.ACK) this.progress.pingAck++;
     }
@@ -101,7 +114,19 @@ export class SideCapture {
   async until(need: Progress, what: string): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (!covers(this.progress, need)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the client before ${what}`);
+      if (Date.now() > deadline) {
+        const show = (p: Progress) =>
+          JSON.stringify({
+            drpc: [...p.drpc],
+            fin: [...p.fin],
+            credit: [...p.credit],
+            pingSyn: p.pingSyn,
+            pingAck: p.pingAck,
+          });
+        throw new Error(
+          `timed out before ${what}: have ${show(this.progress)}, need ${show(need)}`,
+        );
+      }
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 50);

@@ -426,6 +426,8 @@ export class DrpcServer {
       );
       try {
         const ending = await handler(call);
+        // A client that dropped the call gets no more frames (coderd sends none either).
+        if (controller.signal.aborted) return;
         await stream.send({ kind: ending === "close" ? Kind.Close : Kind.CloseSend });
       } catch (error) {
         if (controller.signal.aborted) return;

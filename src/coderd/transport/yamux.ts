@@ -134,14 +134,18 @@ export class YamuxStream {
     } while (offset < data.length);
   }
 
-  /** The next chunk of received bytes, or null once the peer half-closed (FIN) and all is read. */
+  /**
+   * Everything received so far (at least one byte), or null once the peer half-closed (FIN) and
+   * all is read. Taking all that is buffered lets credit go back in one WindowUpdate.
+   */
   async read(): Promise<Buffer | null> {
     for (;;) {
-      const chunk = this.recvChunks.shift();
-      if (chunk !== undefined) {
-        this.recvLength -= chunk.length;
+      if (this.recvChunks.length > 0) {
+        const chunks = this.recvChunks.splice(0);
+        const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        this.recvLength = 0;
         this.returnCredit();
-        return chunk;
+        return bytes;
       }
       if (this.failure !== undefined) throw this.failure;
       if (this.remoteFin) return null;
