@@ -21,6 +21,11 @@ const PSK = "wire-sample-psk-0123456789";
 const KEY = "pk0123456789abcdefghijklmnopqrstuvwxyzABCDE";
 
 let fake: FakeCoderdDrpc | undefined;
+
+/** Waits for a condition on the fake's state, one event-loop turn at a time. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setImmediate(r));
+}
 const open: CoderdConnection[] = [];
 afterEach(async () => {
   for (const c of open.splice(0)) c.close();
@@ -219,7 +224,7 @@ describe("fake coderd v2 over dRPC", () => {
     void waiting.job.then(() => {
       settled = true;
     });
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => fake?.waiting === 1);
     expect(settled).toBe(false);
     const job = fake.enqueue({ provisioner: "terraform" });
     expect((await waiting.job).jobId).toBe(job.id);
@@ -260,9 +265,10 @@ describe("fake coderd v2 over dRPC", () => {
     const pending = await client.acquireJobWithCancel(controller.signal);
     controller.abort(new Error("shutting down"));
     await expect(pending.job).rejects.toThrow("shutting down");
+    await until(() => fake?.waiting === 0);
     // The next job goes to the next stream, not to the dropped one.
     const next = await client.acquireJobWithCancel();
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => fake?.waiting === 1);
     const job = fake.enqueue({ provisioner: "terraform" });
     expect((await next.job).jobId).toBe(job.id);
   });

@@ -141,6 +141,11 @@ export class FakeCoderdDrpc {
     return job;
   }
 
+  /** AcquireJob / AcquireJobWithCancel calls waiting for a job right now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
   cancel(jobId: string): void {
     const job = this.jobs.get(jobId);
     if (job) job.cancelRequested = true;
