@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Generates TypeScript from .proto files with buf (from npm, so nothing is downloaded) and
-// ts-proto, for each buf module of the repository: the wire contract (proto/ -> src/proto) and
-// the test provider's plugin protocol (test/fixtures/coder-provider: proto/ -> src/gen).
+// ts-proto, for each buf module of the repository: the wire contract (proto/ -> src/proto), the
+// message layouts of each coderd generation (proto/coderd/<layout> -> src/coderd/<layout>/gen)
+// and the test provider's plugin protocol (test/fixtures/coder-provider: proto/ -> src/gen).
 // `--check` generates into a temporary directory and fails when the committed files differ,
 // so a proto change without `npm run gen` cannot land.
 import { execFileSync } from "node:child_process";
@@ -11,9 +12,14 @@ import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const check = process.argv.includes("--check");
-/** Each buf module: where its buf.gen.yaml lives and the output folder it names. */
+/**
+ * Each buf module: where its buf.gen.yaml lives, the output folder it names, and where that
+ * folder goes (relative to the repository root; default: `out` inside `dir`).
+ */
 const modules = [
   { dir: ".", out: "src/proto" },
+  { dir: "proto/coderd/v017", out: "gen", target: "src/coderd/v017/gen" },
+  { dir: "proto/coderd/v2", out: "gen", target: "src/coderd/v2/gen" },
   { dir: "test/fixtures/coder-provider", out: "src/gen" },
 ];
 
@@ -25,9 +31,9 @@ function listFiles(dir) {
     .sort();
 }
 
-function generate({ dir, out }) {
+function generate({ dir, out, target: to }) {
   const cwd = join(root, dir);
-  const target = join(cwd, out);
+  const target = to === undefined ? join(cwd, out) : join(root, to);
   const label = relative(root, target);
   const scratch = mkdtempSync(join(tmpdir(), "provisionerd-gen-"));
   try {

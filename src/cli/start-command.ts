@@ -1,6 +1,8 @@
 // `provisionerd start`: the daemon, with its logs, metrics and health endpoints, until a
 // signal stops it (SIGTERM drains, SIGINT cancels, a second signal forces) or `--max-jobs` jobs
 // ran. A refusal of our credentials is fatal: logged, and the exit code is 1, never a hang.
+import { readFile } from "node:fs/promises";
+import { coderdV017 } from "../coderd/adapters/v017-adapter.js";
 import {
   AuthenticationRefusedError,
   createDaemon,
@@ -29,17 +31,45 @@ function tlsOption(config: StartConfig) {
   };
 }
 
+const REFUSAL_HINTS: Record<AuthenticationRefusedError["credential"], string> = {
+  "tls-client-certificate":
+    "coderd wants a client certificate it trusts: check --tls-cert and --tls-key (CODER_PROVISIONERD_TLS_CERT, CODER_PROVISIONERD_TLS_KEY)",
+  psk: "check CODER_PROVISIONER_DAEMON_PSK (--psk) against coderd's provisioner daemon PSK",
+  "session-token":
+    "check CODER_SESSION_TOKEN (--token): a valid session token of a user allowed to create provisioner daemons",
+  "provisioner-key": "check the provisioner key against the ones coderd lists for the organization",
+};
+
 /** Points the operator at the setting behind a refused credential. */
 function refusalHint(error: unknown): string | undefined {
   if (!(error instanceof AuthenticationRefusedError)) return undefined;
-  return error.credential === "tls-client-certificate"
-    ? "coderd wants a client certificate it trusts: check --tls-cert and --tls-key (CODER_PROVISIONERD_TLS_CERT, CODER_PROVISIONERD_TLS_KEY)"
-    : "check CODER_PROVISIONER_DAEMON_PSK (--psk) against coderd's provisioner daemon PSK";
+  return REFUSAL_HINTS[error.credential];
+}
+
+/** The protocol adapter the URL selects; undefined = our gRPC protocol (the daemon's own). */
+async function coordinatorOption(config: StartConfig) {
+  if (config.protocol === "grpc") {
+    // gRPC has no path prefix: the origin is the endpoint.
+    return { coderUrl: config.coderUrl.origin.replace(/^grpc(s?):/, "http$1:"), psk: config.psk };
+  }
+  const { caFile, certFile, keyFile } = config.tls;
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFile(file));
+  const [ca, cert, key] = await Promise.all([read(caFile), read(certFile), read(keyFile)]);
+  return {
+    coderUrl: config.coderUrl.href,
+    connect: coderdV017({
+      coderUrl: config.coderUrl,
+      organization: config.organization ?? "",
+      sessionToken: config.token ?? "",
+      tags: config.tags,
+      connect: { tls: { ca, cert, key } },
+    }),
+  };
 }
 
 export async function runStart(config: StartConfig, io: CliIo): Promise<number> {
   const secrets = new SecretValues();
-  secrets.add(config.psk);
+  for (const secret of [config.psk, config.token]) if (secret !== undefined) secrets.add(secret);
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
@@ -62,14 +92,12 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     logger,
   });
   const daemon: Daemon = createDaemon({
-    // gRPC has no path prefix: the origin is the endpoint.
-    coderUrl: config.coderUrl.origin,
-    psk: config.psk,
+    ...(await coordinatorOption(config)),
     cacheDir: config.cacheDir,
     name: config.name,
     tags: config.tags,
     provisioners: [provisioner],
-    ...tlsOption(config),
+    ...(config.protocol === "grpc" ? tlsOption(config) : {}),
     concurrency: config.concurrency,
     pollIntervalMs: config.pollIntervalMs,
     pollJitterMs: config.pollJitterMs,
@@ -99,6 +127,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     logger.info(
       {
         coderUrl: config.coderUrl.origin,
+        protocol: config.protocol,
         name: config.name,
         tags: config.tags,
         concurrency: config.concurrency,

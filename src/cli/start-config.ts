@@ -7,10 +7,10 @@ import { LOG_FORMATS, LOG_LEVELS, logOptionSpecs, terraformOptionSpecs } from ".
 import type { OptionSpec, RawOptions } from "./option-spec.js";
 import { parseOptions } from "./option-spec.js";
 import {
+  coordinatorUrl,
   directoryPath,
   durationMs,
   executable,
-  httpUrl,
   integer,
   keyValues,
   listenAddress,
@@ -26,16 +26,31 @@ export function startOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
       key: "coderUrl",
       flags: "--coder-url <url>",
       env: "CODER_URL",
-      description: "coderd's provisioner daemon endpoint (https:// for TLS)",
+      description:
+        "coderd's access URL (http:// or https://), or grpc:// / grpcs:// for our own gRPC protocol",
       required: true,
     },
     {
       key: "psk",
       flags: "--psk <key>",
       env: "CODER_PROVISIONER_DAEMON_PSK",
-      description: "pre-shared key coderd expects from provisioner daemons (prefer the env var)",
-      required: true,
+      description:
+        "pre-shared key of the gRPC protocol (grpc:// URLs; prefer the env var: flags show in ps)",
       secret: true,
+    },
+    {
+      key: "token",
+      flags: "--token <token>",
+      env: "CODER_SESSION_TOKEN",
+      description:
+        "session token of a coderd user allowed to create provisioner daemons (http(s):// URLs; prefer the env var)",
+      secret: true,
+    },
+    {
+      key: "organization",
+      flags: "--organization <id>",
+      env: "CODER_ORGANIZATION",
+      description: "id (UUID) of the organization whose jobs the daemon takes (http(s):// URLs)",
     },
     {
       key: "tag",
@@ -121,13 +136,20 @@ export function startOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
   ];
 }
 
+/** Which wire protocol a URL selects: our gRPC one, or real coderd's WebSocket/dRPC one. */
+export function protocolOf(url: URL): "grpc" | "coderd" {
+  return url.protocol === "grpc:" || url.protocol === "grpcs:" ? "grpc" : "coderd";
+}
+
 export function startConfigSchema(env: NodeJS.ProcessEnv) {
   return z
     .object({
       coderUrl: requiredString("required: set --coder-url or CODER_URL").pipe(
-        httpUrl("https://coder.example.com"),
+        coordinatorUrl("https://coder.example.com"),
       ),
-      psk: requiredString("required: set CODER_PROVISIONER_DAEMON_PSK (or --psk)"),
+      psk: requiredString("expected a non-empty key").optional(),
+      token: requiredString("expected a non-empty session token").optional(),
+      organization: requiredString("expected an organization id").optional(),
       tag: keyValues("a tag"),
       name: requiredString("expected a non-empty daemon name"),
       concurrency: integer(1, "a whole number of job slots, 1 or more"),
@@ -156,17 +178,32 @@ export function startConfigSchema(env: NodeJS.ProcessEnv) {
         ctx.addIssue({ code: "custom", path: ["tlsCert"], message: "required with --tls-key" });
       }
       const usesTls = [config.tlsCa, config.tlsCert].some((file) => file !== undefined);
-      if (usesTls && config.coderUrl.protocol !== "https:") {
+      if (usesTls && !/^(https|grpcs):$/.test(config.coderUrl.protocol)) {
         ctx.addIssue({
           code: "custom",
           path: ["coderUrl"],
-          message: `TLS files were given, so expected an https:// URL, got ${JSON.stringify(config.coderUrl.href)}`,
+          message: `TLS files were given, so expected an https:// or grpcs:// URL, got ${JSON.stringify(config.coderUrl.href)}`,
         });
+      }
+      const needs = (key: "psk" | "token" | "organization", message: string) => {
+        if (config[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message });
+      };
+      if (protocolOf(config.coderUrl) === "grpc") {
+        needs("psk", "required with a grpc:// URL: set CODER_PROVISIONER_DAEMON_PSK (or --psk)");
+      } else {
+        needs("token", "required with an http(s):// URL: set CODER_SESSION_TOKEN (or --token)");
+        needs(
+          "organization",
+          "required with an http(s):// URL: set CODER_ORGANIZATION (or --organization) to the organization's id",
+        );
       }
     })
     .transform((config) => ({
       coderUrl: config.coderUrl,
+      protocol: protocolOf(config.coderUrl),
       psk: config.psk,
+      token: config.token,
+      organization: config.organization,
       tags: config.tag,
       name: config.name,
       concurrency: config.concurrency,

@@ -73,6 +73,26 @@ export function keyValues(what: string) {
     });
 }
 
+/** coderd's URL: http(s):// for a real coderd, grpc(s):// for our own gRPC protocol. */
+export function coordinatorUrl(example: string) {
+  return z.string().transform((value, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value.trim());
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^(https?|grpcs?):$/.test(url.protocol) || url.hostname === "") {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected an http://, https://, grpc:// or grpcs:// URL such as ${example}, got ${shown(value)}`,
+      });
+      return z.NEVER;
+    }
+    return url;
+  });
+}
+
 export function httpUrl(example: string) {
   return z.string().transform((value, ctx) => {
     let url: URL | undefined;

@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import type { AcquiredJob, AcquireStreamRequest } from "../proto/provisionerd.js";
 import { delay } from "./abort.js";
 import type { AcquireDeps } from "./acquire-types.js";
+import type { AcquireStream } from "./coordinator.js";
 import { AuthenticationRefusedError, errorMessage, UnimplementedError } from "./errors.js";
 import { backoffDelay } from "./retry.js";
 
@@ -16,11 +17,15 @@ const WITHDRAW_GRACE_MS = 5_000;
  * Keeps a stream open (reconnecting with jittered backoff) until `signal` aborts. Rejects with
  * AuthenticationRefusedError (fatal) or UnimplementedError (coderd lacks the stream: poll).
  */
-export async function streamJobs(deps: AcquireDeps, signal: AbortSignal): Promise<void> {
+export async function streamJobs(
+  deps: AcquireDeps,
+  stream: AcquireStream,
+  signal: AbortSignal,
+): Promise<void> {
   let failures = 0;
   while (!signal.aborted) {
     try {
-      await oneStream(deps, signal, () => {
+      await oneStream(deps, stream, signal, () => {
         failures = 0;
       });
       if (!signal.aborted) deps.logger.info("acquire stream ended by coderd; reconnecting");
@@ -35,9 +40,14 @@ export async function streamJobs(deps: AcquireDeps, signal: AbortSignal): Promis
   }
 }
 
-function oneStream(deps: AcquireDeps, signal: AbortSignal, onOpen: () => void): Promise<void> {
+function oneStream(
+  deps: AcquireDeps,
+  stream: AcquireStream,
+  signal: AbortSignal,
+  onOpen: () => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const call = deps.client.openAcquireStream();
+    const call = stream.openAcquireStream();
     let waitingSince = performance.now();
     let withdrawn = false;
     let withdrawTimer: NodeJS.Timeout | undefined;
@@ -81,11 +91,11 @@ function oneStream(deps: AcquireDeps, signal: AbortSignal, onOpen: () => void): 
 
     call.on("metadata", () => {
       onOpen();
-      deps.client.noteContact(true);
+      stream.noteContact(true);
     });
     call.on("data", (job: AcquiredJob) => {
       onOpen();
-      deps.client.noteContact(true);
+      stream.noteContact(true);
       const now = performance.now();
       deps.observer.acquired({
         mode: "stream",
@@ -101,7 +111,7 @@ function oneStream(deps: AcquireDeps, signal: AbortSignal, onOpen: () => void): 
     call.on("error", (error: unknown) => {
       cleanup();
       if (withdrawn) resolve();
-      else reject(deps.client.classify(error, undefined, "streamAcquireJobs"));
+      else reject(stream.classify(error, undefined, "streamAcquireJobs"));
     });
     call.on("status", () => {
       // OK status: coderd ended the stream cleanly (after a Withdraw, or going away).

@@ -2,12 +2,12 @@
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { AcquiredJob, DaemonIdentity } from "../proto/provisionerd.js";
-import type { CoderdClient } from "./coderd-client.js";
+import type { CoordinatorClient } from "./coordinator.js";
 import type { DaemonObserver } from "./observer.js";
 import type { BackoffPolicy } from "./retry.js";
 
 export interface AcquireDeps {
-  client: CoderdClient;
+  client: CoordinatorClient;
   identity: DaemonIdentity;
   logger: Logger;
   observer: Required<DaemonObserver>;

@@ -17,7 +17,7 @@ import {
 } from "../proto/provisionerd.js";
 import { buildCallMetadata } from "../protocol/call-metadata.js";
 import { abortReason } from "./abort.js";
-import type { JobCoordinator } from "./coordinator.js";
+import type { AcquireStream, CoordinatorClient } from "./coordinator.js";
 import {
   AuthenticationRefusedError,
   CoordinatorRefusedError,
@@ -47,7 +47,7 @@ const MAX_MESSAGE_BYTES = 32 << 20;
 
 export function grpcTarget(coderUrl: string): { target: string; secure: boolean } {
   const url = new URL(coderUrl);
-  const secure = url.protocol === "https:";
+  const secure = url.protocol === "https:" || url.protocol === "grpcs:";
   const port = url.port || (secure ? "443" : "80");
   return { target: `${url.hostname}:${port}`, secure };
 }
@@ -72,7 +72,10 @@ function isTransportFailure(error: ServiceError): boolean {
 
 type UnaryMethod = "acquireJob" | "updateJob" | "commitQuota" | "failJob" | "completeJob";
 
-export class CoderdClient implements JobCoordinator {
+export class CoderdClient implements CoordinatorClient, AcquireStream {
+  /** Our gRPC protocol pushes jobs on a stream. */
+  readonly acquireStream: AcquireStream = this;
+
   private readonly client: ProvisionerDaemonClient;
   private readonly options: CoderdClientOptions;
   private readonly metadata: Metadata;

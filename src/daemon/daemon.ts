@@ -13,6 +13,7 @@ import { streamJobs } from "./acquire-stream.js";
 import type { AcquireDeps } from "./acquire-types.js";
 import { type CacheDirClaim, claimCacheDir } from "./cache-dir-claim.js";
 import { CoderdClient } from "./coderd-client.js";
+import type { CoordinatorClient, CoordinatorContext } from "./coordinator.js";
 import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
 import { type JobOutcome, runJob } from "./job-runner.js";
@@ -69,7 +70,7 @@ class ProvisionerDaemon implements Daemon {
   private currentState: DaemonState = "starting";
   private isConnected = false;
   private id: string | undefined;
-  private client: CoderdClient | undefined;
+  private client: CoordinatorClient | undefined;
   private identity: DaemonIdentity | undefined;
   private acquireLoop: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -119,17 +120,13 @@ class ProvisionerDaemon implements Daemon {
         (this.config.daemonId === undefined ? defaultCacheDir() : undefined);
       if (cacheDir !== undefined) this.cacheDirClaim = await claimCacheDir(cacheDir);
       this.id = this.config.daemonId ?? (await loadOrCreateDaemonId(cacheDir ?? defaultCacheDir()));
-      this.client = new CoderdClient({
-        coderUrl: this.config.coderUrl,
-        psk: this.config.psk,
+      const context: CoordinatorContext = {
         daemonId: this.id,
-        tls: this.config.tls,
-        rpcTimeoutMs: this.config.rpcTimeoutMs,
-        reconnectMaxMs: this.config.reconnect.maxMs,
         logger: this.logger,
         onContact: (answered) => this.setConnected(answered),
-        onAuthRefused: (error) => this.fail(error),
-      });
+        onFatal: (error) => this.fail(error),
+      };
+      this.client = this.config.connect?.(context) ?? this.grpcClient(context);
     } catch (error) {
       this.fatalError = error instanceof Error ? error : new Error(String(error));
       await this.finish();
@@ -157,6 +154,21 @@ class ProvisionerDaemon implements Daemon {
     this.setState("running");
     this.observer.slotsChanged({ busy: 0, idle: this.slots.size });
     this.acquireLoop = this.acquire().catch((error: unknown) => this.fail(error));
+  }
+
+  /** Our own gRPC protocol: the coordinator when no other adapter was given. */
+  private grpcClient(context: CoordinatorContext): CoordinatorClient {
+    return new CoderdClient({
+      coderUrl: this.config.coderUrl,
+      psk: this.config.psk ?? "",
+      daemonId: context.daemonId,
+      tls: this.config.tls,
+      rpcTimeoutMs: this.config.rpcTimeoutMs,
+      reconnectMaxMs: this.config.reconnect.maxMs,
+      logger: this.logger,
+      onContact: context.onContact,
+      onAuthRefused: context.onFatal,
+    });
   }
 
   shutdown(options: { mode: ShutdownMode } = { mode: "drain" }): Promise<void> {
@@ -269,9 +281,10 @@ class ProvisionerDaemon implements Daemon {
         },
         signal,
       );
-    if (this.config.acquireMode === "poll") return poll();
+    const stream = client.acquireStream;
+    if (this.config.acquireMode === "poll" || stream === undefined) return poll();
     try {
-      await streamJobs(deps, signal);
+      await streamJobs(deps, stream, signal);
     } catch (error) {
       if (!(error instanceof UnimplementedError)) throw error;
       this.logger.warn("coderd does not offer the acquire stream; polling instead");
@@ -307,7 +320,7 @@ class ProvisionerDaemon implements Daemon {
 
   private launch(job: AcquiredJob, slot: number): void {
     this.jobsTaken++;
-    const client = this.client as CoderdClient;
+    const client = this.client as CoordinatorClient;
     const started = performance.now();
     const promise = runJob(job, {
       coordinator: client,

@@ -9,10 +9,10 @@ import type { ProvisionErrorCode } from "../provisioner/provisioner.js";
 export class AuthenticationRefusedError extends Error {
   override readonly name = "AuthenticationRefusedError";
   /** Which credential was refused, so the operator is pointed at the right setting. */
-  readonly credential: "psk" | "tls-client-certificate";
+  readonly credential: "psk" | "tls-client-certificate" | "session-token" | "provisioner-key";
   constructor(
     details: string,
-    options?: { cause?: unknown; credential?: "psk" | "tls-client-certificate" },
+    options?: { cause?: unknown; credential?: AuthenticationRefusedError["credential"] },
   ) {
     super(`coderd refused the provisioner daemon's credentials: ${details}`, {
       cause: options?.cause,

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Provisioner } from "../provisioner/provisioner.js";
+import type { CoordinatorFactory } from "./coordinator.js";
 import { DaemonOptionsError } from "./errors.js";
 import type { DaemonObserver } from "./observer.js";
 import { DAEMON_VERSION } from "./version.js";
@@ -49,10 +50,18 @@ export type LogBatchOptions = z.output<typeof LogBatchOptionsSchema>;
 
 export const DaemonOptionsSchema = z
   .object({
-    /** coderd's provisioner daemon endpoint: http://host:port (plain) or https://host:port (TLS). */
-    coderUrl: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
-    /** Pre-shared key; sent as call metadata, never logged. */
-    psk: z.string().min(1, "must not be empty"),
+    /**
+     * The coordinator's endpoint. Without `connect` it speaks our gRPC protocol: grpc:// (or
+     * http://) is plain, grpcs:// (or https://) is TLS.
+     */
+    coderUrl: z.url({
+      protocol: /^(https?|grpcs?)$/,
+      error: "must be an http://, https://, grpc:// or grpcs:// URL",
+    }),
+    /** Pre-shared key of our gRPC protocol; sent as call metadata, never logged. */
+    psk: z.string().min(1, "must not be empty").optional(),
+    /** A protocol adapter; our gRPC protocol when absent. */
+    connect: z.custom<CoordinatorFactory>((v) => typeof v === "function").optional(),
     /** Stable daemon id; generated once and kept in `cacheDir` when not given. */
     daemonId: z.uuid().optional(),
     /** Where the daemon keeps its id (and where the CLI points the provisioner's caches). */
@@ -107,6 +116,10 @@ export const DaemonOptionsSchema = z
       .prefault({}),
     logger: z.custom<Logger>(isLogger, "must be a pino logger").optional(),
     observer: z.custom<DaemonObserver>((v) => typeof v === "object" && v !== null).optional(),
+  })
+  .refine((o) => o.connect !== undefined || o.psk !== undefined, {
+    error: "a pre-shared key is needed for the gRPC protocol",
+    path: ["psk"],
   })
   .refine((o) => new Set(o.provisioners.map((p) => p.type)).size === o.provisioners.length, {
     error: "two provisioners have the same type",

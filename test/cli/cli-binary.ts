@@ -66,7 +66,8 @@ export function provisionerdStart(options: {
     [
       "start",
       "--coder-url",
-      options.coderUrl,
+      // The fake speaks our gRPC protocol, which grpc:// and grpcs:// URLs select.
+      options.coderUrl.replace(/^http(s?):/, "grpc$1:"),
       "--log-format",
       "json",
       "--work-dir",

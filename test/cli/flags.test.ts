@@ -37,7 +37,7 @@ execFileSync(
 );
 
 // Enough for `start` to get past validation of everything but the flag under test.
-const required = ["--coder-url", "http://127.0.0.1:1", "--psk", "s3cret-psk"];
+const required = ["--coder-url", "grpc://127.0.0.1:1", "--psk", "s3cret-psk"];
 
 function lines(text: unknown): string[] {
   return String(text)
@@ -128,7 +128,7 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
     [
       "coder url",
       ["--coder-url", "ftp://x"],
-      /^provisionerd start: --coder-url: expected an http:\/\/ or https:\/\/ URL .*got "ftp:\/\/x"$/,
+      /^provisionerd start: --coder-url: expected an http:\/\/, https:\/\/, grpc:\/\/ or grpcs:\/\/ URL .*got "ftp:\/\/x"$/,
     ],
     [
       "concurrency",
@@ -228,18 +228,31 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
     });
   }
 
-  it("reports a missing --coder-url and PSK together", async () => {
+  it("reports a missing --coder-url (the URL decides which credentials are needed)", async () => {
     const result = await provisionerd(["start"]);
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual([
       "provisionerd start: --coder-url: required: set --coder-url or CODER_URL",
-      "provisionerd start: --psk: required: set CODER_PROVISIONER_DAEMON_PSK (or --psk)",
+    ]);
+  });
+
+  it("names the credentials each kind of URL needs", async () => {
+    const grpc = await provisionerd(["start", "--coder-url", "grpc://127.0.0.1:1"]);
+    expect(grpc.exitCode).toBe(2);
+    expect(lines(grpc.stderr)).toEqual([
+      "provisionerd start: --psk: required with a grpc:// URL: set CODER_PROVISIONER_DAEMON_PSK (or --psk)",
+    ]);
+    const coderd = await provisionerd(["start", "--coder-url", "https://coder.test"]);
+    expect(coderd.exitCode).toBe(2);
+    expect(lines(coderd.stderr)).toEqual([
+      "provisionerd start: --token: required with an http(s):// URL: set CODER_SESSION_TOKEN (or --token)",
+      "provisionerd start: --organization: required with an http(s):// URL: set CODER_ORGANIZATION (or --organization) to the organization's id",
     ]);
   });
 
   it("names the environment variable when the bad value came from it", async () => {
     const env = cleanEnv({
-      CODER_URL: "http://127.0.0.1:1",
+      CODER_URL: "grpc://127.0.0.1:1",
       CODER_PROVISIONER_DAEMON_PSK: "s3cret-psk",
       CODER_PROVISIONERD_POLL_INTERVAL: "fast",
       CODER_PROVISIONERD_TAGS: "region=eu,broken",
@@ -256,7 +269,7 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
     const result = await provisionerd([
       "start",
       "--coder-url",
-      "https://coder.test",
+      "grpcs://coder.test",
       "--psk",
       "k3y",
       "--tls-cert",
@@ -272,7 +285,7 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
     const result = await provisionerd(["start", ...required, "--tls-ca", certFile]);
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual([
-      'provisionerd start: --coder-url: TLS files were given, so expected an https:// URL, got "http://127.0.0.1:1/"',
+      'provisionerd start: --coder-url: TLS files were given, so expected an https:// or grpcs:// URL, got "grpc://127.0.0.1:1"',
     ]);
   });
 

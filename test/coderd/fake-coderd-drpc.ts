@@ -1,0 +1,469 @@
+// A strict fake coderd serving provisioner daemons over WebSocket + yamux + dRPC, for both
+// generations: the upgrade checks in coderd's order with its texts, then the job calls with
+// coderd's error texts (job ownership, one terminal message per job). v0.17 owns a job per
+// connection (coderd inserts a daemon row per connection); v2 per daemon name within the
+// organization, so a daemon that reconnects under its name keeps its jobs.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { DrpcServer } from "../../src/coderd/transport/drpc.js";
+import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
+import * as v017 from "../../src/coderd/v017/gen/provisionerd.js";
+import {
+  type Refusal,
+  type ServedConnection,
+  startWsDrpcServer,
+  type WsDrpcServer,
+} from "./ws-drpc-server.js";
+
+export type Generation = "v0.17" | "v2";
+
+export interface Organization {
+  id: string;
+  name: string;
+  isDefault?: boolean;
+}
+
+export interface FakeOptions {
+  generation: Generation;
+  organizations?: Organization[];
+  /** Valid session tokens, and whether each may create organization-scoped daemons. */
+  sessionTokens?: Record<string, { orgAdmin: boolean; userId?: string }>;
+  /** v2 only. */
+  psk?: string;
+  /** v2 only: key -> its organization and tags. */
+  provisionerKeys?: Record<string, { organization: string; tags: Record<string, string> }>;
+  /** v2: the server's API minor (major is 1). */
+  apiMinor?: number;
+  licensed?: boolean;
+  /** v2: how long the deprecated unary AcquireJob waits for a job. */
+  longPollMs?: number;
+  /** CommitQuota: the budget every job shares. */
+  budget?: number;
+}
+
+export interface Daemon {
+  /** Who owns jobs: a random id per connection (v0.17), or organization + name (v2). */
+  owner: string;
+  name: string;
+  organization: string;
+  tags: Record<string, string>;
+  credential: "session-token" | "psk" | "provisioner-key";
+  apiVersion: string | undefined;
+  buildVersion: string | undefined;
+}
+
+export interface FakeJob {
+  id: string;
+  organization: string;
+  tags: Record<string, string>;
+  /** The AcquiredJob to send (its jobId is set by the fake). */
+  acquired: Record<string, unknown>;
+  state: "queued" | "running" | "completed" | "failed";
+  owner: string | undefined;
+  updates: unknown[];
+  terminal: unknown;
+  cancelRequested: boolean;
+  failure: string | undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+const SIGNED_OUT =
+  "You are signed out or your session has expired. Please sign in again to continue.";
+
+function refuse(status: number, message: string, extra: Partial<Refusal["body"]> = {}): Refusal {
+  return { status, body: { message, ...extra } };
+}
+
+/** A job runs on a daemon whose tags include every tag of the job. */
+function tagsMatch(job: Record<string, string>, daemon: Record<string, string>): boolean {
+  return Object.entries(job).every(([k, v]) => daemon[k] === v);
+}
+
+export class FakeCoderdDrpc {
+  readonly options: FakeOptions;
+  readonly jobs = new Map<string, FakeJob>();
+  readonly daemons: Daemon[] = [];
+  /** Anything a correct daemon never does (a second terminal message, …). */
+  readonly violations: string[] = [];
+  consumedCredits = 0;
+  private server!: WsDrpcServer;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(options: FakeOptions) {
+    this.options = options;
+  }
+
+  static async start(options: FakeOptions): Promise<FakeCoderdDrpc> {
+    const fake = new FakeCoderdDrpc(options);
+    fake.server = await startWsDrpcServer({
+      check: (request) => fake.check(request),
+      serverFor: (connection) => fake.serverFor(connection),
+    });
+    return fake;
+  }
+
+  get url(): URL {
+    return this.server.url;
+  }
+
+  get connections(): ServedConnection[] {
+    return this.server.connections;
+  }
+
+  get organizations(): Organization[] {
+    return this.options.organizations ?? [{ id: randomUUIDFixed, name: "coder", isDefault: true }];
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+  }
+
+  /** Queues a job; `acquired` is the layout's AcquiredJob without jobId. */
+  enqueue(
+    acquired: Record<string, unknown>,
+    options: { tags?: Record<string, string>; organization?: string } = {},
+  ): FakeJob {
+    const job: FakeJob = {
+      id: randomUUID(),
+      organization: options.organization ?? (this.organizations[0] as Organization).id,
+      tags: { scope: "organization", ...options.tags },
+      acquired,
+      state: "queued",
+      owner: undefined,
+      updates: [],
+      terminal: undefined,
+      cancelRequested: false,
+      failure: undefined,
+    };
+    this.jobs.set(job.id, job);
+    for (const wake of [...this.waiters]) wake();
+    return job;
+  }
+
+  /** AcquireJob / AcquireJobWithCancel calls waiting for a job right now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  cancel(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (job) job.cancelRequested = true;
+  }
+
+  private organization(arg: string): Organization | undefined {
+    const orgs = this.organizations;
+    if (this.options.generation === "v2" && (arg === "default" || arg === NIL_UUID)) {
+      return orgs.find((o) => o.isDefault);
+    }
+    return orgs.find((o) => o.id === arg || (this.options.generation === "v2" && o.name === arg));
+  }
+
+  /** The upgrade checks, in coderd's order. */
+  private check(request: IncomingMessage): Refusal | undefined {
+    const url = new URL(request.url ?? "/", "http://x");
+    const match = /^\/api\/v2\/organizations\/([^/]+)\/provisionerdaemons\/serve$/.exec(
+      url.pathname,
+    );
+    if (!match) return refuse(404, "Route not found.");
+    const orgArg = decodeURIComponent(match[1] as string);
+    if (this.options.licensed === false) {
+      return refuse(403, "External provisioner daemons is an Enterprise feature. Contact sales!");
+    }
+    const header = (name: string) => {
+      const v = request.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const token = header("Coder-Session-Token");
+    const user = token === undefined ? undefined : this.options.sessionTokens?.[token];
+    let credential: Daemon["credential"];
+    let keyEntry: { organization: string; tags: Record<string, string> } | undefined;
+    if (this.options.generation === "v0.17") {
+      if (token === undefined) {
+        return refuse(401, SIGNED_OUT, {
+          detail: 'Cookie "coder_session_token" or query parameter must be provided.',
+        });
+      }
+      if (user === undefined)
+        return refuse(401, SIGNED_OUT, { detail: "API key secret is invalid." });
+      credential = "session-token";
+      if (!UUID.test(orgArg)) {
+        return refuse(400, 'Invalid UUID "organization".', {
+          detail: `invalid UUID length: ${orgArg.length}`,
+        });
+      }
+    } else {
+      const key = header("Coder-Provisioner-Daemon-Key");
+      const psk = header("Coder-Provisioner-Daemon-PSK");
+      // Key and PSK together make the key check fail; every failure is just "unauthenticated".
+      keyEntry =
+        key !== undefined && psk === undefined ? this.options.provisionerKeys?.[key] : undefined;
+      const pskOk = key === undefined && psk !== undefined && psk === this.options.psk;
+      const daemonAuth = keyEntry !== undefined || pskOk;
+      if (user !== undefined && daemonAuth) {
+        return refuse(
+          400,
+          "API key and external provisioner authentication provided, but only one is allowed",
+        );
+      }
+      if (user === undefined && !daemonAuth) {
+        return refuse(
+          401,
+          "API key or external provisioner authentication required, but none provided",
+        );
+      }
+      credential = keyEntry !== undefined ? "provisioner-key" : pskOk ? "psk" : "session-token";
+    }
+    const org = this.organization(orgArg);
+    if (org === undefined)
+      return refuse(404, "Resource not found or you do not have access to this resource");
+    const tags: Record<string, string> = {};
+    for (const tag of url.searchParams.getAll("tag")) {
+      const at = tag.indexOf("=");
+      if (at < 0) {
+        return refuse(
+          400,
+          `Invalid format for tag "${tag}". Key and value must be separated with =.`,
+        );
+      }
+      tags[tag.slice(0, at)] = tag.slice(at + 1);
+    }
+    const provisioners = url.searchParams.getAll("provisioner");
+    if (provisioners.length === 0)
+      return refuse(400, "The provisioner query parameter must be specified.");
+    for (const p of provisioners) {
+      if (p !== "terraform" && p !== "echo") return refuse(400, `Unknown provisioner type "${p}"`);
+    }
+    const scopeSent = tags.scope ?? "";
+    if (credential === "provisioner-key") {
+      if (url.searchParams.getAll("tag").length > 0) {
+        return refuse(
+          403,
+          `You aren't allowed to create provisioner daemons with scope "${scopeSent}"`,
+          {
+            detail: "tags are not allowed when using a provisioner key",
+          },
+        );
+      }
+      if (keyEntry && keyEntry.organization !== org.id) {
+        return refuse(404, "Resource not found or you do not have access to this resource");
+      }
+      Object.assign(tags, keyEntry?.tags);
+    } else if (credential === "psk" && !org.isDefault) {
+      const def = this.organizations.find((o) => o.isDefault);
+      return refuse(
+        403,
+        `You aren't allowed to create provisioner daemons with scope "${scopeSent}"`,
+        {
+          detail: `PSK auth is only allowed for the default organization '${def?.name ?? ""}'`,
+        },
+      );
+    }
+    if (tags.scope !== "user") tags.scope = "organization";
+    if (tags.scope === "organization" && credential === "session-token" && !user?.orgAdmin) {
+      if (this.options.generation === "v0.17") {
+        return refuse(
+          403,
+          "You aren't allowed to create provisioner daemons for the organization.",
+        );
+      }
+      return refuse(
+        403,
+        `You aren't allowed to create provisioner daemons with scope "${scopeSent}"`,
+        {
+          detail: "user unauthorized",
+        },
+      );
+    }
+    if (tags.scope === "user") tags.owner = user?.userId ?? "user";
+    let apiVersion: string | undefined;
+    if (this.options.generation === "v2") {
+      apiVersion = url.searchParams.get("version") ?? "1.0";
+      const problem = this.versionProblem(apiVersion);
+      if (problem !== undefined) {
+        return refuse(400, "Incompatible or unparsable version", {
+          validations: [{ field: "version", detail: problem }],
+        });
+      }
+    }
+    const name =
+      this.options.generation === "v2"
+        ? (url.searchParams.get("name") ?? randomUUID())
+        : randomUUID();
+    this.daemonOf.set(request, {
+      owner: this.options.generation === "v2" ? `${org.id}/${name}` : randomUUID(),
+      name,
+      organization: org.id,
+      tags,
+      credential,
+      apiVersion,
+      buildVersion: header("X-Coder-Build-Version"),
+    });
+    return undefined;
+  }
+
+  /** The daemon each accepted upgrade request authenticated as. */
+  private readonly daemonOf = new WeakMap<IncomingMessage, Daemon>();
+
+  private versionProblem(version: string): string | undefined {
+    const server = `1.${this.options.apiMinor ?? 18}`;
+    const parts = version.split(".");
+    if (parts.length !== 2) return `invalid version string: ${version}`;
+    const [major, minor] = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN)) as [
+      number,
+      number,
+    ];
+    if (Number.isNaN(major)) return `invalid major version: ${version}`;
+    if (Number.isNaN(minor)) return `invalid minor version: ${version}`;
+    if (major > 1)
+      return `server is at version ${server}, behind requested major version ${version}`;
+    if (major < 1) return `version ${version} is no longer supported`;
+    if (minor > (this.options.apiMinor ?? 18)) {
+      return `server is at version ${server}, behind requested minor version ${version}`;
+    }
+    return undefined;
+  }
+
+  private serverFor(connection: ServedConnection): DrpcServer {
+    const daemon = this.daemonOf.get(connection.request) as Daemon;
+    this.daemons.push(daemon);
+    const pb = this.options.generation === "v0.17" ? v017 : v2;
+    const path = (m: string) => `/provisionerd.ProvisionerDaemon/${m}`;
+    const server = new DrpcServer();
+    const acquiredBytes = (job: FakeJob | undefined) =>
+      job === undefined
+        ? new Uint8Array()
+        : pb.AcquiredJob.encode(
+            (pb.AcquiredJob.fromPartial as (o: object) => unknown)({
+              ...job.acquired,
+              jobId: job.id,
+            }) as never,
+          ).finish();
+
+    server.unary(path("AcquireJob"), async (_, signal) => {
+      let job = this.take(daemon);
+      if (job === undefined && this.options.generation === "v2") {
+        job = await this.waitForJob(daemon, signal, this.options.longPollMs ?? 5_000);
+      }
+      return acquiredBytes(job);
+    });
+    if (this.options.generation === "v2") {
+      server.register(path("AcquireJobWithCancel"), async (call) => {
+        const cancel = new AbortController();
+        // CancelAcquire, CloseSend, or the stream going away: stop waiting.
+        void call.receive().then(
+          () => cancel.abort(),
+          () => cancel.abort(),
+        );
+        call.signal.addEventListener("abort", () => cancel.abort(), { once: true });
+        const job = await this.waitForJob(daemon, cancel.signal, Number.POSITIVE_INFINITY);
+        if (call.signal.aborted) {
+          if (job !== undefined) {
+            job.state = "failed";
+            job.failure = "connection to provisioner daemon broken";
+          }
+          return undefined;
+        }
+        await call.send(acquiredBytes(job));
+        return "close";
+      });
+    }
+    server.unary(path("UpdateJob"), async (bytes) => {
+      const request = pb.UpdateJobRequest.decode(bytes);
+      const job = this.ownedJob(request.jobId, daemon);
+      job.updates.push(request);
+      return pb.UpdateJobResponse.encode(
+        (pb.UpdateJobResponse.fromPartial as (o: object) => unknown)({
+          canceled: job.cancelRequested,
+        }) as never,
+      ).finish();
+    });
+    server.unary(path("FailJob"), async (bytes) => {
+      const failed = pb.FailedJob.decode(bytes);
+      const job = this.ownedJob(failed.jobId, daemon, true);
+      job.state = "failed";
+      job.terminal = failed;
+      job.failure = failed.error;
+      return new Uint8Array();
+    });
+    server.unary(path("CompleteJob"), async (bytes) => {
+      const completed = pb.CompletedJob.decode(bytes);
+      const job = this.ownedJob(completed.jobId, daemon, true);
+      job.state = "completed";
+      job.terminal = completed;
+      return new Uint8Array();
+    });
+    server.unary(path("CommitQuota"), async (bytes) => {
+      const request = pb.CommitQuotaRequest.decode(bytes);
+      this.ownedJob(request.jobId, daemon);
+      const budget = this.options.budget ?? 100;
+      const ok = this.consumedCredits + request.dailyCost <= budget;
+      if (ok) this.consumedCredits += request.dailyCost;
+      return pb.CommitQuotaResponse.encode({
+        ok,
+        creditsConsumed: this.consumedCredits,
+        budget,
+      }).finish();
+    });
+    return server;
+  }
+
+  /** The first queued job this daemon may run, now locked for it. */
+  private take(daemon: Daemon): FakeJob | undefined {
+    for (const job of this.jobs.values()) {
+      if (job.state !== "queued" || job.organization !== daemon.organization) continue;
+      if (!tagsMatch(job.tags, daemon.tags)) continue;
+      job.state = "running";
+      job.owner = daemon.owner;
+      return job;
+    }
+    return undefined;
+  }
+
+  private waitForJob(
+    daemon: Daemon,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<FakeJob | undefined> {
+    return new Promise((resolve) => {
+      const done = (job: FakeJob | undefined) => {
+        this.waiters.delete(wake);
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        resolve(job);
+      };
+      const wake = () => {
+        const job = this.take(daemon);
+        if (job !== undefined) done(job);
+      };
+      const onAbort = () => done(undefined);
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => done(undefined), timeoutMs)
+        : undefined;
+      if (signal.aborted) {
+        done(undefined);
+        return;
+      }
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiters.add(wake);
+      wake();
+    });
+  }
+
+  /** coderd's checks on every job call, with its texts. */
+  private ownedJob(jobId: string, daemon: Daemon, terminal = false): FakeJob {
+    if (!UUID.test(jobId)) throw new Error(`parse job id: invalid UUID length: ${jobId.length}`);
+    const job = this.jobs.get(jobId);
+    if (job === undefined) throw new Error("get job: sql: no rows in result set");
+    if (job.state === "queued") throw new Error("job isn't running yet");
+    if (job.owner !== daemon.owner) throw new Error("you don't own this job");
+    if (job.state !== "running") {
+      if (terminal) this.violations.push(`job ${job.id}: a second terminal message`);
+      throw new Error("job already completed");
+    }
+    return job;
+  }
+}
+
+/** The default organization's id when a test names none. */
+export const randomUUIDFixed = "8f2c5b5e-1d1e-4c3a-9b0e-0123456789ab";
