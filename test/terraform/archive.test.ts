@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -10,9 +11,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ArchiveError, unpackArchive } from "../../src/terraform/archive.js";
-import { makeTar, makeTarGz, type TarEntry } from "./helpers/tar.js";
+import { ArchiveError, defaultArchiveLimits, unpackArchive } from "../../src/terraform/archive.js";
+import { gzipPieces, makeTar, makeTarGz, type TarEntry, zeroFilesTar } from "./helpers/tar.js";
 
 let base: string;
 let target: string;
@@ -211,5 +213,142 @@ describe("unpackArchive", () => {
       unpackArchive(makeTar(template), target, limits, controller.signal),
     ).rejects.toThrow();
     expect(existsSync(join(target, "main.tf"))).toBe(false);
+  });
+});
+
+/** Counts event-loop turns while `task` runs and the longest time between two of them. */
+async function watchEventLoop<T>(
+  task: () => Promise<T>,
+): Promise<{ value: T; turns: number; longestGapMs: number }> {
+  let turns = 0;
+  let last = performance.now();
+  let longestGapMs = 0;
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    longestGapMs = Math.max(longestGapMs, now - last);
+    last = now;
+    turns++;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  try {
+    return { value: await task(), turns, longestGapMs };
+  } finally {
+    running = false;
+  }
+}
+
+describe("unpackArchive reads as a stream", () => {
+  const MiB = 1024 * 1024;
+  const small = makeTar([{ name: "main.tf", data: 'resource "terraform_data" "x" {}\n' }]);
+
+  it("stops at the end marker: 64 MiB of zeros after it cost no time (gzip and plain)", async () => {
+    const padded = Buffer.concat([small, Buffer.alloc(64 * MiB)]);
+    const gz = gzipSync(padded);
+    for (const archive of [gz, padded]) {
+      rmSync(target, { recursive: true, force: true });
+      mkdirSync(target);
+      const started = performance.now();
+      const result = await unpackArchive(archive, target, limits);
+      // Reading all of it took ~60 s when the parser kept concatenating what followed the end.
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(result.files).toBe(1);
+      expect(readFileSync(join(target, "main.tf"), "utf8")).toContain("terraform_data");
+    }
+  });
+
+  it("keeps the event loop turning while it inflates and writes 48 MiB", async () => {
+    const archive = await gzipPieces(zeroFilesTar(6, 8 * MiB));
+    const { value, turns, longestGapMs } = await watchEventLoop(() =>
+      unpackArchive(archive, target, defaultArchiveLimits),
+    );
+    expect(value).toMatchObject({ files: 6, bytes: 48 * MiB });
+    expect(statSync(join(target, "f5")).size).toBe(8 * MiB);
+    // One synchronous inflate of the whole archive held the loop for the whole unpack.
+    expect(turns).toBeGreaterThan(20);
+    expect(longestGapMs).toBeLessThan(500);
+  });
+
+  it("stops mid-archive when the signal is aborted, with the signal's reason", async () => {
+    const archive = await gzipPieces(zeroFilesTar(8, 8 * MiB));
+    const controller = new AbortController();
+    const reason = new Error("job canceled");
+    // Abort as soon as the first file is on disk.
+    const watch = setInterval(() => {
+      if (existsSync(join(target, "f0"))) controller.abort(reason);
+    }, 1);
+    try {
+      const error = await unpackArchive(
+        archive,
+        target,
+        defaultArchiveLimits,
+        controller.signal,
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBe(reason);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(existsSync(join(target, "f7"))).toBe(false);
+  });
+
+  it("refuses a gzip bomb at the total limit without inflating the rest", async () => {
+    // 120 files of 9 MiB zeros: ~1 MiB of gzip that inflates to 1 GiB.
+    const archive = await gzipPieces(zeroFilesTar(120, 9 * MiB));
+    expect(archive.length).toBeLessThan(2 * MiB);
+    const custom = { maxFileBytes: 10 * MiB, maxTotalBytes: 20 * MiB, maxFiles: 1000 };
+    global.gc?.();
+    const before = process.memoryUsage();
+    let peakRss = before.rss;
+    let peakArrayBuffers = before.arrayBuffers;
+    const sample = () => {
+      const now = process.memoryUsage();
+      peakRss = Math.max(peakRss, now.rss);
+      peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
+    };
+    const sampler = setInterval(sample, 2);
+    let error: ArchiveError;
+    try {
+      error = await refusal(archive, custom);
+    } finally {
+      clearInterval(sampler);
+      sample();
+    }
+    expect(error.entry).toBe("f2");
+    expect(error.message).toContain(`more than ${20 * MiB} bytes (the total limit)`);
+    // Inflating it all before the limit was checked took RSS past 1.3 GB.
+    expect(peakRss - before.rss).toBeLessThan(200 * MiB);
+    expect(peakArrayBuffers - before.arrayBuffers).toBeLessThan(200 * MiB);
+  });
+
+  it("refuses a tar stream longer than the limits allow, counting headers no limit sees", async () => {
+    // Global pax headers are not entries, so only the stream's length bounds them.
+    const globals = Array.from({ length: 30 }, () => ({
+      name: "g",
+      type: "g",
+      data: "x".repeat(1000),
+    }));
+    const error = await refusal(gzipSync(makeTar([...globals, { name: "main.tf", data: "x" }])));
+    expect(error.message).toContain("it unpacks to more than");
+    expect(error.message).toContain("the total limit of 4096 bytes plus room for tar headers");
+  });
+
+  it.each([
+    ["random bytes", () => randomBytes(4096), /it is not a tar or tar\.gz file/],
+    ["a few bytes", () => Buffer.from("hello"), /it is not a tar or tar\.gz file/],
+    ["gzip of random bytes", () => gzipSync(randomBytes(4096)), /holds no tar archive/],
+    [
+      "a broken gzip stream",
+      () => Buffer.concat([gzipSync(small).subarray(0, 10), randomBytes(2000)]),
+      /the gzip data is corrupt or truncated/,
+    ],
+  ])("%s: one error saying the archive is not a tar or tar.gz", async (_, make, message) => {
+    const error = await refusal(make());
+    expect(error.message).toMatch(/^read template source archive: /);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/base256/);
   });
 });

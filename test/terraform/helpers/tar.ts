@@ -1,6 +1,7 @@
 // Builds tar archives byte by byte, so tests can make entries no well-behaved tool would write
 // (paths with "..", absolute paths, devices, links pointing out, lying sizes).
-import { gzipSync } from "node:zlib";
+import { Readable } from "node:stream";
+import { createGzip, gzipSync } from "node:zlib";
 
 export interface TarEntry {
   name: string;
@@ -17,7 +18,8 @@ function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }
 
-function header(entry: TarEntry, size: number): Buffer {
+/** One header block for `entry`, its size field set to `size`. */
+export function tarHeader(entry: TarEntry, size: number): Buffer {
   const block = Buffer.alloc(512);
   const type = entry.type ?? "0";
   let name = entry.name;
@@ -49,7 +51,7 @@ export function makeTar(entries: TarEntry[], options: { end?: boolean } = {}): B
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const data = Buffer.from(entry.data ?? "");
-    parts.push(header(entry, entry.size ?? data.length));
+    parts.push(tarHeader(entry, entry.size ?? data.length));
     if (data.length > 0) {
       parts.push(data);
       const pad = (512 - (data.length % 512)) % 512;
@@ -62,4 +64,29 @@ export function makeTar(entries: TarEntry[], options: { end?: boolean } = {}): B
 
 export function makeTarGz(entries: TarEntry[]): Buffer {
   return gzipSync(makeTar(entries));
+}
+
+/** Gzips a stream of pieces without holding their whole (possibly huge) concatenation. */
+export async function gzipPieces(pieces: Iterable<Uint8Array>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const chunk of Readable.from(pieces).pipe(createGzip())) out.push(chunk as Buffer);
+  return Buffer.concat(out);
+}
+
+/**
+ * The pieces of a tar of `count` files of `size` zero bytes each (f0, f1, ...), with its end
+ * marker; the zero bytes are one shared buffer, so the tar is never in memory as a whole.
+ */
+export function* zeroFilesTar(count: number, size: number): Generator<Uint8Array> {
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < count; i++) {
+    yield tarHeader({ name: `f${i}` }, size);
+    let left = size + ((512 - (size % 512)) % 512);
+    while (left > 0) {
+      const piece = zeros.subarray(0, Math.min(left, zeros.length));
+      left -= piece.length;
+      yield piece;
+    }
+  }
+  yield Buffer.alloc(1024);
 }
