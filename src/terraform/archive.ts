@@ -178,8 +178,33 @@ function fileTooBig(limits: ArchiveLimits): string {
   return `file is larger than ${limits.maxFileBytes} bytes (the per-file limit)`;
 }
 
-function entryName(header: TarHeader): string {
-  return new TextDecoder().decode(header.name);
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A name from the archive as text. Bytes that are not UTF-8 are refused rather than replaced:
+ * replacement would turn different names into one, and a later entry would silently overwrite
+ * an earlier one. The error shows such a name with its odd bytes escaped (`caf\xe9.tf`).
+ */
+function decodeName(bytes: Uint8Array, entry: string | undefined, what: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new ArchiveError(`${what} is not valid UTF-8, so it cannot be unpacked as written`, {
+      entry: entry ?? escapedName(bytes),
+    });
+  }
+}
+
+/** Printable ASCII as is, every other byte as \xNN. */
+function escapedName(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) {
+    out +=
+      byte >= 0x20 && byte < 0x7f && byte !== 0x5c
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, "0")}`;
+  }
+  return out;
 }
 
 /** Checks one header. Returns the entry to write, or undefined for the archive root itself. */
@@ -211,7 +236,7 @@ function acceptEntry(
     return { kind: "file", path, mode: header.mode, size: header.size };
   }
   if (type === "2" || type === "1") {
-    const target = new TextDecoder().decode(header.linkName);
+    const target = decodeName(header.linkName, name, "the link target");
     if (target === "") throw new ArchiveError("link has no target", { entry: name });
     if (target.includes("\0")) throw new ArchiveError("link target contains NUL", { entry: name });
     if (posix.isAbsolute(target)) {
@@ -288,7 +313,7 @@ class EntryWriter {
 
   private async begin(header: TarHeader): Promise<void> {
     this.signal?.throwIfAborted();
-    const name = entryName(header);
+    const name = decodeName(header.name, undefined, "the entry name");
     this.count++;
     if (this.count > this.limits.maxFiles) {
       throw new ArchiveError(

@@ -140,6 +140,33 @@ describe("unpackArchive", () => {
     expect(existsSync(join(target, "inside/file"))).toBe(false);
   });
 
+  it("refuses names that are not UTF-8 instead of letting them collapse into one", async () => {
+    // Latin-1 "café.tf" and "cafè.tf": decoded with replacement, both became "caf\uFFFD.tf" and
+    // the second silently overwrote the first.
+    const error = await refusal(
+      makeTar([
+        { name: "x", rawName: Buffer.from("caf\xe9.tf", "latin1"), data: "first" },
+        { name: "x", rawName: Buffer.from("caf\xe8.tf", "latin1"), data: "second" },
+      ]),
+    );
+    expect(error.entry).toBe("caf\\xe9.tf");
+    expect(error.message).toContain("the entry name is not valid UTF-8");
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it("refuses a link target that is not UTF-8", async () => {
+    const error = await refusal(
+      makeTar([{ name: "l", type: "2", rawLinkname: Buffer.from("\xe9", "latin1") }]),
+    );
+    expect(error.entry).toBe("l");
+    expect(error.message).toContain("the link target is not valid UTF-8");
+  });
+
+  it("keeps UTF-8 names as written", async () => {
+    await unpackArchive(makeTar([{ name: "café/ünïcödé.tf", data: "x" }]), target, limits);
+    expect(readFileSync(join(target, "café/ünïcödé.tf"), "utf8")).toBe("x");
+  });
+
   it.each([
     ["3", "CharacterDevice"],
     ["4", "BlockDevice"],

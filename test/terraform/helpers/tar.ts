@@ -5,11 +5,15 @@ import { createGzip, gzipSync } from "node:zlib";
 
 export interface TarEntry {
   name: string;
+  /** The name's bytes as stored, when they should not be the UTF-8 of `name`. */
+  rawName?: Buffer;
   /** "0" file (default), "1" hard link, "2" symlink, "3" char device, "4" block device, "5" dir, "6" fifo */
   type?: string;
   mode?: number;
   data?: string | Buffer;
   linkname?: string;
+  /** The link target's bytes as stored, when they should not be the UTF-8 of `linkname`. */
+  rawLinkname?: Buffer;
   /** Size written in the header, when it should lie. */
   size?: number;
 }
@@ -29,7 +33,8 @@ export function tarHeader(entry: TarEntry, size: number): Buffer {
     prefix = name.slice(0, cut);
     name = name.slice(cut + 1);
   }
-  block.write(name, 0, 100, "utf8");
+  if (entry.rawName) entry.rawName.copy(block, 0, 0, 100);
+  else block.write(name, 0, 100, "utf8");
   block.write(octal(entry.mode ?? (type === "5" ? 0o755 : 0o644), 8), 100, "ascii");
   block.write(octal(0, 8), 108, "ascii");
   block.write(octal(0, 8), 116, "ascii");
@@ -37,7 +42,8 @@ export function tarHeader(entry: TarEntry, size: number): Buffer {
   block.write(octal(Math.floor(Date.now() / 1000), 12), 136, "ascii");
   block.write("        ", 148, "ascii");
   block.write(type, 156, "ascii");
-  block.write(entry.linkname ?? "", 157, 100, "utf8");
+  if (entry.rawLinkname) entry.rawLinkname.copy(block, 157, 0, 100);
+  else block.write(entry.linkname ?? "", 157, 100, "utf8");
   block.write("ustar\0", 257, "ascii");
   block.write("00", 263, "ascii");
   block.write(prefix, 345, 155, "utf8");
