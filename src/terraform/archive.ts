@@ -3,11 +3,12 @@
 // refused (never truncated), parent directories are created, links inside the work dir are kept
 // and links pointing out are refused, and paths are checked after normalisation.
 import { type FileHandle, link, lstat, mkdir, open, realpath, rm, symlink } from "node:fs/promises";
-import { dirname, join, posix, relative, sep } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { Readable } from "node:stream";
 import { setImmediate } from "node:timers/promises";
 import { createGunzip } from "node:zlib";
 import { type TarEvent, TarFormatError, type TarHeader, TarReader } from "./tar-reader.js";
+import { writtenFileNames } from "./workdir.js";
 
 export interface ArchiveLimits {
   /** Largest single file, in bytes. */
@@ -281,16 +282,29 @@ function escapes(normalised: string): boolean {
   return p === ".." || p.startsWith("../") || posix.isAbsolute(p);
 }
 
-/** Writes entries as they are read: directories, files and hard links at once, symlinks last. */
+/** What the work dir holds at a path once the entries so far are laid out. */
+type Node = { kind: "directory" } | { kind: "file" } | { kind: "symlink"; target: string };
+
+const directoryNode: Node = { kind: "directory" };
+const fileNode: Node = { kind: "file" };
+/** Links followed while resolving one link, as Linux's limit (ELOOP). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Writes entries as they are read: directories, files and hard links at once, symlinks only at
+ * the end, after every one of them has been resolved in a model of the finished work dir.
+ * Nothing is ever written through a symlink from the archive (a path under one is refused), so
+ * the model is exactly what the disk will hold, and a link chain is judged by where it really
+ * leads rather than by its text.
+ */
 class EntryWriter {
   private readonly result: UnpackResult = { files: 0, directories: 0, links: 0, bytes: 0 };
   private count = 0;
   private total = 0;
   /** The file whose body is being read. */
   private current: { path: string; handle: FileHandle; size: number; written: number } | undefined;
-  // Symlinks are created last: no file or directory is ever written through a link that came
-  // from the archive, so a chain of individually harmless links cannot redirect a write.
-  private readonly symlinks: Array<Entry & { kind: "symlink" }> = [];
+  /** Every path the entries so far make, by relative path ("" is the work dir). */
+  private readonly nodes = new Map<string, Node>([["", directoryNode]]);
 
   constructor(
     private readonly root: string,
@@ -325,13 +339,19 @@ class EntryWriter {
     }
     const entry = acceptEntry(header, name, this.limits, this.total);
     if (entry === undefined) return;
+    this.lay(entry);
     const target = this.pathOf(entry.path);
     try {
       switch (entry.kind) {
-        case "directory":
+        case "directory": {
+          // A file an earlier entry wrote here was replaced (in the model) by a link, then by
+          // this directory.
+          const stat = await lstat(target).catch(() => undefined);
+          if (stat !== undefined && !stat.isDirectory()) await rm(target, { force: true });
           await mkdir(target, { recursive: true, mode: (entry.mode & 0o777) | 0o700 });
           this.result.directories++;
           break;
+        }
         case "file": {
           this.total += entry.size;
           await mkdir(dirname(target), { recursive: true, mode: 0o700 });
@@ -341,30 +361,80 @@ class EntryWriter {
           this.current = { path: entry.path, handle, size: entry.size, written: 0 };
           break;
         }
-        case "hardlink": {
-          const source = this.pathOf(entry.target);
-          const stat = await lstat(source).catch(() => undefined);
-          if (!stat?.isFile()) {
-            throw new ArchiveError(
-              `hard link target ${entry.target} is not a file in the archive`,
-              {
-                entry: entry.path,
-              },
-            );
-          }
+        case "hardlink":
           await mkdir(dirname(target), { recursive: true, mode: 0o700 });
           await removeExisting(target, entry.path);
-          await link(source, target);
+          await link(this.pathOf(entry.target), target);
           this.result.links++;
           break;
-        }
         case "symlink":
-          this.symlinks.push(entry);
           break;
       }
     } catch (error) {
       throw asArchiveError(error, entry.path);
     }
+  }
+
+  /** Adds the entry to the model, refusing what would go through or over what it must not. */
+  private lay(entry: Entry): void {
+    const parts = entry.path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const ancestor = parts.slice(0, i).join("/");
+      const node = this.nodes.get(ancestor);
+      if (node === undefined) this.nodes.set(ancestor, directoryNode);
+      else if (node.kind === "symlink") {
+        throw new ArchiveError(
+          `the later entry ${JSON.stringify(entry.path)} would be written through this link (nothing is written through a link from the archive)`,
+          { entry: ancestor },
+        );
+      } else if (node.kind === "file") {
+        throw new ArchiveError(`${ancestor} is a file in the archive, not a directory`, {
+          entry: entry.path,
+        });
+      }
+    }
+    const existing = this.nodes.get(entry.path);
+    if (existing?.kind === "directory" && entry.kind !== "directory") {
+      throw new ArchiveError("a directory of the same name is already in the archive", {
+        entry: entry.path,
+      });
+    }
+    if (existing?.kind === "file" && entry.kind === "directory") {
+      throw new ArchiveError("a file of the same name is already in the archive", {
+        entry: entry.path,
+      });
+    }
+    if (entry.kind === "symlink" || entry.kind === "hardlink") {
+      if (writtenFileNames.includes(entry.path)) {
+        throw new ArchiveError(
+          "terraform writes this file, so the archive may not make it a link",
+          {
+            entry: entry.path,
+          },
+        );
+      }
+    }
+    if (entry.kind === "hardlink") {
+      if (writtenFileNames.includes(entry.target)) {
+        throw new ArchiveError(
+          `terraform writes ${entry.target}, so the archive may not link to it`,
+          { entry: entry.path },
+        );
+      }
+      if (this.nodes.get(entry.target)?.kind !== "file") {
+        throw new ArchiveError(`hard link target ${entry.target} is not a file in the archive`, {
+          entry: entry.path,
+        });
+      }
+    }
+    this.nodes.set(
+      entry.path,
+      entry.kind === "symlink"
+        ? { kind: "symlink", target: entry.target }
+        : entry.kind === "directory"
+          ? directoryNode
+          : fileNode,
+    );
   }
 
   private async write(bytes: Uint8Array): Promise<void> {
@@ -387,30 +457,70 @@ class EntryWriter {
     this.result.bytes += current.written;
   }
 
+  /** Resolves every symlink in the finished layout, then creates them. */
   async finish(): Promise<UnpackResult> {
-    const root = this.root;
-    for (const entry of this.symlinks) {
+    const symlinks: Array<[string, string]> = [];
+    for (const [path, node] of this.nodes) {
+      if (node.kind !== "symlink") continue;
+      this.resolve(path, node.target);
+      symlinks.push([path, node.target]);
+    }
+    for (const [path, linkTarget] of symlinks) {
       this.signal?.throwIfAborted();
-      const target = this.pathOf(entry.path);
+      const target = this.pathOf(path);
       try {
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-        await removeExisting(target, entry.path);
-        await symlink(entry.target, target);
+        // A file an earlier entry wrote here was replaced by this link.
+        await removeExisting(target, path);
+        await symlink(linkTarget, target);
         this.result.links++;
       } catch (error) {
-        throw asArchiveError(error, entry.path);
-      }
-    }
-    // Each link passed a textual check; links through other links can still resolve elsewhere.
-    for (const entry of this.symlinks) {
-      const resolved = await realpath(this.pathOf(entry.path)).catch(() => undefined);
-      if (resolved !== undefined && !isInside(root, resolved)) {
-        throw new ArchiveError(`link points outside the work directory (resolves to ${resolved})`, {
-          entry: entry.path,
-        });
+        throw asArchiveError(error, path);
       }
     }
     return this.result;
+  }
+
+  /**
+   * Follows the link at `path` through the model as the kernel would follow it on disk (each
+   * link's target relative to its own directory, `..` from where a link led), and refuses it
+   * unless it ends at something in the work dir.
+   */
+  private resolve(path: string, linkTarget: string): void {
+    const refuse = (why: string) =>
+      new ArchiveError(`link to ${linkTarget} ${why}`, { entry: path });
+    const stack = path.split("/").slice(0, -1);
+    let pending = linkTarget.split("/");
+    let hops = 1;
+    while (pending.length > 0) {
+      const part = pending.shift() as string;
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (stack.length === 0) {
+          throw refuse(
+            "points outside the work directory (it resolves to a path above the work directory)",
+          );
+        }
+        stack.pop();
+        continue;
+      }
+      const here = [...stack, part].join("/");
+      const node = this.nodes.get(here);
+      if (node === undefined) {
+        throw refuse(
+          `leads to ${here}, which is not in the archive (a link must point at something in it)`,
+        );
+      }
+      if (node.kind === "symlink") {
+        hops++;
+        if (hops > MAX_LINK_HOPS) throw refuse(`goes through more than ${MAX_LINK_HOPS} links`);
+        pending = [...node.target.split("/"), ...pending];
+        continue;
+      }
+      if (node.kind === "file" && pending.length > 0) {
+        throw refuse(`goes through the file ${here} as if it were a directory`);
+      }
+      stack.push(part);
+    }
   }
 
   private pathOf(path: string): string {
@@ -427,11 +537,6 @@ async function removeExisting(path: string, entryName: string): Promise<void> {
     });
   }
   await rm(path, { force: true });
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !rel.startsWith(sep));
 }
 
 function asArchiveError(error: unknown, entry: string): ArchiveError {

@@ -167,6 +167,121 @@ describe("unpackArchive", () => {
     expect(readFileSync(join(target, "café/ünïcödé.tf"), "utf8")).toBe("x");
   });
 
+  describe("links, resolved as the finished work dir will resolve them", () => {
+    const deep = "d1/d2/d3/d4/d5/d6/d7/d8";
+    const dirs = (path: string): TarEntry[] =>
+      path.split("/").map((_, i, parts) => ({
+        name: `${parts.slice(0, i + 1).join("/")}/`,
+        type: "5",
+      }));
+    const lnk = (name: string, linkname: string): TarEntry => ({ name, type: "2", linkname });
+
+    it("refuses a chain whose every link looks inside but which leads out", async () => {
+      // s points back at the work dir (textually fine); out goes nine levels up through it.
+      const error = await refusal(
+        makeTar([
+          ...dirs(deep),
+          lnk(`${deep}/s`, "../../../../../../../.."),
+          lnk("out.txt", `${deep}/s/${"../".repeat(9)}tmp/x/ESCAPED`),
+        ]),
+      );
+      expect(error.entry).toBe("out.txt");
+      expect(error.message).toContain("points outside the work directory");
+      expect(readdirSync(target).sort()).toEqual(["d1"]);
+    });
+
+    it("refuses a dangling link, naming it", async () => {
+      const error = await refusal(
+        makeTar([{ name: "main.tf", data: "x" }, lnk("plan", "nowhere/x")]),
+      );
+      expect(error.entry).toBe("plan");
+      expect(error.message).toContain("nowhere, which is not in the archive");
+      expect(existsSync(join(target, "plan"))).toBe(false);
+    });
+
+    it("refuses a link to a link that leads out or to nothing", async () => {
+      const out = await refusal(
+        makeTar([lnk("x", "y"), { name: "d/", type: "5" }, lnk("d/l", ".."), lnk("y", "d/l/..")]),
+      );
+      expect(out.entry).toBe("x");
+      expect(out.message).toContain("points outside the work directory");
+      rmSync(target, { recursive: true });
+      mkdirSync(target);
+      const dangling = await refusal(makeTar([lnk("a", "b"), lnk("b", "missing")]));
+      expect(dangling.entry).toBe("a");
+      expect(dangling.message).toContain("missing, which is not in the archive");
+    });
+
+    it("keeps a link to a link to a directory inside", async () => {
+      await unpackArchive(
+        makeTar([lnk("a", "b"), lnk("b", "dir"), { name: "dir/f", data: "inside" }]),
+        target,
+        limits,
+      );
+      expect(readFileSync(join(target, "a/f"), "utf8")).toBe("inside");
+      expect(readlinkSync(join(target, "a"))).toBe("b");
+    });
+
+    it("refuses loops", async () => {
+      const error = await refusal(makeTar([lnk("a", "b"), lnk("b", "a")]));
+      expect(error.entry).toBe("a");
+      expect(error.message).toContain("more than 40 links");
+    });
+
+    it("refuses a link that a later entry makes over an earlier directory", async () => {
+      const error = await refusal(
+        makeTar([{ name: "d/", type: "5" }, { name: "d/f", data: "x" }, lnk("d", ".")]),
+      );
+      expect(error.entry).toBe("d");
+      expect(error.message).toContain("a directory of the same name is already in the archive");
+      expect(statSync(join(target, "d")).isDirectory()).toBe(true);
+    });
+
+    it("a later entry replaces an earlier one of the same name, link or file", async () => {
+      await unpackArchive(
+        makeTar([
+          { name: "f", data: "file" },
+          lnk("f", "g"),
+          { name: "g", data: "g" },
+          lnk("h", "f"),
+          { name: "h", data: "h as a file" },
+        ]),
+        target,
+        limits,
+      );
+      expect(readlinkSync(join(target, "f"))).toBe("g");
+      expect(readFileSync(join(target, "h"), "utf8")).toBe("h as a file");
+    });
+
+    it("refuses a link through a file", async () => {
+      const error = await refusal(makeTar([{ name: "f", data: "x" }, lnk("l", "f/..")]));
+      expect(error.entry).toBe("l");
+      expect(error.message).toContain("goes through the file f");
+    });
+
+    it.each([
+      ["terraform.tfplan", lnk("terraform.tfplan", "main.tf")],
+      ["terraform.apply.tfplan", lnk("terraform.apply.tfplan", "main.tf")],
+      ["terraform.tfstate", { name: "terraform.tfstate", type: "1", linkname: "main.tf" }],
+      [".terraform.lock.hcl", lnk(".terraform.lock.hcl", "main.tf")],
+    ])("refuses a link named %s, a file terraform writes", async (name, entry) => {
+      const error = await refusal(makeTar([{ name: "main.tf", data: "x" }, entry as TarEntry]));
+      expect(error.entry).toBe(name);
+      expect(error.message).toContain("terraform writes this file");
+    });
+
+    it("refuses a hard link to a file terraform writes", async () => {
+      const error = await refusal(
+        makeTar([
+          { name: "terraform.tfstate", data: "{}" },
+          { name: "copy", type: "1", linkname: "terraform.tfstate" },
+        ]),
+      );
+      expect(error.entry).toBe("copy");
+      expect(error.message).toContain("terraform writes terraform.tfstate");
+    });
+  });
+
   it.each([
     ["3", "CharacterDevice"],
     ["4", "BlockDevice"],
