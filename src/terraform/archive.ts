@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import { setImmediate } from "node:timers/promises";
 import { createGunzip } from "node:zlib";
 import { type TarEvent, TarFormatError, type TarHeader, TarReader } from "./tar-reader.js";
-import { writtenFileNames } from "./workdir.js";
+import { installedStateNames, writtenFileNames } from "./workdir.js";
 
 export interface ArchiveLimits {
   /** Largest single file, in bytes. */
@@ -44,6 +44,8 @@ export interface UnpackResult {
   directories: number;
   links: number;
   bytes: number;
+  /** Top-level names left out because terraform would take them as installed state. */
+  stripped: string[];
 }
 
 type Entry =
@@ -298,7 +300,13 @@ const MAX_LINK_HOPS = 40;
  * leads rather than by its text.
  */
 class EntryWriter {
-  private readonly result: UnpackResult = { files: 0, directories: 0, links: 0, bytes: 0 };
+  private readonly result: UnpackResult = {
+    files: 0,
+    directories: 0,
+    links: 0,
+    bytes: 0,
+    stripped: [],
+  };
   private count = 0;
   private total = 0;
   /** The file whose body is being read. */
@@ -339,6 +347,13 @@ class EntryWriter {
     }
     const entry = acceptEntry(header, name, this.limits, this.total);
     if (entry === undefined) return;
+    // Left-out files still count: their bytes are read all the same.
+    if (entry.kind === "file") this.total += entry.size;
+    const top = entry.path.split("/")[0] as string;
+    if (installedStateNames.includes(top)) {
+      if (!this.result.stripped.includes(top)) this.result.stripped.push(top);
+      return;
+    }
     this.lay(entry);
     const target = this.pathOf(entry.path);
     try {
@@ -353,7 +368,6 @@ class EntryWriter {
           break;
         }
         case "file": {
-          this.total += entry.size;
           await mkdir(dirname(target), { recursive: true, mode: 0o700 });
           await removeExisting(target, entry.path);
           // `wx` never follows an existing path; later entries replace earlier ones (tar rule).

@@ -22,6 +22,15 @@ export const writtenFileNames: readonly string[] = [
   ".terraform.lock.hcl",
 ];
 
+/**
+ * What terraform treats as already installed: `.terraform` (providers and modules that `init`
+ * then uses as they are, "Using previously-installed ...") and `terraform.d` (searched for
+ * provider plugins when no mirror is configured). Copies in a template archive would let the
+ * template run its own provider binaries instead of the mirror's, so the unpacker leaves them
+ * out, as `coder templates push` leaves out hidden files.
+ */
+export const installedStateNames: readonly string[] = [".terraform", "terraform.d"];
+
 /** A work dir file is not what the daemon expects (a link where terraform will write). */
 export class WorkDirError extends Error {
   override readonly name = "WorkDirError";

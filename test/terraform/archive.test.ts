@@ -282,6 +282,35 @@ describe("unpackArchive", () => {
     });
   });
 
+  it("leaves out .terraform and terraform.d at the top, which terraform takes as installed", async () => {
+    const result = await unpackArchive(
+      makeTar([
+        { name: "main.tf", data: "# main" },
+        { name: ".terraform/providers/registry.terraform.io/x/y/1.0.0/linux_amd64/bin", data: "!" },
+        { name: ".terraform/modules/m/main.tf", data: "# module" },
+        { name: "terraform.d/plugins/p", data: "!" },
+        { name: ".terraform.lock.hcl", data: "# lock" },
+        { name: "modules/a/.terraform/kept", data: "kept" },
+      ]),
+      target,
+      limits,
+    );
+    expect(result.stripped).toEqual([".terraform", "terraform.d"]);
+    expect(readdirSync(target).sort()).toEqual([".terraform.lock.hcl", "main.tf", "modules"]);
+    expect(readFileSync(join(target, "modules/a/.terraform/kept"), "utf8")).toBe("kept");
+  });
+
+  it("refuses a link into a left-out .terraform: it points at nothing", async () => {
+    const error = await refusal(
+      makeTar([
+        { name: ".terraform/providers/p", data: "!" },
+        { name: "p", type: "2", linkname: ".terraform/providers/p" },
+      ]),
+    );
+    expect(error.entry).toBe("p");
+    expect(error.message).toContain("not in the archive");
+  });
+
   it.each([
     ["3", "CharacterDevice"],
     ["4", "BlockDevice"],

@@ -1,13 +1,16 @@
 // Hostile template archives end to end: a real template import through the daemon and the fake
 // coderd, with real terraform. Whatever an archive holds, nothing lands outside the job's work
 // dir and terraform never runs code the archive brought.
-import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { type Harness, startHarness } from "../daemon/helpers/harness.js";
 import { type TerraformScratch, terraformScratch } from "../daemon/helpers/terraform.js";
 import type { FakeJob } from "../fake-coderd/fake-coderd.js";
+import { terraformPlatform } from "../fixtures/coder-provider/mirror.js";
+import { getOfflineTerraform } from "../helpers/offline-terraform.js";
 import {
   LogCollector,
   openTemplate,
@@ -98,4 +101,70 @@ describe("links planted in a work dir after unpacking", () => {
       await session.close();
     }
   });
+});
+
+/** Terraform's `h1:` hash of a provider package: dirhash.Hash1 over `{file name: bytes}`. */
+function h1(files: Record<string, Buffer | string>): string {
+  const sha = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+  const summary = Object.keys(files)
+    .sort()
+    .map((name) => `${sha(files[name] as Buffer | string)}  ${name}\n`)
+    .join("");
+  return `h1:${createHash("sha256").update(summary).digest("base64")}`;
+}
+
+describe("providers brought in the archive", () => {
+  it(
+    "never run: the import installs from the mirror although the lock pins the archive's copy",
+    async () => {
+      const tf = await getOfflineTerraform();
+      const ran = join(scratch.root, "provider-ran");
+      const executable = `terraform-provider-coder_v${tf.version}`;
+      const fake = `#!/bin/sh\necho ran >> '${ran}'\nexit 1\n`;
+      const mirrorPackage = join(
+        tf.mirrorDir,
+        "registry.terraform.io/coder/coder",
+        tf.version,
+        terraformPlatform(),
+      );
+      const real = Object.fromEntries(
+        readdirSync(mirrorPackage).map((name) => [name, readFileSync(join(mirrorPackage, name))]),
+      );
+      const lock = `provider "registry.terraform.io/coder/coder" {
+  version     = "${tf.version}"
+  constraints = "${tf.version}"
+  hashes = [
+    "${h1({ [executable]: fake })}",
+    "${h1(real)}",
+  ]
+}
+`;
+      const job = await importArchive([
+        {
+          name: "main.tf",
+          data: `terraform {
+  required_providers {
+    coder = {
+      source  = "coder/coder"
+      version = "${tf.version}"
+    }
+  }
+}
+
+data "coder_workspace" "me" {}
+`,
+        },
+        { name: ".terraform.lock.hcl", data: lock },
+        {
+          name: `.terraform/providers/registry.terraform.io/coder/coder/${tf.version}/${terraformPlatform()}/${executable}`,
+          data: fake,
+          mode: 0o755,
+        },
+      ]);
+      expect(existsSync(ran)).toBe(false);
+      expect(job.terminal?.kind).toBe("complete");
+      expect(scratch.workDirs()).toEqual([]);
+    },
+    LONG,
+  );
 });
