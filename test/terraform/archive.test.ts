@@ -311,6 +311,29 @@ describe("unpackArchive", () => {
     expect(error.message).toContain("not in the archive");
   });
 
+  it("reads GNU long names and pax path records", async () => {
+    const long = `${"dir-".repeat(30)}/main.tf`;
+    const record = (key: string, value: string) => {
+      const body = ` ${key}=${value}\n`;
+      let length = Buffer.byteLength(body) + 1;
+      length = Buffer.byteLength(body) + String(length).length;
+      return `${length}${body}`;
+    };
+    await unpackArchive(
+      makeTar([
+        { name: "././@LongLink", type: "L", data: `${long}\0` },
+        { name: "cut-short", data: "gnu" },
+        { name: "PaxHeader", type: "x", data: record("path", "pax/ünï.tf") },
+        { name: "ignored", data: "pax" },
+      ]),
+      target,
+      limits,
+    );
+    expect(readFileSync(join(target, long), "utf8")).toBe("gnu");
+    expect(readFileSync(join(target, "pax/ünï.tf"), "utf8")).toBe("pax");
+    expect(existsSync(join(target, "cut-short"))).toBe(false);
+  });
+
   it.each([
     ["3", "CharacterDevice"],
     ["4", "BlockDevice"],
