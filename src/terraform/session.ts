@@ -178,7 +178,6 @@ export class TerraformSession implements ProvisionSession {
         return { state: new Uint8Array(), resources: [] };
       }
       const planFile = await writeWorkFile(this.directory, applyPlanFileName, request.plan);
-      await checkWrittenFiles(this.directory);
       // Reference quirk kept on purpose: apply gets no parameter variables. The saved plan
       // already fixes every value, so passing them again could only disagree with it.
       const env = provisionEnvironment(this.context.inherited, this.context.controlled, {
