@@ -96,7 +96,7 @@ export async function unpackArchive(
  * Largest tar stream a valid archive within `limits` can have: the files' bytes plus, per
  * entry, its header block, a pax or long-name header with its body, and its body's padding.
  */
-export function tarStreamLimit(limits: ArchiveLimits): number {
+function tarStreamLimit(limits: ArchiveLimits): number {
   return limits.maxTotalBytes + limits.maxFiles * 4 * 512 + 2 * 512;
 }
 
@@ -122,6 +122,7 @@ async function readArchive(
       }
       for (const event of events) await onEvent(event);
       if (reader.ended) return;
+      if (reader.failed) break;
       sinceYield += chunk.length;
       if (sinceYield >= YIELD_BYTES) {
         sinceYield = 0;
@@ -242,6 +243,7 @@ function acceptEntry(
     const target = decodeName(header.linkName, name, "the link target");
     if (target === "") throw new ArchiveError("link has no target", { entry: name });
     if (target.includes("\0")) throw new ArchiveError("link target contains NUL", { entry: name });
+    checkLength(target, "link target", name);
     if (posix.isAbsolute(target)) {
       throw new ArchiveError(`link points outside the work directory (to ${target})`, {
         entry: name,
@@ -269,6 +271,7 @@ function acceptEntry(
 /** Normalises an entry name to a relative POSIX path, refusing anything that leaves the root. */
 function safeRelativePath(name: string): string {
   if (name.includes("\0")) throw new ArchiveError("path contains NUL", { entry: name });
+  checkLength(name, "path", name);
   if (posix.isAbsolute(name) || /^[a-zA-Z]:[\\/]/.test(name)) {
     throw new ArchiveError("absolute paths are not allowed", { entry: name });
   }
@@ -277,6 +280,21 @@ function safeRelativePath(name: string): string {
     throw new ArchiveError("path would land outside the work directory", { entry: name });
   }
   return normal === "." ? "" : normal;
+}
+
+/** Linux's PATH_MAX: no longer name can be created, and it bounds the work per entry. */
+const MAX_PATH_BYTES = 4096;
+
+function checkLength(text: string, what: string, entry: string): void {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_PATH_BYTES) {
+    throw new ArchiveError(
+      `${what} is ${bytes} bytes long, over the ${MAX_PATH_BYTES}-byte limit`,
+      {
+        entry: `${entry.slice(0, 100)}...`,
+      },
+    );
+  }
 }
 
 function escapes(normalised: string): boolean {
@@ -392,8 +410,9 @@ class EntryWriter {
   /** Adds the entry to the model, refusing what would go through or over what it must not. */
   private lay(entry: Entry): void {
     const parts = entry.path.split("/");
+    let ancestor = "";
     for (let i = 1; i < parts.length; i++) {
-      const ancestor = parts.slice(0, i).join("/");
+      ancestor = i === 1 ? (parts[0] as string) : `${ancestor}/${parts[i - 1]}`;
       const node = this.nodes.get(ancestor);
       if (node === undefined) this.nodes.set(ancestor, directoryNode);
       else if (node.kind === "symlink") {

@@ -66,10 +66,16 @@ export class TarReader {
   private offset = 0;
   private sawZeroBlock = false;
   private pending: Pending = {};
+  private failure: TarFormatError | undefined;
 
   /** Bytes of the tar stream consumed so far (nothing after the end marker). */
   get bytesRead(): number {
     return this.offset;
+  }
+
+  /** True once the stream went bad; `finish` throws why. */
+  get failed(): boolean {
+    return this.failure !== undefined;
   }
 
   /** True once the end-of-archive marker (two zero blocks) was read. */
@@ -77,9 +83,24 @@ export class TarReader {
     return this.state.at === "end";
   }
 
-  /** Consumes `chunk` (up to the end marker) and returns what it held. Throws TarFormatError. */
+  /**
+   * Consumes `chunk` (up to the end marker) and returns what it held. When the chunk goes bad
+   * part way, the events before that point are returned and the TarFormatError is thrown by the
+   * next call (or by `finish`), so every entry before it is seen first.
+   */
   push(chunk: Uint8Array): TarEvent[] {
+    if (this.failure !== undefined) throw this.failure;
     const events: TarEvent[] = [];
+    try {
+      this.consume(chunk, events);
+    } catch (error) {
+      if (!(error instanceof TarFormatError) || events.length === 0) throw error;
+      this.failure = error;
+    }
+    return events;
+  }
+
+  private consume(chunk: Uint8Array, events: TarEvent[]): void {
     let at = 0;
     while (at < chunk.length && this.state.at !== "end") {
       const state = this.state;
@@ -128,11 +149,11 @@ export class TarReader {
       if (this.state.at === "padding" && this.state.remaining === 0) this.state = { at: "header" };
     }
     this.offset += at;
-    return events;
   }
 
   /** Throws unless the end-of-archive marker was read. */
   finish(): void {
+    if (this.failure !== undefined) throw this.failure;
     if (this.state.at === "end") return;
     throw new TarFormatError(
       "the archive is truncated (it ends without the end-of-archive marker)",

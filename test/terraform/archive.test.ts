@@ -334,6 +334,28 @@ describe("unpackArchive", () => {
     expect(existsSync(join(target, "cut-short"))).toBe(false);
   });
 
+  it("refuses a path longer than PATH_MAX (a pax path may be a megabyte)", async () => {
+    const long = `${"a/".repeat(200_000)}f`;
+    const body = ` path=${long}\n`;
+    const size = Buffer.byteLength(body) + String(Buffer.byteLength(body) + 7).length;
+    const started = performance.now();
+    const error = await refusal(
+      makeTar([
+        { name: "PaxHeader", type: "x", data: `${size}${body}` },
+        { name: "x", data: "x" },
+      ]),
+      { ...limits, maxTotalBytes: 1024 * 1024 },
+    );
+    expect(error.message).toContain("path is 400001 bytes long, over the 4096-byte limit");
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("reports the first bad entry before corruption later in the same piece of input", async () => {
+    const tar = makeTar([{ name: "../evil.tf", data: "x" }], { end: false });
+    const error = await refusal(Buffer.concat([tar, Buffer.alloc(512, 7), Buffer.alloc(1024)]));
+    expect(error.entry).toBe("../evil.tf");
+  });
+
   it.each([
     ["3", "CharacterDevice"],
     ["4", "BlockDevice"],
