@@ -93,11 +93,13 @@ export async function unpackArchive(
 }
 
 /**
- * Largest tar stream a valid archive within `limits` can have: the files' bytes plus, per
- * entry, its header block, a pax or long-name header with its body, and its body's padding.
+ * Largest tar stream an archive within `limits` is read to: the files' bytes plus, per entry,
+ * room for its header block, pax or long-name headers with bodies holding a path and a link
+ * target of up to PATH_MAX each, and padding; then the end marker. It bounds what no entry
+ * limit sees (metadata headers are not entries).
  */
 function tarStreamLimit(limits: ArchiveLimits): number {
-  return limits.maxTotalBytes + limits.maxFiles * 4 * 512 + 2 * 512;
+  return limits.maxTotalBytes + limits.maxFiles * 20 * 512 + 2 * 512;
 }
 
 async function readArchive(
