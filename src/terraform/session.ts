@@ -1,5 +1,5 @@
 // One job's work dir and the parse/plan/apply calls on it (terraform.md §4, §8).
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
@@ -35,10 +35,14 @@ import { CommandStartError } from "./process.js";
 import { createRedactor, type Redactor } from "./redact.js";
 import { planModules, stateModules, TerraformJsonError } from "./terraform-json.js";
 import { type VariableTypes, varFileName, varFileText } from "./var-file.js";
-import { removeWorkDir } from "./workdir.js";
-
-export const stateFileName = "terraform.tfstate";
-const applyPlanFileName = "terraform.apply.tfplan";
+import {
+  applyPlanFileName,
+  checkWrittenFiles,
+  removeWorkDir,
+  stateFileName,
+  WorkDirError,
+  writeWorkFile,
+} from "./workdir.js";
 
 export interface SessionContext {
   directory: string;
@@ -173,8 +177,7 @@ export class TerraformSession implements ProvisionSession {
       if (!(await this.prepare(control, request.config))) {
         return { state: new Uint8Array(), resources: [] };
       }
-      const planFile = join(this.directory, applyPlanFileName);
-      await writeFile(planFile, request.plan, { mode: 0o600 });
+      const planFile = await writeWorkFile(this.directory, applyPlanFileName, request.plan);
       // Reference quirk kept on purpose: apply gets no parameter variables. The saved plan
       // already fixes every value, so passing them again could only disagree with it.
       const env = provisionEnvironment(this.context.inherited, this.context.controlled, {
@@ -221,11 +224,8 @@ export class TerraformSession implements ProvisionSession {
   private async writeVarFile(vars: string[], signal: AbortSignal): Promise<string | undefined> {
     if (vars.length === 0) return undefined;
     const text = await varFileText(vars, await this.variableTypes(signal));
-    const path = join(this.directory, varFileName);
     // A fresh file, so that the mode applies even if an earlier one was left behind.
-    await rm(path, { force: true });
-    await writeFile(path, text, { mode: 0o600, flag: "wx" });
-    return path;
+    return writeWorkFile(this.directory, varFileName, text);
   }
 
   private commandControl(control: CallControl, redact: Redactor): CommandControl {
@@ -252,6 +252,8 @@ export class TerraformSession implements ProvisionSession {
       });
       return false;
     }
+    // Terraform writes its plan, state and lock file by name: none may lead out through a link.
+    await checkWrittenFiles(this.directory);
     await this.ensureInitialized(control);
     return true;
   }
@@ -279,7 +281,7 @@ export class TerraformSession implements ProvisionSession {
       await rm(path, { force: true });
       return false;
     }
-    await writeFile(path, state, { mode: 0o600 });
+    await writeWorkFile(this.directory, stateFileName, state);
     return true;
   }
 
@@ -328,5 +330,6 @@ function errorCode(error: unknown): ProvisionErrorCode {
   }
   if (error instanceof ConversionError || error instanceof TerraformJsonError) return "CONVERSION";
   if (error instanceof TerraformInputError) return "PARAMETERS";
+  if (error instanceof WorkDirError) return "ARCHIVE";
   return "INTERNAL";
 }

@@ -1,14 +1,19 @@
 // Builds tar archives byte by byte, so tests can make entries no well-behaved tool would write
 // (paths with "..", absolute paths, devices, links pointing out, lying sizes).
-import { gzipSync } from "node:zlib";
+import { Readable } from "node:stream";
+import { createGzip, gzipSync } from "node:zlib";
 
 export interface TarEntry {
   name: string;
+  /** The name's bytes as stored, when they should not be the UTF-8 of `name`. */
+  rawName?: Buffer;
   /** "0" file (default), "1" hard link, "2" symlink, "3" char device, "4" block device, "5" dir, "6" fifo */
   type?: string;
   mode?: number;
   data?: string | Buffer;
   linkname?: string;
+  /** The link target's bytes as stored, when they should not be the UTF-8 of `linkname`. */
+  rawLinkname?: Buffer;
   /** Size written in the header, when it should lie. */
   size?: number;
 }
@@ -17,7 +22,8 @@ function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }
 
-function header(entry: TarEntry, size: number): Buffer {
+/** One header block for `entry`, its size field set to `size`. */
+export function tarHeader(entry: TarEntry, size: number): Buffer {
   const block = Buffer.alloc(512);
   const type = entry.type ?? "0";
   let name = entry.name;
@@ -27,7 +33,8 @@ function header(entry: TarEntry, size: number): Buffer {
     prefix = name.slice(0, cut);
     name = name.slice(cut + 1);
   }
-  block.write(name, 0, 100, "utf8");
+  if (entry.rawName) entry.rawName.copy(block, 0, 0, 100);
+  else block.write(name, 0, 100, "utf8");
   block.write(octal(entry.mode ?? (type === "5" ? 0o755 : 0o644), 8), 100, "ascii");
   block.write(octal(0, 8), 108, "ascii");
   block.write(octal(0, 8), 116, "ascii");
@@ -35,7 +42,8 @@ function header(entry: TarEntry, size: number): Buffer {
   block.write(octal(Math.floor(Date.now() / 1000), 12), 136, "ascii");
   block.write("        ", 148, "ascii");
   block.write(type, 156, "ascii");
-  block.write(entry.linkname ?? "", 157, 100, "utf8");
+  if (entry.rawLinkname) entry.rawLinkname.copy(block, 157, 0, 100);
+  else block.write(entry.linkname ?? "", 157, 100, "utf8");
   block.write("ustar\0", 257, "ascii");
   block.write("00", 263, "ascii");
   block.write(prefix, 345, 155, "utf8");
@@ -49,7 +57,7 @@ export function makeTar(entries: TarEntry[], options: { end?: boolean } = {}): B
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const data = Buffer.from(entry.data ?? "");
-    parts.push(header(entry, entry.size ?? data.length));
+    parts.push(tarHeader(entry, entry.size ?? data.length));
     if (data.length > 0) {
       parts.push(data);
       const pad = (512 - (data.length % 512)) % 512;
@@ -62,4 +70,29 @@ export function makeTar(entries: TarEntry[], options: { end?: boolean } = {}): B
 
 export function makeTarGz(entries: TarEntry[]): Buffer {
   return gzipSync(makeTar(entries));
+}
+
+/** Gzips a stream of pieces without holding their whole (possibly huge) concatenation. */
+export async function gzipPieces(pieces: Iterable<Uint8Array>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const chunk of Readable.from(pieces).pipe(createGzip())) out.push(chunk as Buffer);
+  return Buffer.concat(out);
+}
+
+/**
+ * The pieces of a tar of `count` files of `size` zero bytes each (f0, f1, ...), with its end
+ * marker; the zero bytes are one shared buffer, so the tar is never in memory as a whole.
+ */
+export function* zeroFilesTar(count: number, size: number): Generator<Uint8Array> {
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < count; i++) {
+    yield tarHeader({ name: `f${i}` }, size);
+    let left = size + ((512 - (size % 512)) % 512);
+    while (left > 0) {
+      const piece = zeros.subarray(0, Math.min(left, zeros.length));
+      left -= piece.length;
+      yield piece;
+    }
+  }
+  yield Buffer.alloc(1024);
 }
