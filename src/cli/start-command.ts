@@ -8,9 +8,10 @@ import {
   handleShutdownSignals,
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
+import { SecretMasker } from "../terraform/redact.js";
 import { createJobDirectories, providerMirrorOption } from "./common-options.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
-import { createLogger, SecretValues } from "./logger.js";
+import { createLogger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
 import type { CliIo } from "./program.js";
 import { combineObservers, ReadinessTracker } from "./readiness.js";
@@ -38,7 +39,7 @@ function refusalHint(error: unknown): string | undefined {
 }
 
 export async function runStart(config: StartConfig, io: CliIo): Promise<number> {
-  const secrets = new SecretValues();
+  const secrets = new SecretMasker();
   secrets.add(config.psk);
   const logger = createLogger({
     level: config.logLevel,

@@ -135,11 +135,11 @@ describe("environment", () => {
       { level: LogLevel.WARN, output: "terraform environment variable: TF_LOG=debug" },
       {
         level: LogLevel.WARN,
-        output: "terraform environment variable: TF_TOKEN_app_terraform_io=<value redacted>",
+        output: "terraform environment variable: TF_TOKEN_app_terraform_io=[REDACTED]",
       },
       {
         level: LogLevel.WARN,
-        output: "terraform environment variable: TF_VAR_password=<value redacted>",
+        output: "terraform environment variable: TF_VAR_password=[REDACTED]",
       },
     ]);
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LogLevel } from "../../src/proto/provisioner.js";
 import { convertJsonLogLine, convertLogLevel } from "../../src/terraform/log-lines.js";
-import { createRedactor } from "../../src/terraform/redact.js";
 
 const json = (value: object) => JSON.stringify(value);
 
@@ -80,32 +79,5 @@ describe("convertJsonLogLine", () => {
     expect(convertLogLevel("Warning")).toBe(LogLevel.WARN);
     expect(convertLogLevel("ERROR")).toBe(LogLevel.ERROR);
     expect(convertLogLevel("fatal")).toBeUndefined();
-  });
-});
-
-describe("createRedactor", () => {
-  it("replaces every occurrence, longest secret first", () => {
-    const redact = createRedactor(["hunter2", "hunter2-long", ""]);
-    expect(redact("a hunter2 b hunter2-long c hunter2")).toBe(
-      "a <redacted> b <redacted> c <redacted>",
-    );
-  });
-
-  it("covers the JSON-escaped form and the lines of a multi-line secret", () => {
-    const redact = createRedactor([
-      'pa"ss\\word',
-      "-----BEGIN KEY-----\nMIIEabcdefgh\n-----END KEY-----",
-    ]);
-    expect(redact('value "pa\\"ss\\\\word" rejected')).toBe('value "<redacted>" rejected');
-    expect(redact("key line MIIEabcdefgh here")).toBe("key line <redacted> here");
-  });
-
-  it("treats regular expression characters literally", () => {
-    const redact = createRedactor(["a.b*c"]);
-    expect(redact("aXbbc a.b*c")).toBe("aXbbc <redacted>");
-  });
-
-  it("is the identity without secrets", () => {
-    expect(createRedactor([])("nothing to hide")).toBe("nothing to hide");
   });
 });

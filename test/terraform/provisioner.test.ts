@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { REDACTED } from "../../src/terraform/redact.js";
 import { createHangingProvider } from "./helpers/hanging-provider.js";
 import { processesWithArgument, waitFor } from "./helpers/processes.js";
 import {
@@ -129,7 +130,7 @@ resource "terraform_data" "box" {
       const state = JSON.parse(stateText(applied.state));
       expect(state.resources[0].instances[0].attributes.input.value).toBe("first");
       // The secret was only given to plan, yet apply's output is redacted too.
-      expect(applyLogs.text()).toContain("secret is <redacted>");
+      expect(applyLogs.text()).toContain(`secret is ${REDACTED}`);
       expect(`${planLogs.text()}${applyLogs.text()}`).not.toContain("hunter2-very-secret");
 
       // With the state: no changes; the work dir is initialised already, so no second init.
@@ -150,6 +151,36 @@ resource "terraform_data" "box" {
       );
       expect(JSON.parse(stateText(destroyed.state)).resources).toEqual([]);
       expect(destroyed.resources).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a sensitive value too short to mask is left in the lines, and its name is told once per job", async () => {
+    const session = await open(template);
+    try {
+      const vars = [
+        { name: "name", value: "first", sensitive: false },
+        { name: "secret", value: "0", sensitive: true },
+      ];
+      const logs = new LogCollector();
+      const plan = await session.plan(planRequest(START, noState, logs, { variableValues: vars }));
+      await session.plan(planRequest(STOP, noState, logs, { variableValues: vars }));
+      const applyLogs = new LogCollector();
+      await session.apply(applyRequest(START, noState, plan.plan, applyLogs));
+      expect(logs.text()).toContain("Plan: 1 to add, 0 to change, 0 to destroy.");
+      expect(`${logs.text()}${applyLogs.text()}`).not.toContain(REDACTED);
+      expect(applyLogs.text()).toContain("secret is 0");
+      const notices = [...logs.logs, ...applyLogs.logs].filter((l) =>
+        l.output.includes("too short to mask"),
+      );
+      expect(notices).toEqual([
+        {
+          level: LogLevel.WARN,
+          output:
+            'The value of sensitive template variable "secret" is shorter than 8 characters: too short to mask, it is not hidden in logs.',
+        },
+      ]);
     } finally {
       await session.close();
     }
