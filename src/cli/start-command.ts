@@ -8,7 +8,7 @@ import {
   handleShutdownSignals,
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
-import { SecretMasker } from "../terraform/redact.js";
+import { SecretMasker, unmaskedSecretNotice } from "../terraform/redact.js";
 import { createJobDirectories, providerMirrorOption } from "./common-options.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger } from "./logger.js";
@@ -40,13 +40,14 @@ function refusalHint(error: unknown): string | undefined {
 
 export async function runStart(config: StartConfig, io: CliIo): Promise<number> {
   const secrets = new SecretMasker();
-  secrets.add(config.psk);
+  const pskMasked = secrets.add(config.psk);
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
     output: io.stderr,
     secrets,
   });
+  if (!pskMasked) logger.warn(unmaskedSecretNotice("setting --psk"));
   const unusable = await createJobDirectories(config);
   if (unusable) {
     logger.fatal({ dir: unusable.dir }, unusable.message);
