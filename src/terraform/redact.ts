@@ -79,13 +79,6 @@ export class SecretMasker {
   };
 }
 
-/** A redactor for a fixed set of secrets (values too short to mask are skipped). */
-export function createRedactor(secrets: Iterable<string>): Redactor {
-  const masker = new SecretMasker();
-  for (const secret of secrets) masker.add(secret);
-  return masker.redact;
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

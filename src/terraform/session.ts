@@ -211,9 +211,8 @@ export class TerraformSession implements ProvisionSession {
     for (const { label, value } of secrets) {
       if (value === "" || this.secrets.add(value) || this.toldUnmasked.has(label)) continue;
       this.toldUnmasked.add(label);
-      const notice = unmaskedSecretNotice(label);
-      this.context.logger?.warn(notice);
-      await control.onLog({ level: LogLevel.WARN, output: notice });
+      // In the job's log: whoever gave the value reads it there (coderd's build log, `build`).
+      await control.onLog({ level: LogLevel.WARN, output: unmaskedSecretNotice(label) });
     }
   }
 

@@ -1,12 +1,18 @@
 import { describe, expect, it } from "vitest";
 import {
-  createRedactor,
   isMaskable,
   minimumMaskedLength,
   REDACTED,
+  type Redactor,
   SecretMasker,
   unmaskedSecretNotice,
 } from "../../src/terraform/redact.js";
+
+function createRedactor(secrets: string[]): Redactor {
+  const masker = new SecretMasker();
+  for (const secret of secrets) masker.add(secret);
+  return masker.redact;
+}
 
 // Lines terraform prints on every run.
 const terraformLines = [
@@ -17,7 +23,7 @@ const terraformLines = [
   "Apply complete! Resources: 2 added, 0 changed, 0 destroyed.",
 ];
 
-describe("createRedactor", () => {
+describe("SecretMasker.redact", () => {
   it("replaces every occurrence, longest secret first", () => {
     const redact = createRedactor(["hunter2-pw", "hunter2-pw-long", ""]);
     expect(redact("a hunter2-pw b hunter2-pw-long c hunter2-pw")).toBe(
