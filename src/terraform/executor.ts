@@ -212,7 +212,7 @@ export class TerraformExecutor {
     throw new TerraformCommandError(control.redact(message), result.exitCode);
   }
 
-  /** stdout lines of `-json` commands, their diagnostics kept in `diagnostics`; stderr as ERROR. */
+  /** stdout lines of `-json` commands, their errors kept in `diagnostics`; stderr as ERROR. */
   private jsonLines(control: CommandControl, diagnostics: Diagnostic[]): LineHandler {
     return (stream, line) => {
       if (stream === "stderr") {
@@ -221,7 +221,8 @@ export class TerraformExecutor {
           : emit(control, [{ level: LogLevel.ERROR, output: line }]);
       }
       const converted = readJsonLogLine(line);
-      if (converted.diagnostic !== undefined) diagnostics.push(converted.diagnostic);
+      // Errors only: they make the command's error; warnings can be many and are in the log.
+      if (converted.diagnostic?.severity === "error") diagnostics.push(converted.diagnostic);
       return emit(control, converted.logs);
     };
   }
