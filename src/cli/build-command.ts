@@ -133,7 +133,8 @@ function valueAsker(io: CliIo, signal: AbortSignal, secrets: SecretMasker): AskF
 
 export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> {
   const secrets = new SecretMasker();
-  // Unknown until the template is parsed which values are sensitive: keep them all out of logs.
+  // Unknown until the template is parsed which values are sensitive: all are kept out of the
+  // process log (those long enough to mask; the job log names short sensitive ones).
   for (const value of [...Object.values(config.var), ...Object.values(config.param)]) {
     secrets.add(value);
   }
