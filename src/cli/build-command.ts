@@ -13,6 +13,7 @@ import type {
 } from "../proto/provisionerd.js";
 import type { Provisioner } from "../provisioner/provisioner.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
+import { SecretMasker } from "../terraform/redact.js";
 import type { BuildConfig, TransitionName } from "./build-config.js";
 import {
   type BuildResultInput,
@@ -39,7 +40,7 @@ import { createJobDirectories, providerMirrorOption } from "./common-options.js"
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
 import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
-import { createLogger, SecretValues } from "./logger.js";
+import { createLogger } from "./logger.js";
 import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
 import { ask, canPrompt } from "./prompt.js";
@@ -120,7 +121,7 @@ function summary(outcome: JobOutcome, durationMs: number): JobSummary {
 }
 
 /** Asks on the terminal when there is one; every answer is kept out of the logs. */
-function valueAsker(io: CliIo, signal: AbortSignal, secrets: SecretValues): AskForValues {
+function valueAsker(io: CliIo, signal: AbortSignal, secrets: SecretMasker): AskForValues {
   if (!canPrompt(io)) return refuseToAsk;
   return async (missing) => {
     io.stderr.write("The template needs values that were not given:\n");
@@ -131,8 +132,9 @@ function valueAsker(io: CliIo, signal: AbortSignal, secrets: SecretValues): AskF
 }
 
 export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> {
-  const secrets = new SecretValues();
-  // Unknown until the template is parsed which values are sensitive: keep them all out of logs.
+  const secrets = new SecretMasker();
+  // Unknown until the template is parsed which values are sensitive: all are kept out of the
+  // process log (those long enough to mask; the job log names short sensitive ones).
   for (const value of [...Object.values(config.var), ...Object.values(config.param)]) {
     secrets.add(value);
   }

@@ -3,11 +3,12 @@
 // scrubbed from each serialized line, wherever it ended up: a message, an error, a binding).
 import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
+import { REDACTED, type SecretMasker } from "../terraform/redact.js";
 import type { LogFormat, LogLevelName } from "./common-options.js";
 
 export type { Logger } from "pino";
 
-export const REDACTED = "[REDACTED]";
+export { REDACTED } from "../terraform/redact.js";
 
 /** Keys that carry secrets wherever they appear in a log object (two levels deep). */
 export const REDACT_PATHS = [
@@ -25,34 +26,14 @@ export const REDACT_PATHS = [
   "*.authorization",
 ];
 
-/** Secret values known at run time (the PSK, sensitive variable values), scrubbed from every line. */
-export class SecretValues {
-  /** Each value as it reaches a line: raw (pretty) and JSON-escaped (json). */
-  readonly #forms = new Set<string>();
-
-  add(value: string | undefined): void {
-    // Very short values would blank out ordinary words; they are not secrets worth the noise.
-    if (value === undefined || value.length < 3) return;
-    this.#forms.add(value);
-    this.#forms.add(JSON.stringify(value).slice(1, -1));
-  }
-
-  scrub(line: string): string {
-    let result = line;
-    for (const form of this.#forms) {
-      if (result.includes(form)) result = result.split(form).join(REDACTED);
-    }
-    return result;
-  }
-}
-
 export interface LoggerOptions {
   level: LogLevelName;
   /** undefined: pretty when the output is a terminal, JSON otherwise. */
   format: LogFormat | undefined;
   /** Where lines go; stderr by default so stdout stays free for command output. */
   output?: NodeJS.WritableStream & { isTTY?: boolean };
-  secrets?: SecretValues;
+  /** Secret values known at run time (the PSK, given values), masked in every line. */
+  secrets?: SecretMasker;
   /** Fields on every line (e.g. the daemon name). */
   base?: Record<string, unknown>;
 }
@@ -74,11 +55,11 @@ function renameJobIdKey(line: string): string {
 }
 
 /** Every serialized line passes here before it is written (or pretty-printed). */
-function cleaning(target: DestinationStream, secrets: SecretValues | undefined): DestinationStream {
+function cleaning(target: DestinationStream, secrets: SecretMasker | undefined): DestinationStream {
   return {
     write: (line: string) => {
       const renamed = renameJobIdKey(line);
-      target.write(secrets ? secrets.scrub(renamed) : renamed);
+      target.write(secrets ? secrets.redact(renamed) : renamed);
     },
   };
 }

@@ -10,9 +10,10 @@ import {
   handleShutdownSignals,
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
+import { SecretMasker, unmaskedSecretNotice } from "../terraform/redact.js";
 import { createJobDirectories, providerMirrorOption } from "./common-options.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
-import { createLogger, SecretValues } from "./logger.js";
+import { createLogger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
 import type { CliIo } from "./program.js";
 import { combineObservers, ReadinessTracker } from "./readiness.js";
@@ -68,14 +69,18 @@ async function coordinatorOption(config: StartConfig) {
 }
 
 export async function runStart(config: StartConfig, io: CliIo): Promise<number> {
-  const secrets = new SecretValues();
-  for (const secret of [config.psk, config.token]) if (secret !== undefined) secrets.add(secret);
+  const secrets = new SecretMasker();
+  const credentials = { "--psk": config.psk, "--token": config.token };
+  const unmasked = Object.entries(credentials).filter(
+    ([, value]) => value !== undefined && !secrets.add(value),
+  );
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
     output: io.stderr,
     secrets,
   });
+  for (const [flag] of unmasked) logger.warn(unmaskedSecretNotice(`setting ${flag}`));
   const unusable = await createJobDirectories(config);
   if (unusable) {
     logger.fatal({ dir: unusable.dir }, unusable.message);

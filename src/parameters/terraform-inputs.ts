@@ -7,6 +7,7 @@ import {
   type RichParameterValue,
   type VariableValue,
 } from "../proto/provisioner.js";
+import type { SensitiveValue } from "../terraform/redact.js";
 
 export interface TerraformInputs {
   /**
@@ -16,8 +17,8 @@ export interface TerraformInputs {
   vars: string[];
   /** Extra environment entries for the terraform process. */
   env: Record<string, string>;
-  /** Values that must never be printed (for log and error redaction). */
-  secrets: string[];
+  /** Values that must never be printed (for log and error redaction), with their names. */
+  secrets: SensitiveValue[];
 }
 
 export interface ResolvedValues {
@@ -55,8 +56,8 @@ function checkValue(kind: string, name: string, value: string): void {
 
 export function toTerraformInputs(values: ResolvedValues): TerraformInputs {
   const inputs: TerraformInputs = { vars: [], env: {}, secrets: [] };
-  const secret = (value: string, sensitive: boolean) => {
-    if (sensitive && value !== "") inputs.secrets.push(value);
+  const secret = (label: string, value: string, sensitive: boolean) => {
+    if (sensitive && value !== "") inputs.secrets.push({ label, value });
   };
   for (const p of values.parameterValues ?? []) {
     checkValue("parameter", p.name, p.value);
@@ -74,13 +75,13 @@ export function toTerraformInputs(values: ResolvedValues): TerraformInputs {
           `unsupported parameter type ${String(p.destinationScheme)} for parameter "${p.name}"`,
         );
     }
-    secret(p.value, p.sensitive);
+    secret(`parameter ${JSON.stringify(p.name)}`, p.value, p.sensitive);
   }
   for (const v of values.variableValues ?? []) {
     checkName("template variable", v.name);
     checkValue("template variable", v.name, v.value);
     inputs.vars.push(`${v.name}=${v.value}`);
-    secret(v.value, v.sensitive);
+    secret(`template variable ${JSON.stringify(v.name)}`, v.value, v.sensitive);
   }
   for (const r of values.richParameterValues ?? []) {
     checkValue("rich parameter", r.name, r.value);

@@ -9,6 +9,7 @@ import {
 } from "../proto/provisioner.js";
 import type { ProvisionerLog } from "../provisioner/provisioner.js";
 import { agentScriptEnvironment } from "./bootstrap-scripts.js";
+import { REDACTED } from "./redact.js";
 
 export type Environment = Record<string, string>;
 
@@ -146,7 +147,7 @@ export function terraformVariableLogs(
   const logs: ProvisionerLog[] = [];
   for (const name of Object.keys(inherited).sort()) {
     if (!name.startsWith("TF_")) continue;
-    const value = printableTerraformVariables.has(name) ? inherited[name] : "<value redacted>";
+    const value = printableTerraformVariables.has(name) ? inherited[name] : REDACTED;
     const note =
       name in controlled
         ? " (ignored: the provisioner sets its own value)"

@@ -1,12 +1,19 @@
-// The terraform commands of one work dir (terraform.md §5): init, plan, show, graph, apply.
-// Each takes the call's cancellation and log sink; output becomes log lines, secrets redacted.
+// The terraform commands of one work dir: init, plan, show, graph, apply. Each takes the call's
+// cancellation and log sink; output becomes log lines, secrets redacted. A failed command's error
+// says why in terraform's words (its first error diagnostic), not just its exit status.
 import type { Logger } from "pino";
 import { LogLevel } from "../proto/provisioner.js";
 import type { CallControl, ProvisionerLog } from "../provisioner/provisioner.js";
 import type { TerraformBinary } from "./binary.js";
 import { graphArgs } from "./binary.js";
+import {
+  type Diagnostic,
+  errorReason,
+  moduleSourceHint,
+  parsePlainDiagnostics,
+} from "./diagnostics.js";
 import type { Environment } from "./environment.js";
-import { convertJsonLogLine } from "./log-lines.js";
+import { readJsonLogLine } from "./log-lines.js";
 import { type LineHandler, type RunCommandResult, runCommand } from "./process.js";
 import type { Redactor } from "./redact.js";
 import { type PlanJson, parsePlanJson, parseStateJson, type StateJson } from "./terraform-json.js";
@@ -56,7 +63,7 @@ export class TerraformExecutor {
       env: this.options.basicEnv,
       onLine: this.textLines(control, LogLevel.DEBUG),
     });
-    this.check("terraform init", result, control);
+    await this.check("terraform init", result, control);
   }
 
   async plan(
@@ -76,11 +83,12 @@ export class TerraformExecutor {
     // Input variables come in a file, never as `-var name=value`: argv is visible to every
     // user on the host, and the values may be secrets (see var-file.ts).
     if (input.varFile !== undefined) args.push(`-var-file=${input.varFile}`);
+    const diagnostics: Diagnostic[] = [];
     const result = await this.run("plan", args, control, {
       env: input.env,
-      onLine: this.jsonLines(control),
+      onLine: this.jsonLines(control, diagnostics),
     });
-    this.check("terraform plan", result, control);
+    await this.check("terraform plan", result, control, { diagnostics });
     return planFile;
   }
 
@@ -89,11 +97,12 @@ export class TerraformExecutor {
     input: { env: Environment; planFile: string },
   ): Promise<void> {
     const args = ["apply", "-no-color", "-auto-approve", "-input=false", "-json", input.planFile];
+    const diagnostics: Diagnostic[] = [];
     const result = await this.run("apply", args, control, {
       env: input.env,
-      onLine: this.jsonLines(control),
+      onLine: this.jsonLines(control, diagnostics),
     });
-    this.check("terraform apply", result, control);
+    await this.check("terraform apply", result, control, { diagnostics });
   }
 
   async showPlan(control: CommandControl, planFile: string): Promise<PlanJson> {
@@ -125,7 +134,7 @@ export class TerraformExecutor {
       collectStdout: true,
       onLine: () => {},
     });
-    this.check(what, result, control, result.stderrTail.trim());
+    await this.check(what, result, control, { stderr: result.stderrTail.trim() });
     return result.stdout;
   }
 
@@ -168,31 +177,53 @@ export class TerraformExecutor {
     return result;
   }
 
-  /** Throws unless the command succeeded; `stderr` (redacted here) goes into the message. */
-  private check(
+  /**
+   * Throws unless the command succeeded. The error names terraform's first error diagnostic
+   * (from `-json` output, else from the text on stderr); without one, `stderr` and the exit
+   * status. A module that needs the network gets a line of its own saying why it cannot come
+   * from the provider mirror. Everything is redacted here.
+   */
+  private async check(
     what: string,
     result: RunCommandResult,
     control: CommandControl,
-    stderr = "",
-  ): void {
+    output: { diagnostics?: Diagnostic[]; stderr?: string } = {},
+  ): Promise<void> {
     if (result.exitCode === 0 && !result.killed) return;
     if (control.signal.aborted || control.killSignal?.aborted || result.killed) {
       throw canceled(what, result);
     }
-    const detail = stderr === "" ? "" : `${control.redact(stderr)}: `;
-    throw new TerraformCommandError(`${what}: ${detail}${exitText(result)}`, result.exitCode);
+    const diagnostics = [
+      ...(output.diagnostics ?? []),
+      ...parsePlainDiagnostics(result.stderrTail),
+    ];
+    const hints = [...new Set(diagnostics.map(moduleSourceHint))].filter(
+      (hint): hint is string => hint !== undefined,
+    );
+    await emit(
+      control,
+      hints.map((output) => ({ level: LogLevel.ERROR, output })),
+    );
+    const stderr = output.stderr ?? "";
+    const reason =
+      errorReason(diagnostics) ??
+      (stderr === "" ? exitText(result) : `${stderr}: ${exitText(result)}`);
+    const message = [`${what}: ${reason}`, ...hints].join(" ");
+    throw new TerraformCommandError(control.redact(message), result.exitCode);
   }
 
-  /** stdout lines of `-json` commands; stderr lines as ERROR. */
-  private jsonLines(control: CommandControl): LineHandler {
+  /** stdout lines of `-json` commands, their errors kept in `diagnostics`; stderr as ERROR. */
+  private jsonLines(control: CommandControl, diagnostics: Diagnostic[]): LineHandler {
     return (stream, line) => {
-      const logs =
-        stream === "stdout"
-          ? convertJsonLogLine(line)
-          : line.trim() === ""
-            ? []
-            : [{ level: LogLevel.ERROR, output: line }];
-      return emit(control, logs);
+      if (stream === "stderr") {
+        return line.trim() === ""
+          ? undefined
+          : emit(control, [{ level: LogLevel.ERROR, output: line }]);
+      }
+      const converted = readJsonLogLine(line);
+      // Errors only: they make the command's error; warnings can be many and are in the log.
+      if (converted.diagnostic?.severity === "error") diagnostics.push(converted.diagnostic);
+      return emit(control, converted.logs);
     };
   }
 

@@ -1,27 +1,38 @@
-// Terraform output -> provisioner log lines (terraform.md §7).
+// Terraform output -> provisioner log lines.
 import { z } from "zod";
 import { LogLevel } from "../proto/provisioner.js";
 import type { ProvisionerLog } from "../provisioner/provisioner.js";
+import {
+  type Diagnostic,
+  diagnosticHeadline,
+  diagnosticSchema,
+  snippetLines,
+} from "./diagnostics.js";
 
 /** One line of terraform's `-json` machine-readable UI output (only the fields we use). */
 const jsonLogLine = z.object({
   "@level": z.string(),
   "@message": z.string(),
-  diagnostic: z
-    .object({
-      severity: z.string().optional(),
-      summary: z.string().optional(),
-      detail: z.string().optional(),
-    })
-    .optional(),
+  diagnostic: diagnosticSchema.optional(),
 });
+
+export interface ConvertedLine {
+  logs: ProvisionerLog[];
+  /** The diagnostic the line carried, if any. */
+  diagnostic?: Diagnostic;
+}
 
 /**
  * Converts one stdout line of `terraform plan/apply -json`. Non-JSON lines (terraform prints a
  * few, e.g. state lock notices) pass through at INFO; blank ones are dropped.
  */
 export function convertJsonLogLine(line: string): ProvisionerLog[] {
-  if (line.trim() === "") return [];
+  return readJsonLogLine(line).logs;
+}
+
+/** convertJsonLogLine, also handing back the line's diagnostic (for the command's error). */
+export function readJsonLogLine(line: string): ConvertedLine {
+  if (line.trim() === "") return { logs: [] };
   let parsed: z.infer<typeof jsonLogLine> | undefined;
   if (line.trimStart().startsWith("{")) {
     try {
@@ -31,20 +42,33 @@ export function convertJsonLogLine(line: string): ProvisionerLog[] {
       // Not JSON after all: passed through below.
     }
   }
-  if (parsed === undefined) return [{ level: LogLevel.INFO, output: line }];
+  if (parsed === undefined) return { logs: [{ level: LogLevel.INFO, output: line }] };
+  const diagnostic = parsed.diagnostic;
   // A log line is one line: multi-line messages and details become several lines.
   const logs: ProvisionerLog[] = [];
-  for (const message of parsed["@message"].split("\n")) {
-    logs.push(...withLevel(parsed["@level"], message));
+  const message =
+    diagnostic === undefined ? parsed["@message"] : located(parsed["@message"], diagnostic);
+  for (const part of message.split("\n")) {
+    logs.push(...withLevel(parsed["@level"], part));
   }
-  const diagnostic = parsed.diagnostic;
+  if (diagnostic === undefined) return { logs };
+  const level = diagnostic.severity ?? parsed["@level"];
+  for (const code of snippetLines(diagnostic)) logs.push(...withLevel(level, code));
   // The summary is already the @message; the detail is what explains it.
-  if (diagnostic?.detail !== undefined && diagnostic.detail !== "") {
-    for (const detail of diagnostic.detail.split("\n")) {
-      logs.push(...withLevel(diagnostic.severity ?? parsed["@level"], detail));
-    }
+  if (diagnostic.detail !== undefined && diagnostic.detail !== "") {
+    for (const detail of diagnostic.detail.split("\n")) logs.push(...withLevel(level, detail));
   }
-  return logs;
+  return { logs, diagnostic };
+}
+
+/**
+ * `Error: Invalid value for variable` -> `Error: main.tf:13: Invalid value for variable`: the
+ * message is terraform's severity and summary, the location goes between them.
+ */
+function located(message: string, diagnostic: Diagnostic): string {
+  const summary = diagnostic.summary ?? "";
+  if (summary === "" || !message.endsWith(summary)) return message;
+  return `${message.slice(0, message.length - summary.length)}${diagnosticHeadline(diagnostic)}`;
 }
 
 function withLevel(level: string, output: string): ProvisionerLog[] {

@@ -11,7 +11,12 @@ import {
 } from "../provisioner/provisioner.js";
 import { ArchiveError, type ArchiveLimits, unpackArchive } from "./archive.js";
 import { checkTerraform, findTerraform, type TerraformBinary } from "./binary.js";
-import { parseProviderMirror, writeCliConfig } from "./cli-config.js";
+import {
+  parseProviderMirror,
+  unusedCliConfigFiles,
+  unusedCliConfigNotice,
+  writeCliConfig,
+} from "./cli-config.js";
 import { controlledVariables, type Environment, sanitizedEnvironment } from "./environment.js";
 import {
   parseTerraformProvisionerOptions,
@@ -121,6 +126,8 @@ export class TerraformProvisioner implements Provisioner {
           ? undefined
           : parseProviderMirror(this.options.providerMirror);
       await writeCliConfig(path, mirror);
+      const unused = await unusedCliConfigFiles(this.inherited);
+      if (unused.length > 0) this.logger?.warn({ files: unused }, unusedCliConfigNotice(unused));
       return path;
     })();
     const pending = this.cliConfig;

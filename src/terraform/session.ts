@@ -32,7 +32,12 @@ import {
   TerraformExecutor,
 } from "./executor.js";
 import { CommandStartError } from "./process.js";
-import { createRedactor, type Redactor } from "./redact.js";
+import {
+  type Redactor,
+  SecretMasker,
+  type SensitiveValue,
+  unmaskedSecretNotice,
+} from "./redact.js";
 import { planModules, stateModules, TerraformJsonError } from "./terraform-json.js";
 import { type VariableTypes, varFileName, varFileText } from "./var-file.js";
 import {
@@ -64,7 +69,9 @@ export class TerraformSession implements ProvisionSession {
    * Secrets seen by this session's plans. Apply gets no values (the plan file has them), yet
    * terraform may print them while applying (a local-exec echo), so they stay redacted there.
    */
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new SecretMasker();
+  /** Secrets too short to mask whose names this job's log has told already. */
+  private readonly toldUnmasked = new Set<string>();
   private closed: Promise<void> | undefined;
   /** The template's variables, parsed once: the work dir's configuration does not change. */
   private parsed: ParseResult | undefined;
@@ -131,11 +138,16 @@ export class TerraformSession implements ProvisionSession {
         throw provisionError("plan terraform", error, "PARAMETERS");
       throw error;
     }
-    for (const secret of inputs.secrets) this.secrets.add(secret);
-    for (const provider of request.gitAuthProviders) this.secrets.add(provider.accessToken);
-    const redact = createRedactor(this.secrets);
+    const redact = this.secrets.redact;
     const control = this.commandControl(request, redact);
     try {
+      await this.addSecrets(control, [
+        ...inputs.secrets,
+        ...request.gitAuthProviders.map((provider) => ({
+          label: `git auth provider ${JSON.stringify(provider.id)}`,
+          value: provider.accessToken,
+        })),
+      ]);
       if (!(await this.prepare(control, request.config))) {
         return { resources: [], parameters: [], gitAuthProviders: [], plan: new Uint8Array() };
       }
@@ -171,7 +183,7 @@ export class TerraformSession implements ProvisionSession {
   }
 
   private async runApply(request: ApplyRequest): Promise<ApplyResult> {
-    const redact = createRedactor(this.secrets);
+    const redact = this.secrets.redact;
     const control = this.commandControl(request, redact);
     try {
       if (!(await this.prepare(control, request.config))) {
@@ -194,6 +206,16 @@ export class TerraformSession implements ProvisionSession {
       // Whatever terraform managed to write is returned, so nothing created is forgotten.
       const state = await this.readState().catch(() => new Uint8Array());
       throw provisionError("apply terraform", error, undefined, redact, state);
+    }
+  }
+
+  /** Registers a plan's secrets; one warning per job names each that is too short to mask. */
+  private async addSecrets(control: CommandControl, secrets: SensitiveValue[]): Promise<void> {
+    for (const { label, value } of secrets) {
+      if (value === "" || this.secrets.add(value) || this.toldUnmasked.has(label)) continue;
+      this.toldUnmasked.add(label);
+      // In the job's log: whoever gave the value reads it there (coderd's build log, `build`).
+      await control.onLog({ level: LogLevel.WARN, output: unmaskedSecretNotice(label) });
     }
   }
 

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, REDACTED, resolveLogFormat, SecretValues } from "../../src/cli/logger.js";
+import { createLogger, REDACTED, resolveLogFormat } from "../../src/cli/logger.js";
+import { SecretMasker } from "../../src/terraform/redact.js";
 
 function capture(isTTY = false) {
   const lines: string[] = [];
@@ -45,7 +46,7 @@ describe("createLogger", () => {
 
   it("redacts secret fields and scrubs registered secret values wherever they appear", () => {
     const { output, lines } = capture();
-    const secrets = new SecretValues();
+    const secrets = new SecretMasker();
     secrets.add("hunter2-psk");
     secrets.add('we"ird\\value');
     const logger = createLogger({ level: "info", format: "json", output, secrets });
@@ -66,7 +67,7 @@ describe("createLogger", () => {
 
   it("pretty-prints for people, without colour off a terminal, still scrubbed", () => {
     const { output, lines } = capture(false);
-    const secrets = new SecretValues();
+    const secrets = new SecretMasker();
     secrets.add("hunter2-psk");
     const logger = createLogger({ level: "info", format: "pretty", output, secrets });
     logger.child({ job_id: "job-7" }).warn("psk hunter2-psk refused");

@@ -316,4 +316,19 @@ describe("provisionerd start", () => {
     },
     TIMEOUT,
   );
+
+  it(
+    "warns that a PSK shorter than 8 characters is too short to mask",
+    async () => {
+      const daemon = startDaemon([], "pw1");
+      const result = await daemon.child;
+      expect(result.exitCode).toBe(1);
+      expect(
+        daemon.lines.filter((line) => line.level === "warn").map((line) => line.msg),
+      ).toContain(
+        "The value of sensitive setting --psk is shorter than 8 characters: too short to mask, it is not hidden in logs.",
+      );
+    },
+    TIMEOUT,
+  );
 });

@@ -269,6 +269,15 @@ describe("failures", () => {
     const { imported: job } = await importTemplate("broken");
     const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
     expect(message?.error).toMatch(/^template import provision for start: /);
+    // Where and why, in the job's error and in its log lines, not just an exit status.
+    const reason =
+      'main.tf:13: Use lower-case letters, digits and dashes (value "Not Valid" does not match "^[a-z][a-z0-9-]*$")';
+    expect(message?.error).toBe(
+      `template import provision for start: plan terraform: terraform plan: ${reason}`,
+    );
+    expect(job.logs.map((l) => l.output)).toEqual(
+      expect.arrayContaining([`Error: ${reason}`, '  13: data "coder_parameter" "project" {']),
+    );
     expect(message?.errorCode).not.toBe("INTERNAL");
     expect(job.logs.some((l) => l.source === LogSource.PROVISIONER && l.level >= 4)).toBe(true);
     expect(scratch.workDirs()).toEqual([]);

@@ -137,7 +137,7 @@ describe("legacy-variables template, end to end", () => {
     });
     assertNoMissingParameters(parameterSchemas, computed);
     const inputs = toTerraformInputs({ parameterValues: toParameterValues(computed) });
-    expect(inputs.secrets).toEqual([secret]);
+    expect(inputs.secrets).toEqual([{ label: 'parameter "api_token"', value: secret }]);
 
     const { logLines, state } = await planAndApply(dir, inputs);
     expect(resourceValues(state, "terraform_data.vm[0]").input).toEqual({
@@ -293,7 +293,9 @@ describe("managed-variables template, end to end", () => {
       VariableValue.create({ name: "cpu_quota", value: "6" }),
     ]);
     const inputs = toTerraformInputs({ variableValues: templateVariableValues(resolved) });
-    expect(inputs.secrets).toEqual([secret]);
+    expect(inputs.secrets).toEqual([
+      { label: 'template variable "registry_password"', value: secret },
+    ]);
     const { state, logLines } = await planAndApply(dir, inputs);
     expect(resourceValues(state, "terraform_data.container[0]").input).toMatchObject({
       image: "ubuntu:22.04",

@@ -57,7 +57,10 @@ describe("toTerraformInputs", () => {
       "size=3",
     ]);
     expect(inputs.env).toEqual({ TF_VAR_zone: "b", [richParameterEnvName("Example")]: "v" });
-    expect(inputs.secrets).toEqual(["hunter2", "s3cret"]);
+    expect(inputs.secrets).toEqual([
+      { label: 'parameter "db_password"', value: "hunter2" },
+      { label: 'template variable "token"', value: "s3cret" },
+    ]);
   });
 
   it("refuses names terraform or the OS would misread, without printing values", () => {

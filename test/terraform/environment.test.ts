@@ -1,6 +1,7 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { LogLevel, Metadata, WorkspaceTransition } from "../../src/proto/provisioner.js";
 import {
@@ -13,13 +14,20 @@ import {
   agentBootstrapScript,
   agentScriptEnvironment,
 } from "../../src/terraform/bootstrap-scripts.js";
-import { cliConfigText, parseProviderMirror } from "../../src/terraform/cli-config.js";
+import {
+  cliConfigText,
+  parseProviderMirror,
+  unusedCliConfigFiles,
+  unusedCliConfigNotice,
+} from "../../src/terraform/cli-config.js";
 import {
   controlledVariables,
   provisionEnvironment,
   sanitizedEnvironment,
   terraformVariableLogs,
 } from "../../src/terraform/environment.js";
+import { createTerraformProvisioner } from "../../src/terraform/provisioner.js";
+import { templateArchive } from "./helpers/provisioner.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "env-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -135,11 +143,11 @@ describe("environment", () => {
       { level: LogLevel.WARN, output: "terraform environment variable: TF_LOG=debug" },
       {
         level: LogLevel.WARN,
-        output: "terraform environment variable: TF_TOKEN_app_terraform_io=<value redacted>",
+        output: "terraform environment variable: TF_TOKEN_app_terraform_io=[REDACTED]",
       },
       {
         level: LogLevel.WARN,
-        output: "terraform environment variable: TF_VAR_password=<value redacted>",
+        output: "terraform environment variable: TF_VAR_password=[REDACTED]",
       },
     ]);
   });
@@ -180,6 +188,60 @@ describe("CLI config", () => {
     expect(fs).not.toContain("direct");
     const net = cliConfigText(parseProviderMirror("https://mirror.example/providers/"));
     expect(net).toContain('network_mirror {\n    url = "https://mirror.example/providers/"');
+  });
+
+  it("finds the operator's own CLI config files that jobs do not use", async () => {
+    const home = join(scratch, "home");
+    mkdirSync(join(home, ".terraform.d", "plugins"), { recursive: true });
+    writeFileSync(join(home, ".terraformrc"), 'plugin_cache_dir = "/x"\n');
+    writeFileSync(join(home, ".terraform.d", "credentials.tfrc.json"), "{}");
+    writeFileSync(join(home, ".terraform.d", "mirror.tfrc"), "");
+    writeFileSync(join(home, ".terraform.d", "notes.txt"), "");
+    expect(await unusedCliConfigFiles({ HOME: home })).toEqual([
+      join(home, ".terraformrc"),
+      join(home, ".terraform.d", "credentials.tfrc.json"),
+      join(home, ".terraform.d", "mirror.tfrc"),
+    ]);
+    // An inherited TF_CLI_CONFIG_FILE is the only file terraform would read.
+    const explicit = join(scratch, "operator.tfrc");
+    writeFileSync(explicit, "");
+    expect(await unusedCliConfigFiles({ HOME: home, TF_CLI_CONFIG_FILE: explicit })).toEqual([
+      explicit,
+    ]);
+    expect(await unusedCliConfigFiles({ HOME: join(scratch, "nobody") })).toEqual([]);
+    expect(await unusedCliConfigFiles({})).toEqual([]);
+  });
+
+  it("the provisioner says once that the operator's CLI config is not used, and how to pass what it held", async () => {
+    const home = join(scratch, "home-with-rc");
+    mkdirSync(home, { recursive: true });
+    writeFileSync(
+      join(home, ".terraformrc"),
+      'credentials "app.terraform.io" {\n  token = "x"\n}\n',
+    );
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    const root = join(scratch, "provisioner");
+    const provisioner = createTerraformProvisioner({
+      workDirRoot: join(root, "work"),
+      cacheDir: join(root, "cache"),
+      environment: { PATH: process.env.PATH ?? "", HOME: home },
+      logger,
+    });
+    for (const jobId of ["job-a", "job-b"]) {
+      const session = await provisioner.open({
+        archive: templateArchive({ "main.tf": "" }),
+        jobId,
+        slot: 0,
+        signal: new AbortController().signal,
+      });
+      await session.close();
+    }
+    const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+    expect(warnings.map((w) => w.msg)).toEqual([
+      unusedCliConfigNotice([join(home, ".terraformrc")]),
+    ]);
+    expect(warnings[0].msg).toContain("TF_TOKEN_<host>");
   });
 });
 

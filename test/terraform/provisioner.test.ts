@@ -4,6 +4,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { REDACTED } from "../../src/terraform/redact.js";
+import { getOfflineTerraform } from "../helpers/offline-terraform.js";
 import { createHangingProvider } from "./helpers/hanging-provider.js";
 import { processesWithArgument, waitFor } from "./helpers/processes.js";
 import {
@@ -129,7 +131,7 @@ resource "terraform_data" "box" {
       const state = JSON.parse(stateText(applied.state));
       expect(state.resources[0].instances[0].attributes.input.value).toBe("first");
       // The secret was only given to plan, yet apply's output is redacted too.
-      expect(applyLogs.text()).toContain("secret is <redacted>");
+      expect(applyLogs.text()).toContain(`secret is ${REDACTED}`);
       expect(`${planLogs.text()}${applyLogs.text()}`).not.toContain("hunter2-very-secret");
 
       // With the state: no changes; the work dir is initialised already, so no second init.
@@ -150,6 +152,36 @@ resource "terraform_data" "box" {
       );
       expect(JSON.parse(stateText(destroyed.state)).resources).toEqual([]);
       expect(destroyed.resources).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a sensitive value too short to mask is left in the lines, and its name is told once per job", async () => {
+    const session = await open(template);
+    try {
+      const vars = [
+        { name: "name", value: "first", sensitive: false },
+        { name: "secret", value: "0", sensitive: true },
+      ];
+      const logs = new LogCollector();
+      const plan = await session.plan(planRequest(START, noState, logs, { variableValues: vars }));
+      await session.plan(planRequest(STOP, noState, logs, { variableValues: vars }));
+      const applyLogs = new LogCollector();
+      await session.apply(applyRequest(START, noState, plan.plan, applyLogs));
+      expect(logs.text()).toContain("Plan: 1 to add, 0 to change, 0 to destroy.");
+      expect(`${logs.text()}${applyLogs.text()}`).not.toContain(REDACTED);
+      expect(applyLogs.text()).toContain("secret is 0");
+      const notices = [...logs.logs, ...applyLogs.logs].filter((l) =>
+        l.output.includes("too short to mask"),
+      );
+      expect(notices).toEqual([
+        {
+          level: LogLevel.WARN,
+          output:
+            'The value of sensitive template variable "secret" is shorter than 8 characters: too short to mask, it is not hidden in logs.',
+        },
+      ]);
     } finally {
       await session.close();
     }
@@ -189,11 +221,17 @@ resource "terraform_data" "box" {
       const logs = new LogCollector();
       const error = await failure(session.plan(planRequest(START, noState, logs)));
       expect(error.code).toBe("TERRAFORM");
-      expect(error.message).toBe("plan terraform: terraform plan: exit status 1");
+      expect(error.message).toBe(
+        'plan terraform: terraform plan: main.tf:2: Reference to undeclared resource: A managed resource "terraform_data" "missing" has not been declared in the root module.',
+      );
       expect(error.state).toBeUndefined();
       expect(logs.logs).toContainEqual({
         level: LogLevel.ERROR,
-        output: "Error: Reference to undeclared resource",
+        output: "Error: main.tf:2: Reference to undeclared resource",
+      });
+      expect(logs.logs).toContainEqual({
+        level: LogLevel.ERROR,
+        output: "  2:   input = terraform_data.missing.output",
       });
       expect(logs.logs).toContainEqual({
         level: LogLevel.ERROR,
@@ -212,6 +250,59 @@ resource "terraform_data" "box" {
       const error = await failure(session.plan(planRequest(START, noState, logs)));
       expect(error.code).toBe("TERRAFORM");
       expect(logs.text()).toContain("No value for required variable");
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a value its validation refuses fails the plan with terraform's reason, naming the variable", async () => {
+    const session = await open({
+      "main.tf": `
+variable "region" {
+  type = string
+  validation {
+    condition     = contains(["eu-west", "us-east"], var.region)
+    error_message = "Unsupported region."
+  }
+}
+variable "zone" {
+  default = "mars-1"
+  validation {
+    condition     = var.zone != "mars-1"
+    error_message = "No zones on Mars."
+  }
+}
+`,
+    });
+    try {
+      const logs = new LogCollector();
+      const given = await failure(
+        session.plan(
+          planRequest(START, noState, logs, {
+            variableValues: [
+              { name: "region", value: "mars", sensitive: true },
+              { name: "zone", value: "eu-1", sensitive: false },
+            ],
+          }),
+        ),
+      );
+      expect(given.code).toBe("TERRAFORM");
+      expect(given.message).toBe(
+        'plan terraform: terraform plan: variable "region": Invalid value for variable: Unsupported region.',
+      );
+      // The var file's line is the value itself: it is not shown.
+      expect(logs.text()).not.toContain("mars");
+
+      const byDefault = await failure(
+        session.plan(
+          planRequest(START, noState, new LogCollector(), {
+            variableValues: [{ name: "region", value: "eu-west", sensitive: false }],
+          }),
+        ),
+      );
+      expect(byDefault.message).toBe(
+        "plan terraform: terraform plan: main.tf:9: Invalid value for variable: No zones on Mars.",
+      );
     } finally {
       await session.close();
     }
@@ -236,7 +327,9 @@ resource "terraform_data" "fails" {
       const logs = new LogCollector();
       const error = await failure(session.apply(applyRequest(START, noState, plan.plan, logs)));
       expect(error.code).toBe("TERRAFORM");
-      expect(error.message).toBe("apply terraform: terraform apply: exit status 1");
+      expect(error.message).toBe(
+        "apply terraform: terraform apply: main.tf:7: local-exec provisioner error: Error running command 'echo about to fail; exit 7': exit status 7. Output: about to fail",
+      );
       const state = JSON.parse(stateText(error.state));
       const made = state.resources.find((r: { name: string }) => r.name === "made");
       expect(made.instances[0].attributes.output.value).toBe("kept");
@@ -273,9 +366,75 @@ resource "terraform_data" "a" {
       expect(error.code).toBe("TERRAFORM");
       expect(logs.logs).toContainEqual({
         level: LogLevel.ERROR,
-        output: "Error: Invalid value for variable",
+        output: "Error: main.tf:2: Invalid value for variable",
       });
       expect(logs.logs.some((l) => l.output.startsWith(`${long}.`))).toBe(true);
+      // The error carries the detail's start, not all 200 KB of it.
+      expect(error.message).toBe(
+        `plan terraform: terraform plan: main.tf:2: Invalid value for variable: ${"w".repeat(300)}…`,
+      );
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+describe("init failures name terraform's reason", () => {
+  let mirrored: Scratch;
+  beforeAll(async () => {
+    // The test mirror holds coder/coder only.
+    const { mirrorDir } = await getOfflineTerraform();
+    mirrored = scratchProvisioner({ providerMirror: mirrorDir });
+  });
+  afterAll(() => mirrored.cleanup());
+
+  it("a provider missing from the mirror", async () => {
+    const session = await open(
+      {
+        "main.tf":
+          'terraform {\n  required_providers {\n    docker = { source = "kreuzwerker/docker" }\n  }\n}\n',
+      },
+      mirrored,
+    );
+    try {
+      const error = await failure(session.plan(planRequest(START, noState, new LogCollector())));
+      expect(error.code).toBe("TERRAFORM");
+      expect(error.message).toBe(
+        "plan terraform: terraform init: Failed to query available provider packages: Could not retrieve the list of available versions for provider kreuzwerker/docker: provider registry.terraform.io/kreuzwerker/docker was not found in any of the search locations",
+      );
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a module whose source needs the network says the mirror cannot serve it", async () => {
+    const session = await open(
+      {
+        "main.tf": [
+          'module "code_server" {\n  source = "git::https://git.invalid/modules.git"\n}\n',
+          'module "vpc" {\n  source  = "registry.invalid/acme/vpc/aws"\n  version = "1.0.0"\n}\n',
+        ].join(""),
+      },
+      mirrored,
+    );
+    try {
+      const logs = new LogCollector();
+      const error = await failure(session.plan(planRequest(START, noState, logs)));
+      expect(error.code).toBe("TERRAFORM");
+      const gitHint =
+        'Module "code_server" (main.tf:1) is downloaded from "git::https://git.invalid/modules.git" by terraform init, and a provider mirror holds providers only, never modules: on a host without network access, put the module\'s files into the template and use a local path (source = "./modules/code_server").';
+      expect(error.message).toMatch(
+        /^plan terraform: terraform init: main\.tf:1: Failed to download module: Could not download module "code_server" \(main\.tf:1\) source code from "git::https:\/\/git\.invalid\/modules\.git"/,
+      );
+      expect(error.message, error.message).toContain(gitHint);
+      expect(logs.logs).toContainEqual({ level: LogLevel.ERROR, output: gitHint });
+      expect(
+        logs.logs.some((l) =>
+          l.output.startsWith(
+            'Module "vpc" (main.tf:4) is downloaded from the module registry registry.invalid by terraform init',
+          ),
+        ),
+      ).toBe(true);
     } finally {
       await session.close();
     }
