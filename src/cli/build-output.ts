@@ -7,9 +7,13 @@ import type {
   RichParameterValue,
   VariableValue,
 } from "../proto/provisioner.js";
-import { LogLevel } from "../proto/provisioner.js";
+import {
+  appSharingLevelToJSON,
+  logLevelToJSON,
+  parameterDestination_SchemeToJSON,
+} from "../proto/provisioner.js";
 import type { CompletedJob_TemplateImport, Log } from "../proto/provisionerd.js";
-import { LogSource } from "../proto/provisionerd.js";
+import { logSourceToJSON } from "../proto/provisionerd.js";
 import { REDACTED } from "./logger.js";
 import { dailyCost } from "./result-table.js";
 
@@ -20,11 +24,25 @@ export interface JobSummary {
   durationMs: number;
 }
 
+/** Enum values by name ("owner", not 0), in the lower case of the other names in the result. */
+const enumName = (json: string) => json.toLowerCase();
+
 function agentJson(agent: Agent) {
   const { auth, ...rest } = agent;
   return {
     ...rest,
+    apps: agent.apps.map((app) => ({
+      ...app,
+      sharingLevel: enumName(appSharingLevelToJSON(app.sharingLevel)),
+    })),
     auth: auth?.$case === "instanceId" ? { instanceId: auth.value } : { token: REDACTED },
+  };
+}
+
+function parameterJson(value: ParameterValue) {
+  return {
+    ...value,
+    destinationScheme: enumName(parameterDestination_SchemeToJSON(value.destinationScheme)),
   };
 }
 
@@ -43,8 +61,8 @@ export function logJson(job: "import" | "build", log: Log) {
     job,
     sequence: log.sequence,
     createdAt: new Date(log.createdAt).toISOString(),
-    source: log.source === LogSource.PROVISIONER_DAEMON ? "provisioner_daemon" : "provisioner",
-    level: (LogLevel[log.level] ?? "INFO").toLowerCase(),
+    source: enumName(logSourceToJSON(log.source)),
+    level: enumName(logLevelToJSON(log.level)),
     stage: log.stage,
     output: log.output,
   };
@@ -101,7 +119,7 @@ export function buildResultJson(input: BuildResultInput) {
     },
     values: {
       variables: input.values.variables.map(masked),
-      parameters: input.values.parameters.map(masked),
+      parameters: input.values.parameters.map((value) => parameterJson(masked(value))),
       richParameters: input.values.richParameters,
     },
     logs: input.logs,

@@ -38,6 +38,7 @@ export class MissingValuesError extends UsageError {
     const listed = missing.map((value) => `${value.flag} ${value.name}`).join(", ");
     super(
       `missing values: ${listed} (give each as <flag> name=value, or run in a terminal to be asked)`,
+      { missing: missing.map(({ flag, name }) => ({ flag, name })) },
     );
     this.missing = missing;
   }
