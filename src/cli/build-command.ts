@@ -1,5 +1,6 @@
 // `provisionerd build`: a template import, then a workspace build, with the daemon's own job
 // runner and the terraform provisioner, coordinated in-process instead of by coderd.
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
@@ -11,7 +12,7 @@ import type {
   Log,
   UpdateJobRequest,
 } from "../proto/provisionerd.js";
-import type { Provisioner } from "../provisioner/provisioner.js";
+import type { Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
 import type { BuildConfig, TransitionName } from "./build-config.js";
 import {
@@ -30,12 +31,16 @@ import {
 } from "./build-record.js";
 import {
   type AskForValues,
+  checkGivenValues,
+  type DeclaredImportInputs,
+  type GivenValues,
   type ImportValues,
   refuseToAsk,
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
 import { createJobDirectories, providerMirrorOption } from "./common-options.js";
+import { declaredRichParameters } from "./declared-rich-parameters.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
 import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
@@ -177,9 +182,38 @@ export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> 
   }
 }
 
-interface Given {
-  vars: Record<string, string>;
-  params: Record<string, string>;
+type Given = GivenValues;
+
+/**
+ * Reads what the template declares (its variables and rich parameters, from its text: nothing
+ * runs) and checks the given values against it, so every mistyped or missing value is named
+ * before the import. A template that does not parse is left to the import to report.
+ */
+async function checkValuesUpFront(
+  run: Run,
+  archive: Buffer,
+  given: Given,
+  previous: BuildRecord | undefined,
+): Promise<void> {
+  const signal = run.interrupts.cancelSignal;
+  let session: ProvisionSession;
+  try {
+    session = await run.provisioner.open({ archive, jobId: randomUUID(), slot: 0, signal });
+  } catch {
+    return;
+  }
+  try {
+    let declared: DeclaredImportInputs;
+    try {
+      declared = await session.parse({ signal, onLog: () => {} });
+    } catch {
+      return;
+    }
+    const rich = await declaredRichParameters(session.directory);
+    await checkGivenValues(declared, rich, given, previous?.richParameterValues, run.ask);
+  } finally {
+    await session.close();
+  }
 }
 
 /** Step 1: parse the template, resolve its variables, plan start and stop. */
@@ -216,11 +250,6 @@ async function importTemplate(run: Run, template: TemplateJobInput, given: Given
     result !== undefined,
     result ? "Template imported" : `Template import failed: ${jobSummary.error}`,
   );
-  for (const label of values?.unknown ?? []) {
-    run.io.stderr.write(
-      `${run.style.yellow(`warning: ${label}: the template does not declare it; ignored`)}\n`,
-    );
-  }
   return { result, summary: jobSummary, values };
 }
 
@@ -288,8 +317,10 @@ async function build(run: Run): Promise<number> {
   const previous = await readBuildRecord(config.stateFile);
   const record: BuildRecord = previous ?? newBuildRecord();
   const given: Given = {
+    flags: { "--var": config.var, "--param": config.param, "--rich-param": config.richParam },
     vars: { ...fromRecordValues(record.variableValues), ...config.var },
     params: { ...fromRecordValues(record.parameterValues), ...config.param },
+    richParams: { ...config.richParam },
   };
   const template: TemplateJobInput = {
     archive: await loadTemplate(config.template),
@@ -310,6 +341,7 @@ async function build(run: Run): Promise<number> {
     ...(config.stateFile !== undefined ? { stateFile: config.stateFile } : {}),
   };
 
+  await checkValuesUpFront(run, template.archive, given, previous);
   const imported = await importTemplate(run, template, given);
   const values: Values = {
     variables: imported.values?.variableValues ?? [],
@@ -329,7 +361,7 @@ async function build(run: Run): Promise<number> {
   // Step 2: rich parameters the import found, from --rich-param and the previous build.
   values.richParameters = await resolveRichValues(
     imported.result.richParameters,
-    config.richParam,
+    given.richParams,
     previous?.richParameterValues,
     run.ask,
   );
