@@ -43,8 +43,14 @@ import { createJobDirectories, providerMirrorOption } from "./common-options.js"
 import { declaredRichParameters } from "./declared-rich-parameters.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
-import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
-import { createLogger, SecretValues } from "./logger.js";
+import {
+  type TemplateJobInput,
+  templateDryRunJob,
+  templateImportJob,
+  workspaceBuildJob,
+} from "./local-jobs.js";
+import { createLogger, REDACTED, SecretValues } from "./logger.js";
+import { previewProvisioner } from "./plan-preview.js";
 import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
 import { ask, canPrompt } from "./prompt.js";
@@ -89,6 +95,7 @@ async function runLocalJob(
   kind: "import" | "build",
   title: string,
   resolve?: (request: UpdateJobRequest) => Promise<ImportValues>,
+  provisioner: Provisioner = run.provisioner,
 ): Promise<{ outcome: JobOutcome; durationMs: number }> {
   const startedAt = performance.now();
   run.printer?.beginJob(title);
@@ -104,7 +111,7 @@ async function runLocalJob(
   });
   await runJob(job, {
     coordinator,
-    provisioner: run.provisioner,
+    provisioner,
     slot: 0,
     logger: run.logger,
     killSignal: run.interrupts.killSignal,
@@ -253,6 +260,55 @@ async function importTemplate(run: Run, template: TemplateJobInput, given: Given
   return { result, summary: jobSummary, values };
 }
 
+/** Step 3 of --plan-only: a dry run of the start, from the workspace's state; nothing kept. */
+async function previewWorkspace(
+  run: Run,
+  template: TemplateJobInput,
+  record: BuildRecord,
+  previous: BuildRecord | undefined,
+  imported: CompletedJob_TemplateImport,
+  values: Values,
+) {
+  const { config } = run;
+  const preview = previewProvisioner(run.provisioner, await readStateFile(config.stateFile));
+  const planned = await runLocalJob(
+    run,
+    templateDryRunJob({
+      ...template,
+      transition: config.transition,
+      workspaceName: config.workspaceName,
+      workspaceId: record.workspaceId,
+      ownerId: record.ownerId,
+      state: Buffer.alloc(0),
+      parameterValues: values.parameters,
+      variableValues: values.variables,
+      richParameterValues: values.richParameters,
+      previousRichParameterValues: previous?.richParameterValues ?? [],
+      gitAuthProviders: imported.gitAuthProviders,
+    }),
+    "build",
+    `Planning workspace ${config.workspaceName} (start, plan only)`,
+    undefined,
+    preview.provisioner,
+  );
+  const { outcome } = planned;
+  const jobSummary = summary(outcome, planned.durationMs);
+  const resources =
+    outcome.kind === "completed" && outcome.job.type?.$case === "templateDryRun"
+      ? outcome.job.type.value.resources
+      : undefined;
+  run.printer?.endJob(
+    resources !== undefined,
+    resources ? "Plan ready: nothing was applied" : `Plan failed: ${jobSummary.error}`,
+  );
+  const details = preview.details();
+  return {
+    ...jobSummary,
+    ...(resources ? { resources } : {}),
+    ...(resources && details ? { details } : {}),
+  };
+}
+
 /** Step 3: the workspace build; its state (partial on failure) goes to the state file. */
 async function buildWorkspace(
   run: Run,
@@ -366,6 +422,17 @@ async function build(run: Run): Promise<number> {
     run.ask,
   );
 
+  if (config.planOnly) {
+    return finish(run, {
+      ...base,
+      importJob: { ...imported.summary, result: imported.result },
+      buildJob: { status: "skipped", durationMs: 0 },
+      plan: await previewWorkspace(run, template, record, previous, imported.result, values),
+      stateWritten: false,
+      values,
+    });
+  }
+
   const built = await buildWorkspace(run, template, record, previous, imported.result, values);
   if (built.completed && config.stateFile !== undefined) {
     // Only what the template declares and may be shown again is remembered.
@@ -390,17 +457,21 @@ async function build(run: Run): Promise<number> {
 
 function finish(run: Run, input: Omit<BuildResultInput, "logs">): number {
   const { io, style, config } = run;
-  const ok = input.importJob.status === "completed" && input.buildJob.status === "completed";
+  const last = input.plan ?? input.buildJob;
+  const ok = input.importJob.status === "completed" && last.status === "completed";
   if (config.json) {
     io.stdout.write(`${JSON.stringify(buildResultJson({ ...input, logs: run.logs }), null, 2)}\n`);
   } else if (ok) {
     io.stdout.write("\n");
-    for (const line of renderResourceTable(input.buildJob.resources ?? [], style)) {
+    const plan = input.plan?.details ? { details: input.plan.details, mask: REDACTED } : undefined;
+    for (const line of renderResourceTable(last.resources ?? [], style, plan)) {
       io.stdout.write(`${line}\n`);
     }
-    if (config.stateFile) io.stdout.write(style.dim(`State written to ${config.stateFile}\n`));
+    if (config.stateFile && !input.plan) {
+      io.stdout.write(style.dim(`State written to ${config.stateFile}\n`));
+    }
   } else {
-    const failed = input.importJob.status !== "completed" ? input.importJob : input.buildJob;
+    const failed = input.importJob.status !== "completed" ? input.importJob : last;
     io.stderr.write(`${style.red(`provisionerd build: ${failed.error ?? "failed"}`)}\n`);
     if (input.stateWritten) {
       io.stderr.write(`The state left by the failed build was written to ${config.stateFile}\n`);

@@ -94,6 +94,12 @@ export function buildOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
       default: "http://localhost:3000",
     },
     {
+      key: "planOnly",
+      flags: "--plan-only",
+      description:
+        "preview a start: import and plan, show each resource's planned action and the outputs; nothing is applied and the state file is not written",
+    },
+    {
       key: "json",
       flags: "--json",
       description: "print the full result as JSON instead of the table",
@@ -140,6 +146,7 @@ export function buildConfigSchema(env: NodeJS.ProcessEnv) {
       owner: requiredString("expected a non-empty owner name"),
       coderUrl: httpUrl("http://localhost:3000"),
       json: z.boolean().default(false),
+      planOnly: z.boolean().default(false),
       terraformPath: executable(env.PATH),
       providerMirror: providerMirror.optional(),
       cacheDir: directoryPath,
@@ -148,6 +155,13 @@ export function buildConfigSchema(env: NodeJS.ProcessEnv) {
       logFormat: oneOf(LOG_FORMATS).optional(),
     })
     .superRefine((config, ctx) => {
+      if (config.planOnly && config.transition !== "start") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["planOnly"],
+          message: `previews a start (a template dry run), not --transition ${config.transition}`,
+        });
+      }
       if (config.transition === "start") return;
       if (config.stateFile === undefined) {
         ctx.addIssue({

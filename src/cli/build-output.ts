@@ -15,6 +15,7 @@ import {
 import type { CompletedJob_TemplateImport, Log } from "../proto/provisionerd.js";
 import { logSourceToJSON } from "../proto/provisionerd.js";
 import { REDACTED } from "./logger.js";
+import { type PlanDetails, resourceActions } from "./plan-preview.js";
 import { dailyCost } from "./result-table.js";
 
 export interface JobSummary {
@@ -73,6 +74,8 @@ export interface BuildResultInput {
   workspace: { name: string; owner: string; id: string; ownerId: string; transition: string };
   importJob: JobSummary & { result?: CompletedJob_TemplateImport };
   buildJob: JobSummary & { resources?: Resource[] };
+  /** Set by --plan-only: the dry run that took the build's place. */
+  plan?: JobSummary & { resources?: Resource[]; details?: PlanDetails };
   stateFile?: string;
   stateWritten: boolean;
   values: {
@@ -88,8 +91,9 @@ export function buildResultJson(input: BuildResultInput) {
     value.sensitive ? { ...value, value: REDACTED } : value;
   const imported = input.importJob.result;
   const resources = input.buildJob.resources;
+  const last = input.plan ?? input.buildJob;
   return {
-    ok: input.importJob.status === "completed" && input.buildJob.status === "completed",
+    ok: input.importJob.status === "completed" && last.status === "completed",
     template: input.template,
     workspace: input.workspace,
     import: {
@@ -117,11 +121,37 @@ export function buildResultJson(input: BuildResultInput) {
       stateFile: input.stateFile ?? null,
       stateWritten: input.stateWritten,
     },
+    ...(input.plan ? { plan: planJson(input.plan) } : {}),
     values: {
       variables: input.values.variables.map(masked),
       parameters: input.values.parameters.map((value) => parameterJson(masked(value))),
       richParameters: input.values.richParameters,
     },
     logs: input.logs,
+  };
+}
+
+function planJson(plan: NonNullable<BuildResultInput["plan"]>) {
+  const resources = plan.resources;
+  const matched = resources && resourceActions(resources, plan.details?.changes ?? []);
+  return {
+    status: plan.status,
+    ...(plan.error !== undefined ? { error: plan.error } : {}),
+    ...(plan.errorCode !== undefined ? { errorCode: plan.errorCode } : {}),
+    durationMs: plan.durationMs,
+    ...(resources && matched
+      ? {
+          resources: resources.map((resource, index) => ({
+            ...resourceJson(resource),
+            action: matched.actions[index] ?? null,
+          })),
+          // Resources the plan deletes: no longer among the planned resources.
+          deleted: matched.removed,
+          dailyCost: dailyCost(resources),
+          outputs: (plan.details?.outputs ?? []).map((output) =>
+            output.sensitive ? { ...output, value: REDACTED } : output,
+          ),
+        }
+      : {}),
   };
 }
