@@ -36,6 +36,7 @@ Examples:
   provisionerd build ./my-template --state-file ws.tfstate --rich-param region=eu
   provisionerd build ./my-template --state-file ws.tfstate --transition stop
   provisionerd build template.tar --provider-mirror /opt/terraform-mirror --json
+  provisionerd build ./my-template --state-file ws.tfstate --plan-only
 `;
 
 /** Commands report their exit code through this callback (commander drops action results). */
