@@ -1,5 +1,6 @@
 // `provisionerd build`: a template import, then a workspace build, with the daemon's own job
 // runner and the terraform provisioner, coordinated in-process instead of by coderd.
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
@@ -11,7 +12,7 @@ import type {
   Log,
   UpdateJobRequest,
 } from "../proto/provisionerd.js";
-import type { Provisioner } from "../provisioner/provisioner.js";
+import type { Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
 import { SecretMasker } from "../terraform/redact.js";
 import type { BuildConfig, TransitionName } from "./build-config.js";
@@ -31,16 +32,26 @@ import {
 } from "./build-record.js";
 import {
   type AskForValues,
+  checkGivenValues,
+  type DeclaredImportInputs,
+  type GivenValues,
   type ImportValues,
   refuseToAsk,
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
 import { createJobDirectories, providerMirrorOption } from "./common-options.js";
+import { declaredRichParameters } from "./declared-rich-parameters.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
-import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
-import { createLogger } from "./logger.js";
+import {
+  type TemplateJobInput,
+  templateDryRunJob,
+  templateImportJob,
+  workspaceBuildJob,
+} from "./local-jobs.js";
+import { createLogger, REDACTED } from "./logger.js";
+import { previewProvisioner } from "./plan-preview.js";
 import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
 import { ask, canPrompt } from "./prompt.js";
@@ -85,6 +96,7 @@ async function runLocalJob(
   kind: "import" | "build",
   title: string,
   resolve?: (request: UpdateJobRequest) => Promise<ImportValues>,
+  provisioner: Provisioner = run.provisioner,
 ): Promise<{ outcome: JobOutcome; durationMs: number }> {
   const startedAt = performance.now();
   run.printer?.beginJob(title);
@@ -100,7 +112,7 @@ async function runLocalJob(
   });
   await runJob(job, {
     coordinator,
-    provisioner: run.provisioner,
+    provisioner,
     slot: 0,
     logger: run.logger,
     killSignal: run.interrupts.killSignal,
@@ -179,9 +191,38 @@ export async function runBuild(config: BuildConfig, io: CliIo): Promise<number> 
   }
 }
 
-interface Given {
-  vars: Record<string, string>;
-  params: Record<string, string>;
+type Given = GivenValues;
+
+/**
+ * Reads what the template declares (its variables and rich parameters, from its text: nothing
+ * runs) and checks the given values against it, so every mistyped or missing value is named
+ * before the import. A template that does not parse is left to the import to report.
+ */
+async function checkValuesUpFront(
+  run: Run,
+  archive: Buffer,
+  given: Given,
+  previous: BuildRecord | undefined,
+): Promise<void> {
+  const signal = run.interrupts.cancelSignal;
+  let session: ProvisionSession;
+  try {
+    session = await run.provisioner.open({ archive, jobId: randomUUID(), slot: 0, signal });
+  } catch {
+    return;
+  }
+  try {
+    let declared: DeclaredImportInputs;
+    try {
+      declared = await session.parse({ signal, onLog: () => {} });
+    } catch {
+      return;
+    }
+    const rich = await declaredRichParameters(session.directory);
+    await checkGivenValues(declared, rich, given, previous?.richParameterValues, run.ask);
+  } finally {
+    await session.close();
+  }
 }
 
 /** Step 1: parse the template, resolve its variables, plan start and stop. */
@@ -218,12 +259,56 @@ async function importTemplate(run: Run, template: TemplateJobInput, given: Given
     result !== undefined,
     result ? "Template imported" : `Template import failed: ${jobSummary.error}`,
   );
-  for (const label of values?.unknown ?? []) {
-    run.io.stderr.write(
-      `${run.style.yellow(`warning: ${label}: the template does not declare it; ignored`)}\n`,
-    );
-  }
   return { result, summary: jobSummary, values };
+}
+
+/** Step 3 of --plan-only: a dry run of the start, from the workspace's state; nothing kept. */
+async function previewWorkspace(
+  run: Run,
+  template: TemplateJobInput,
+  record: BuildRecord,
+  previous: BuildRecord | undefined,
+  imported: CompletedJob_TemplateImport,
+  values: Values,
+) {
+  const { config } = run;
+  const preview = previewProvisioner(run.provisioner, await readStateFile(config.stateFile));
+  const planned = await runLocalJob(
+    run,
+    templateDryRunJob({
+      ...template,
+      transition: config.transition,
+      workspaceName: config.workspaceName,
+      workspaceId: record.workspaceId,
+      ownerId: record.ownerId,
+      state: Buffer.alloc(0),
+      parameterValues: values.parameters,
+      variableValues: values.variables,
+      richParameterValues: values.richParameters,
+      previousRichParameterValues: previous?.richParameterValues ?? [],
+      gitAuthProviders: imported.gitAuthProviders,
+    }),
+    "build",
+    `Planning workspace ${config.workspaceName} (start, plan only)`,
+    undefined,
+    preview.provisioner,
+  );
+  const { outcome } = planned;
+  const jobSummary = summary(outcome, planned.durationMs);
+  const resources =
+    outcome.kind === "completed" && outcome.job.type?.$case === "templateDryRun"
+      ? outcome.job.type.value.resources
+      : undefined;
+  run.printer?.endJob(
+    resources !== undefined,
+    resources ? "Plan ready: nothing was applied" : `Plan failed: ${jobSummary.error}`,
+  );
+  const details = preview.details();
+  return {
+    ...jobSummary,
+    ...(resources ? { resources } : {}),
+    ...(resources && details ? { details } : {}),
+  };
 }
 
 /** Step 3: the workspace build; its state (partial on failure) goes to the state file. */
@@ -290,8 +375,10 @@ async function build(run: Run): Promise<number> {
   const previous = await readBuildRecord(config.stateFile);
   const record: BuildRecord = previous ?? newBuildRecord();
   const given: Given = {
+    flags: { "--var": config.var, "--param": config.param, "--rich-param": config.richParam },
     vars: { ...fromRecordValues(record.variableValues), ...config.var },
     params: { ...fromRecordValues(record.parameterValues), ...config.param },
+    richParams: { ...config.richParam },
   };
   const template: TemplateJobInput = {
     archive: await loadTemplate(config.template),
@@ -312,6 +399,7 @@ async function build(run: Run): Promise<number> {
     ...(config.stateFile !== undefined ? { stateFile: config.stateFile } : {}),
   };
 
+  await checkValuesUpFront(run, template.archive, given, previous);
   const imported = await importTemplate(run, template, given);
   const values: Values = {
     variables: imported.values?.variableValues ?? [],
@@ -331,10 +419,21 @@ async function build(run: Run): Promise<number> {
   // Step 2: rich parameters the import found, from --rich-param and the previous build.
   values.richParameters = await resolveRichValues(
     imported.result.richParameters,
-    config.richParam,
+    given.richParams,
     previous?.richParameterValues,
     run.ask,
   );
+
+  if (config.planOnly) {
+    return finish(run, {
+      ...base,
+      importJob: { ...imported.summary, result: imported.result },
+      buildJob: { status: "skipped", durationMs: 0 },
+      plan: await previewWorkspace(run, template, record, previous, imported.result, values),
+      stateWritten: false,
+      values,
+    });
+  }
 
   const built = await buildWorkspace(run, template, record, previous, imported.result, values);
   if (built.completed && config.stateFile !== undefined) {
@@ -360,17 +459,21 @@ async function build(run: Run): Promise<number> {
 
 function finish(run: Run, input: Omit<BuildResultInput, "logs">): number {
   const { io, style, config } = run;
-  const ok = input.importJob.status === "completed" && input.buildJob.status === "completed";
+  const last = input.plan ?? input.buildJob;
+  const ok = input.importJob.status === "completed" && last.status === "completed";
   if (config.json) {
     io.stdout.write(`${JSON.stringify(buildResultJson({ ...input, logs: run.logs }), null, 2)}\n`);
   } else if (ok) {
     io.stdout.write("\n");
-    for (const line of renderResourceTable(input.buildJob.resources ?? [], style)) {
+    const plan = input.plan?.details ? { details: input.plan.details, mask: REDACTED } : undefined;
+    for (const line of renderResourceTable(last.resources ?? [], style, plan)) {
       io.stdout.write(`${line}\n`);
     }
-    if (config.stateFile) io.stdout.write(style.dim(`State written to ${config.stateFile}\n`));
+    if (config.stateFile && !input.plan) {
+      io.stdout.write(style.dim(`State written to ${config.stateFile}\n`));
+    }
   } else {
-    const failed = input.importJob.status !== "completed" ? input.importJob : input.buildJob;
+    const failed = input.importJob.status !== "completed" ? input.importJob : last;
     io.stderr.write(`${style.red(`provisionerd build: ${failed.error ?? "failed"}`)}\n`);
     if (input.stateWritten) {
       io.stderr.write(`The state left by the failed build was written to ${config.stateFile}\n`);

@@ -29,10 +29,19 @@ function defaultOwner(): string {
   }
 }
 
+/** What the template argument may be, in --help and in its errors. */
+const TEMPLATE_KINDS = "a template directory or a .tar/.tar.gz file";
+
 export function buildOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
   const logSpecs = logOptionSpecs().map((spec) =>
     // The build's own output is the progress on stdout; the process log only needs problems.
     spec.key === "logLevel" ? { ...spec, default: "warn" } : spec,
+  );
+  const terraformSpecs = terraformOptionSpecs(env).map((spec) =>
+    // A build runs one job at a time: it has no slots, and no daemon id to keep.
+    spec.key === "cacheDir"
+      ? { ...spec, description: "Terraform provider plugin cache, kept between builds" }
+      : spec,
   );
   return [
     {
@@ -85,11 +94,17 @@ export function buildOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
       default: "http://localhost:3000",
     },
     {
+      key: "planOnly",
+      flags: "--plan-only",
+      description:
+        "preview a start: import and plan, show each resource's planned action and the outputs; nothing is applied and the state file is not written",
+    },
+    {
       key: "json",
       flags: "--json",
       description: "print the full result as JSON instead of the table",
     },
-    ...terraformOptionSpecs(env),
+    ...terraformSpecs,
     ...logSpecs,
   ];
 }
@@ -102,7 +117,7 @@ function templateSource(value: string, ctx: z.RefinementCtx): TemplateSource {
   } catch {
     ctx.addIssue({
       code: "custom",
-      message: `expected a template directory or a .tar file, but ${JSON.stringify(value)} does not exist`,
+      message: `expected ${TEMPLATE_KINDS}, but ${JSON.stringify(value)} does not exist`,
     });
     return { kind: "directory", path: absolute };
   }
@@ -110,7 +125,7 @@ function templateSource(value: string, ctx: z.RefinementCtx): TemplateSource {
   if (!/\.(tar|tar\.gz|tgz)$/i.test(absolute)) {
     ctx.addIssue({
       code: "custom",
-      message: `expected a template directory or a .tar/.tar.gz file, got ${JSON.stringify(value)}`,
+      message: `expected ${TEMPLATE_KINDS}, got ${JSON.stringify(value)}`,
     });
   }
   return { kind: "archive", path: absolute };
@@ -131,6 +146,7 @@ export function buildConfigSchema(env: NodeJS.ProcessEnv) {
       owner: requiredString("expected a non-empty owner name"),
       coderUrl: httpUrl("http://localhost:3000"),
       json: z.boolean().default(false),
+      planOnly: z.boolean().default(false),
       terraformPath: executable(env.PATH),
       providerMirror: providerMirror.optional(),
       cacheDir: directoryPath,
@@ -139,6 +155,13 @@ export function buildConfigSchema(env: NodeJS.ProcessEnv) {
       logFormat: oneOf(LOG_FORMATS).optional(),
     })
     .superRefine((config, ctx) => {
+      if (config.planOnly && config.transition !== "start") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["planOnly"],
+          message: `previews a start (a template dry run), not --transition ${config.transition}`,
+        });
+      }
       if (config.transition === "start") return;
       if (config.stateFile === undefined) {
         ctx.addIssue({
@@ -162,7 +185,7 @@ export type BuildConfig = z.output<ReturnType<typeof buildConfigSchema>>;
 export const TEMPLATE_ARGUMENT_SPEC: OptionSpec = {
   key: "template",
   flags: "<template>",
-  description: "template directory or .tar archive",
+  description: TEMPLATE_KINDS,
 };
 
 export function parseBuildConfig(

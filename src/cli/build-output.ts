@@ -7,10 +7,15 @@ import type {
   RichParameterValue,
   VariableValue,
 } from "../proto/provisioner.js";
-import { LogLevel } from "../proto/provisioner.js";
+import {
+  appSharingLevelToJSON,
+  logLevelToJSON,
+  parameterDestination_SchemeToJSON,
+} from "../proto/provisioner.js";
 import type { CompletedJob_TemplateImport, Log } from "../proto/provisionerd.js";
-import { LogSource } from "../proto/provisionerd.js";
+import { logSourceToJSON } from "../proto/provisionerd.js";
 import { REDACTED } from "./logger.js";
+import { type PlanDetails, resourceActions } from "./plan-preview.js";
 import { dailyCost } from "./result-table.js";
 
 export interface JobSummary {
@@ -20,11 +25,25 @@ export interface JobSummary {
   durationMs: number;
 }
 
+/** Enum values by name ("owner", not 0), in the lower case of the other names in the result. */
+const enumName = (json: string) => json.toLowerCase();
+
 function agentJson(agent: Agent) {
   const { auth, ...rest } = agent;
   return {
     ...rest,
+    apps: agent.apps.map((app) => ({
+      ...app,
+      sharingLevel: enumName(appSharingLevelToJSON(app.sharingLevel)),
+    })),
     auth: auth?.$case === "instanceId" ? { instanceId: auth.value } : { token: REDACTED },
+  };
+}
+
+function parameterJson(value: ParameterValue) {
+  return {
+    ...value,
+    destinationScheme: enumName(parameterDestination_SchemeToJSON(value.destinationScheme)),
   };
 }
 
@@ -43,8 +62,8 @@ export function logJson(job: "import" | "build", log: Log) {
     job,
     sequence: log.sequence,
     createdAt: new Date(log.createdAt).toISOString(),
-    source: log.source === LogSource.PROVISIONER_DAEMON ? "provisioner_daemon" : "provisioner",
-    level: (LogLevel[log.level] ?? "INFO").toLowerCase(),
+    source: enumName(logSourceToJSON(log.source)),
+    level: enumName(logLevelToJSON(log.level)),
     stage: log.stage,
     output: log.output,
   };
@@ -55,6 +74,8 @@ export interface BuildResultInput {
   workspace: { name: string; owner: string; id: string; ownerId: string; transition: string };
   importJob: JobSummary & { result?: CompletedJob_TemplateImport };
   buildJob: JobSummary & { resources?: Resource[] };
+  /** Set by --plan-only: the dry run that took the build's place. */
+  plan?: JobSummary & { resources?: Resource[]; details?: PlanDetails };
   stateFile?: string;
   stateWritten: boolean;
   values: {
@@ -70,8 +91,9 @@ export function buildResultJson(input: BuildResultInput) {
     value.sensitive ? { ...value, value: REDACTED } : value;
   const imported = input.importJob.result;
   const resources = input.buildJob.resources;
+  const last = input.plan ?? input.buildJob;
   return {
-    ok: input.importJob.status === "completed" && input.buildJob.status === "completed",
+    ok: input.importJob.status === "completed" && last.status === "completed",
     template: input.template,
     workspace: input.workspace,
     import: {
@@ -99,11 +121,37 @@ export function buildResultJson(input: BuildResultInput) {
       stateFile: input.stateFile ?? null,
       stateWritten: input.stateWritten,
     },
+    ...(input.plan ? { plan: planJson(input.plan) } : {}),
     values: {
       variables: input.values.variables.map(masked),
-      parameters: input.values.parameters.map(masked),
+      parameters: input.values.parameters.map((value) => parameterJson(masked(value))),
       richParameters: input.values.richParameters,
     },
     logs: input.logs,
+  };
+}
+
+function planJson(plan: NonNullable<BuildResultInput["plan"]>) {
+  const resources = plan.resources;
+  const matched = resources && resourceActions(resources, plan.details?.changes ?? []);
+  return {
+    status: plan.status,
+    ...(plan.error !== undefined ? { error: plan.error } : {}),
+    ...(plan.errorCode !== undefined ? { errorCode: plan.errorCode } : {}),
+    durationMs: plan.durationMs,
+    ...(resources && matched
+      ? {
+          resources: resources.map((resource, index) => ({
+            ...resourceJson(resource),
+            action: matched.actions[index] ?? null,
+          })),
+          // Resources the plan deletes: no longer among the planned resources.
+          deleted: matched.removed,
+          dailyCost: dailyCost(resources),
+          outputs: (plan.details?.outputs ?? []).map((output) =>
+            output.sensitive ? { ...output, value: REDACTED } : output,
+          ),
+        }
+      : {}),
   };
 }

@@ -38,6 +38,7 @@ export class MissingValuesError extends UsageError {
     const listed = missing.map((value) => `${value.flag} ${value.name}`).join(", ");
     super(
       `missing values: ${listed} (give each as <flag> name=value, or run in a terminal to be asked)`,
+      { missing: missing.map(({ flag, name }) => ({ flag, name })) },
     );
     this.missing = missing;
   }
@@ -98,8 +99,148 @@ function legacyRows(schemas: readonly ParameterSchema[], given: Record<string, s
 export interface ImportValues {
   parameterValues: ParameterValue[];
   variableValues: VariableValue[];
-  /** Given names the template does not declare (worth a warning, not an error). */
-  unknown: string[];
+}
+
+/** What a template's parse declares: managed variables or legacy parameter schemas. */
+export interface DeclaredImportInputs {
+  templateVariables: readonly TemplateVariable[];
+  parameterSchemas: readonly ParameterSchema[];
+}
+
+/** Managed variables and legacy parameters the template needs that `vars`/`params` lack. */
+function missingImportValues(
+  declared: DeclaredImportInputs,
+  vars: Record<string, string>,
+  params: Record<string, string>,
+): MissingValue[] {
+  const missingVariables = declared.templateVariables.filter(
+    (variable) =>
+      variable.required && variable.defaultValue === "" && (vars[variable.name] ?? "") === "",
+  );
+  const computed = computeParameterValues({
+    schemas: [...declared.parameterSchemas],
+    workspaceValues: legacyRows(declared.parameterSchemas, params),
+  });
+  const missingSchemas = missingParameters([...declared.parameterSchemas], computed).map(
+    (name) => declared.parameterSchemas.find((schema) => schema.name === name) as ParameterSchema,
+  );
+  return [...missingVariables.map(variableQuestion), ...missingSchemas.map(parameterQuestion)];
+}
+
+/** Rich parameters without a default that neither `given` nor the previous build has. */
+function missingRichValues(
+  parameters: readonly RichParameter[],
+  given: Record<string, string>,
+  previous: readonly RichParameterValue[] | undefined,
+): MissingValue[] {
+  const previousNames = new Set((previous ?? []).map((value) => value.name));
+  return parameters
+    .filter(
+      (p) => p.defaultValue === "" && given[p.name] === undefined && !previousNames.has(p.name),
+    )
+    .map(richQuestion);
+}
+
+const WHAT: Record<ValueFlag, [one: string, all: string]> = {
+  "--var": ["variable", "variables"],
+  "--param": ["parameter", "parameters"],
+  "--rich-param": ["rich parameter", "rich parameters (coder_parameter)"],
+};
+
+/** Edits (insert, delete, replace) between two names, to suggest the one that was meant. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const replace = (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      next.push(Math.min(replace, (row[j] as number) + 1, (next[j - 1] as number) + 1));
+    }
+    row = next;
+  }
+  return row[b.length] as number;
+}
+
+/**
+ * The error line for a value given under `flag` whose name the template does not declare there,
+ * with a hint: the same name under another flag, else the closest declared spelling.
+ */
+export function unknownValueProblem(
+  flag: ValueFlag,
+  name: string,
+  declared: Readonly<Record<ValueFlag, readonly string[]>>,
+): string {
+  const same = (known: string) => known.toLowerCase() === name.toLowerCase();
+  const flags = [flag, ...(Object.keys(declared) as ValueFlag[]).filter((f) => f !== flag)];
+  const exact = flags.find((other) => declared[other].some(same));
+  const problem = `${flag} ${name}: the template declares no ${WHAT[flag][0]} of that name`;
+  if (exact !== undefined) {
+    return `${problem} (did you mean ${exact} ${declared[exact].find(same)}?)`;
+  }
+  if (declared[flag].length === 0) {
+    return `${flag} ${name}: the template declares no ${WHAT[flag][1]} at all`;
+  }
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  const close = declared[flag]
+    .map((known) => ({ known, distance: editDistance(name.toLowerCase(), known.toLowerCase()) }))
+    .filter((candidate) => candidate.distance <= limit)
+    .sort((a, b) => a.distance - b.distance)[0];
+  return close === undefined ? problem : `${problem} (did you mean ${flag} ${close.known}?)`;
+}
+
+/** Values by flag: what the command line gave, and what the build has (record included). */
+export interface GivenValues {
+  flags: Readonly<Record<ValueFlag, Readonly<Record<string, string>>>>;
+  /** Filled in place with answers to the questions asked. */
+  vars: Record<string, string>;
+  params: Record<string, string>;
+  richParams: Record<string, string>;
+}
+
+/**
+ * Checks every given value against what the template declares, before anything runs: names the
+ * template does not declare are an error (with a hint), and every value it needs that is missing
+ * is asked for in one go, or reported in one error naming every missing flag. `rich.complete`
+ * false means the template may declare more rich parameters than its text shows: those are
+ * checked after the import.
+ */
+export async function checkGivenValues(
+  declared: DeclaredImportInputs,
+  rich: { parameters: readonly RichParameter[]; complete: boolean },
+  given: GivenValues,
+  previousRich: readonly RichParameterValue[] | undefined,
+  ask: AskForValues,
+): Promise<void> {
+  const names: Record<ValueFlag, string[]> = {
+    "--var": declared.templateVariables.map((v) => v.name),
+    "--param": declared.parameterSchemas.map((s) => s.name),
+    "--rich-param": rich.parameters.map((p) => p.name),
+  };
+  const problems: string[] = [];
+  for (const flag of Object.keys(names) as ValueFlag[]) {
+    if (flag === "--rich-param" && !rich.complete) continue;
+    for (const name of Object.keys(given.flags[flag])) {
+      if (!names[flag].includes(name)) problems.push(unknownValueProblem(flag, name, names));
+    }
+  }
+  const missing = [
+    ...missingImportValues(declared, given.vars, given.params),
+    ...missingRichValues(rich.parameters, given.richParams, previousRich),
+  ];
+  if (problems.length > 0) {
+    const also = missing.length > 0 ? [new MissingValuesError(missing).message] : [];
+    throw new UsageError([...problems, ...also]);
+  }
+  if (missing.length === 0) return;
+  const answers = await ask(missing);
+  const target: Record<ValueFlag, Record<string, string>> = {
+    "--var": given.vars,
+    "--param": given.params,
+    "--rich-param": given.richParams,
+  };
+  missing.forEach((value, index) => {
+    target[value.flag][value.name] = answers[index] ?? "";
+  });
 }
 
 /**
@@ -113,21 +254,7 @@ export async function resolveImportValues(
 ): Promise<ImportValues> {
   const vars = { ...given.vars };
   const params = { ...given.params };
-  const missingVariables = request.templateVariables.filter(
-    (variable) =>
-      variable.required && variable.defaultValue === "" && (vars[variable.name] ?? "") === "",
-  );
-  const computed = computeParameterValues({
-    schemas: request.parameterSchemas,
-    workspaceValues: legacyRows(request.parameterSchemas, params),
-  });
-  const missingSchemas = missingParameters(request.parameterSchemas, computed).map(
-    (name) => request.parameterSchemas.find((schema) => schema.name === name) as ParameterSchema,
-  );
-  const missing = [
-    ...missingVariables.map(variableQuestion),
-    ...missingSchemas.map(parameterQuestion),
-  ];
+  const missing = missingImportValues(request, vars, params);
   if (missing.length > 0) {
     const answers = await ask(missing);
     missing.forEach((value, index) => {
@@ -147,22 +274,7 @@ export async function resolveImportValues(
       workspaceValues: legacyRows(request.parameterSchemas, params),
     }),
   );
-  const variableNames = new Set(request.templateVariables.map((variable) => variable.name));
-  const schemaNames = new Set(request.parameterSchemas.map((schema) => schema.name));
-  const unknown = [
-    ...Object.keys(given.vars)
-      .filter((name) => !variableNames.has(name))
-      .map(
-        (name) => `--var ${name}${schemaNames.has(name) ? ` (did you mean --param ${name}?)` : ""}`,
-      ),
-    ...Object.keys(given.params)
-      .filter((name) => !schemaNames.has(name))
-      .map(
-        (name) =>
-          `--param ${name}${variableNames.has(name) ? ` (did you mean --var ${name}?)` : ""}`,
-      ),
-  ];
-  return { parameterValues, variableValues, unknown };
+  return { parameterValues, variableValues };
 }
 
 /**
@@ -176,12 +288,15 @@ export async function resolveRichValues(
   ask: AskForValues,
 ): Promise<RichParameterValue[]> {
   const values = { ...given };
-  const previousNames = new Set((previous ?? []).map((value) => value.name));
-  const missing = parameters
-    .filter(
-      (p) => p.defaultValue === "" && values[p.name] === undefined && !previousNames.has(p.name),
-    )
-    .map(richQuestion);
+  const known = parameters.map((p) => p.name);
+  const unknown = Object.keys(given).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    const declared = { "--var": [], "--param": [], "--rich-param": known };
+    throw new UsageError(
+      unknown.map((name) => unknownValueProblem("--rich-param", name, declared)),
+    );
+  }
+  const missing = missingRichValues(parameters, values, previous);
   if (missing.length > 0) {
     const answers = await ask(missing);
     missing.forEach((value, index) => {

@@ -3,6 +3,7 @@
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { defaultCacheDir } from "../daemon/index.js";
 import type { OptionSpec } from "./option-spec.js";
 import type { ProviderMirror } from "./value-schemas.js";
 
@@ -10,13 +11,6 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 export const LOG_FORMATS = ["json", "pretty"] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
-
-/** `<user cache dir>/coder`, as the reference daemon's `--cache-dir` default. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  if (env.CACHE_DIRECTORY) return path.join(env.CACHE_DIRECTORY, "coder");
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "coder");
-}
 
 export function defaultWorkDir(): string {
   return path.join(os.tmpdir(), "provisionerd");
@@ -78,7 +72,7 @@ export function terraformOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
       key: "cacheDir",
       flags: "--cache-dir <dir>",
       env: "CODER_CACHE_DIRECTORY",
-      description: "provider plugin cache (one sub-directory per job slot)",
+      description: "provider plugin caches (one sub-directory per job slot) and the daemon id",
       default: defaultCacheDir(env),
     },
     {

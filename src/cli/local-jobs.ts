@@ -90,6 +90,21 @@ export function workspaceBuildJob(input: WorkspaceBuildInput): AcquiredJob {
   });
 }
 
+/** A template dry run: the start plan a build would make, with the same metadata. */
+export function templateDryRunJob(input: WorkspaceBuildInput): AcquiredJob {
+  const build = workspaceBuildJob(input).type;
+  const value = build?.$case === "workspaceBuild" ? build.value : undefined;
+  return localJob(input, {
+    $case: "templateDryRun",
+    value: {
+      parameterValues: input.parameterValues,
+      richParameterValues: input.richParameterValues,
+      variableValues: input.variableValues,
+      ...(value?.metadata ? { metadata: value.metadata } : {}),
+    },
+  });
+}
+
 function localJob(input: TemplateJobInput, type: DeepPartial<AcquiredJob>["type"]): AcquiredJob {
   return AcquiredJob.create({
     jobId: randomUUID(),

@@ -3,6 +3,7 @@
 // config module) turns them into a typed config; errors are mapped back to the flag by the table.
 import { type Command, Option } from "commander";
 import type { z } from "zod";
+import { describeIssue } from "../daemon/index.js";
 import { splitList } from "./key-values.js";
 import { UsageError } from "./usage-error.js";
 
@@ -105,8 +106,10 @@ export function parseOptions<Schema extends z.ZodType>(
   const lines = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? "");
     const spec = specs.find((candidate) => candidate.key === key);
-    if (!spec) return issue.message;
-    return `${settingName(spec, raw.sources[key] ?? "unset")}: ${issue.message}`;
+    if (!spec) return describeIssue(issue);
+    const value = raw.values[key];
+    const shown = typeof value === "string" && !spec.secret ? JSON.stringify(value) : undefined;
+    return `${settingName(spec, raw.sources[key] ?? "unset")}: ${describeIssue(issue, shown)}`;
   });
   throw new UsageError(lines);
 }

@@ -2,7 +2,7 @@
 // each command validates them into its config and runs. Every bad input ends as one line on
 // stderr naming the flag, and exit code 2.
 import { Command, CommanderError } from "commander";
-import { buildOptionSpecs, parseBuildConfig } from "./build-config.js";
+import { buildOptionSpecs, parseBuildConfig, TEMPLATE_ARGUMENT_SPEC } from "./build-config.js";
 import { addOptions, collectRawOptions } from "./option-spec.js";
 import { parseStartConfig, startOptionSpecs } from "./start-config.js";
 import { EXIT_USAGE, ReportedError, UsageError } from "./usage-error.js";
@@ -36,6 +36,7 @@ Examples:
   provisionerd build ./my-template --state-file ws.tfstate --rich-param region=eu
   provisionerd build ./my-template --state-file ws.tfstate --transition stop
   provisionerd build template.tar --provider-mirror /opt/terraform-mirror --json
+  provisionerd build ./my-template --state-file ws.tfstate --plan-only
 `;
 
 /** Commands report their exit code through this callback (commander drops action results). */
@@ -70,7 +71,7 @@ export function createProgram(io: CliIo, setExitCode: ExitCodeSink = () => {}): 
   const build = program
     .command("build")
     .description("build a template locally, without coderd: import, then a workspace build")
-    .argument("<template>", "template directory or .tar archive")
+    .argument(TEMPLATE_ARGUMENT_SPEC.flags, TEMPLATE_ARGUMENT_SPEC.description)
     .addHelpText("after", BUILD_HELP);
   addOptions(build, buildSpecs);
   build.action(async (template: string) => {
@@ -107,15 +108,35 @@ function reportError(error: unknown, argv: readonly string[], io: CliIo): number
   if (error instanceof CommanderError) {
     // Help and version are "errors" only to commander; their text is already printed.
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+    if (wantsJson(argv)) writeJsonError(io, EXIT_USAGE, [error.message.replace(/^error: /, "")]);
     return EXIT_USAGE;
   }
   const command = argv[0] === "start" || argv[0] === "build" ? ` ${argv[0]}` : "";
   if (error instanceof UsageError) {
     for (const line of error.lines) io.stderr.write(`provisionerd${command}: ${line}\n`);
+    if (wantsJson(argv)) writeJsonError(io, EXIT_USAGE, error.lines, error.details);
     return EXIT_USAGE;
   }
   if (error instanceof ReportedError) return error.exitCode;
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(`provisionerd${command}: ${message}\n`);
+  if (wantsJson(argv)) writeJsonError(io, 1, [message]);
   return 1;
+}
+
+/** `build --json` promises JSON on stdout, also when the command stops before any job ran. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return argv[0] === "build" && (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+function writeJsonError(
+  io: CliIo,
+  exitCode: number,
+  messages: readonly string[],
+  details: Record<string, unknown> = {},
+) {
+  const kind = exitCode === EXIT_USAGE ? "usage" : "failed";
+  const body = { ok: false, error: { kind, exitCode, messages, ...details } };
+  io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
 }

@@ -1,6 +1,7 @@
 // The end of a local build: resources, their agents and the agents' apps as one tree-shaped
 // table, with each resource's daily cost and the total.
 import type { Agent, App, Resource } from "../proto/provisioner.js";
+import { outputText, type PlanDetails, resourceActions } from "./plan-preview.js";
 import type { Style } from "./terminal-style.js";
 import { visibleLength } from "./terminal-style.js";
 
@@ -47,25 +48,67 @@ export function dailyCost(resources: readonly Resource[]): number {
   return resources.reduce((sum, resource) => sum + resource.dailyCost, 0);
 }
 
+/** A plan preview's additions to the table: an ACTION column, deletions and the outputs. */
+export interface PlanColumns {
+  details: PlanDetails;
+  /** How a sensitive output's value is shown. */
+  mask: string;
+}
+
 /** Lines of the table (no trailing newline on each). */
-export function renderResourceTable(resources: readonly Resource[], style: Style): string[] {
-  if (resources.length === 0) return ["No resources."];
-  const rows: Row[] = [];
-  for (const resource of resources) {
+export function renderResourceTable(
+  resources: readonly Resource[],
+  style: Style,
+  plan?: PlanColumns,
+): string[] {
+  const matched = plan ? resourceActions(resources, plan.details.changes) : undefined;
+  const rows: Array<Row & { action?: string }> = [];
+  resources.forEach((resource, index) => {
     const hidden = resource.hide ? style.dim(" (hidden)") : "";
     const type = resource.instanceType
       ? `${resource.type} (${resource.instanceType})`
       : resource.type;
-    rows.push([style.bold(resource.name) + hidden, type, String(resource.dailyCost)]);
+    const row: Row = [style.bold(resource.name) + hidden, type, String(resource.dailyCost)];
+    rows.push(Object.assign(row, { action: matched?.actions[index] ?? "" }));
     rows.push(...treeRows(resource, style));
+  });
+  for (const change of matched?.removed ?? []) {
+    const row: Row = [style.bold(change.name), change.type, ""];
+    rows.push(Object.assign(row, { action: change.action }));
   }
+  const outputs = outputLines(plan);
+  if (rows.length === 0) return ["No resources.", ...outputs];
   const header: Row = ["RESOURCE", "TYPE / DETAIL", "COST/DAY"];
   const all = [header, ...rows];
   const width = (column: 0 | 1) => Math.max(...all.map((row) => visibleLength(row[column])));
   const pad = (text: string, size: number) => text + " ".repeat(size - visibleLength(text));
   const [nameWidth, detailWidth] = [width(0), width(1)];
   const costWidth = Math.max(...all.map((row) => row[2].length));
-  const line = (row: Row) =>
-    `${pad(row[0], nameWidth)}  ${pad(row[1], detailWidth)}  ${row[2].padStart(costWidth)}`.trimEnd();
-  return [style.dim(line(header)), ...rows.map(line), "", `Daily cost: ${dailyCost(resources)}`];
+  const actionWidth = Math.max("ACTION".length, ...rows.map((row) => (row.action ?? "").length));
+  const line = (row: Row, action: string | undefined) =>
+    [
+      pad(row[0], nameWidth),
+      ...(plan ? [pad(action ?? "", actionWidth)] : []),
+      pad(row[1], detailWidth),
+      row[2].padStart(costWidth),
+    ]
+      .join("  ")
+      .trimEnd();
+  return [
+    style.dim(line(header, "ACTION")),
+    ...rows.map((row) => line(row, row.action)),
+    "",
+    `Daily cost: ${dailyCost(resources)}`,
+    ...outputs,
+  ];
+}
+
+function outputLines(plan: PlanColumns | undefined): string[] {
+  const outputs = plan?.details.outputs ?? [];
+  if (outputs.length === 0) return [];
+  return [
+    "",
+    "Outputs:",
+    ...outputs.map((o) => `  ${o.name} = ${outputText(o, plan?.mask ?? "")}`),
+  ];
 }

@@ -2,7 +2,11 @@
 // StartConfig. The env names follow the reference daemon where it had one.
 import os from "node:os";
 import { z } from "zod";
-import { pemCertificatesProblem, pemPrivateKeyProblem } from "../daemon/index.js";
+import {
+  DaemonOptionsSchema,
+  pemCertificatesProblem,
+  pemPrivateKeyProblem,
+} from "../daemon/index.js";
 import { LOG_FORMATS, LOG_LEVELS, logOptionSpecs, terraformOptionSpecs } from "./common-options.js";
 import type { OptionSpec, RawOptions } from "./option-spec.js";
 import { parseOptions } from "./option-spec.js";
@@ -142,6 +146,7 @@ export function protocolOf(url: URL): "grpc" | "coderd" {
 }
 
 export function startConfigSchema(env: NodeJS.ProcessEnv) {
+  const daemon = DaemonOptionsSchema.shape;
   return z
     .object({
       coderUrl: requiredString("required: set --coder-url or CODER_URL").pipe(
@@ -152,12 +157,11 @@ export function startConfigSchema(env: NodeJS.ProcessEnv) {
       organization: requiredString("expected an organization id").optional(),
       tag: keyValues("a tag"),
       name: requiredString("expected a non-empty daemon name"),
-      concurrency: integer(1, "a whole number of job slots, 1 or more"),
-      pollInterval: durationMs.refine((ms) => ms > 0, { error: "expected a duration above 0" }),
-      pollJitter: durationMs,
-      forceCancelInterval: durationMs.refine((ms) => ms > 0, {
-        error: "expected a duration above 0",
-      }),
+      // Limits are the daemon's own, so a value the CLI accepts is one the daemon takes.
+      concurrency: integer("a whole number of job slots").pipe(daemon.concurrency.unwrap()),
+      pollInterval: durationMs.pipe(daemon.pollIntervalMs.unwrap()),
+      pollJitter: durationMs.pipe(daemon.pollJitterMs.unwrap()),
+      forceCancelInterval: durationMs.pipe(daemon.forceCancelIntervalMs.unwrap()),
       terraformPath: executable(env.PATH),
       providerMirror: providerMirror.optional(),
       cacheDir: directoryPath,
@@ -168,7 +172,8 @@ export function startConfigSchema(env: NodeJS.ProcessEnv) {
       logLevel: oneOf(LOG_LEVELS),
       logFormat: oneOf(LOG_FORMATS).optional(),
       metricsAddress: listenAddress.optional(),
-      maxJobs: integer(0, "a whole number of jobs, 0 for no limit"),
+      // 0 is the CLI's "no limit"; the daemon takes a limit or none.
+      maxJobs: integer("a whole number of jobs, 0 for no limit", 0),
     })
     .superRefine((config, ctx) => {
       if (config.tlsCert !== undefined && config.tlsKey === undefined) {

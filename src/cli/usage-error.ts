@@ -7,11 +7,14 @@ export const EXIT_USAGE = 2;
 export class UsageError extends Error {
   override readonly name = "UsageError";
   readonly lines: string[];
+  /** Machine-readable details, printed in the JSON error of `--json`. */
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(lines: string | string[]) {
+  constructor(lines: string | string[], details?: Record<string, unknown>) {
     const all = Array.isArray(lines) ? lines : [lines];
     super(all.join("\n"));
     this.lines = all;
+    this.details = details;
   }
 }
 

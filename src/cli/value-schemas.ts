@@ -25,7 +25,8 @@ export const durationMs = z.string().transform((value, ctx) => {
   return ms;
 });
 
-export function integer(min: number, what: string) {
+/** A whole number; `min` only for limits of the CLI's own (the daemon's come from its schema). */
+export function integer(what: string, min = Number.MIN_SAFE_INTEGER) {
   return z.string().transform((value, ctx) => {
     const trimmed = value.trim();
     const parsed = /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;

@@ -127,7 +127,7 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
     const serviceError = error as ServiceError;
     if (typeof serviceError?.code !== "number")
       return error instanceof Error ? error : new Error(String(error));
-    const details = serviceError.details || serviceError.message;
+    const details = withoutEmptyNote(serviceError.details || serviceError.message);
     if (serviceError.code === status.UNAUTHENTICATED) {
       const refused = new AuthenticationRefusedError(details, { cause: error });
       this.options.onContact?.(true);
@@ -218,4 +218,9 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
       signal.addEventListener("abort", onAbort, { once: true });
     });
   }
+}
+
+/** grpc-js ends connection errors with ". Resolution note: <note>"; an empty note says nothing. */
+export function withoutEmptyNote(details: string): string {
+  return details.replace(/\. Resolution note: *$/, "");
 }

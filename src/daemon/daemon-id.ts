@@ -9,10 +9,14 @@ import { DaemonIdError, errorMessage } from "./errors.js";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DAEMON_ID_FILE = "daemon-id";
 
-/** `$XDG_CACHE_HOME/provisionerd-ts`, else `~/.cache/provisionerd-ts`. */
+/**
+ * The one default cache dir, for the daemon and the CLI alike: `coder` in the user's cache dir
+ * (`$CACHE_DIRECTORY` as systemd sets it, else `$XDG_CACHE_HOME`, else `~/.cache`), where the
+ * reference daemon keeps its caches too.
+ */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "provisionerd-ts");
+  const base = env.CACHE_DIRECTORY || env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "coder");
 }
 
 /**

@@ -68,6 +68,7 @@ class ProvisionerDaemon implements Daemon {
   private readonly waiting: AcquiredJob[] = [];
   private readonly stopped = deferred<void>();
   private currentState: DaemonState = "starting";
+  private loggedState: DaemonState = "starting";
   private isConnected = false;
   private id: string | undefined;
   private client: CoordinatorClient | undefined;
@@ -363,9 +364,20 @@ class ProvisionerDaemon implements Daemon {
 
   private setState(state: DaemonState): void {
     if (this.currentState === state) return;
-    this.logger.info({ from: this.currentState, to: state }, "daemon state changed");
     this.currentState = state;
+    this.logState();
     this.observer.stateChanged(state);
+  }
+
+  /**
+   * Logs the state once it holds for an operator: "running" only after coderd answered, since
+   * a daemon that cannot reach coderd runs no job (it logs each failed attempt meanwhile).
+   */
+  private logState(): void {
+    const state = this.currentState;
+    if (state === this.loggedState || (state === "running" && !this.isConnected)) return;
+    this.logger.info({ from: this.loggedState, to: state }, "daemon state changed");
+    this.loggedState = state;
   }
 
   private setConnected(connected: boolean): void {
@@ -376,5 +388,6 @@ class ProvisionerDaemon implements Daemon {
       connected ? "connected to coderd" : "lost connection to coderd",
     );
     this.observer.connectionChanged(connected);
+    this.logState();
   }
 }

@@ -37,8 +37,10 @@ export {
   type DaemonConfig,
   type DaemonOptions,
   DaemonOptionsSchema,
+  describeIssue,
   type LogBatchOptions,
   LogBatchOptionsSchema,
+  MAX_CONCURRENCY,
   parseDaemonOptions,
 } from "./options.js";
 export { handleShutdownSignals, type SignalHandlingOptions } from "./signals.js";

@@ -21,7 +21,17 @@ const isLogger = (value: unknown): value is Logger =>
   typeof (value as Logger).info === "function" &&
   typeof (value as Logger).child === "function";
 
-const ms = (min: number, fallback: number) => z.int().min(min).default(fallback);
+/** A number of milliseconds; its limit is worded for people, who give durations (`1s`). */
+const ms = (min: number, fallback: number) =>
+  z
+    .int()
+    .min(min, {
+      error: min === 1 ? "expected a duration above 0" : `expected a duration of at least ${min}ms`,
+    })
+    .default(fallback);
+
+/** Most job slots one daemon runs at once. */
+export const MAX_CONCURRENCY = 64;
 
 export const LogBatchOptionsSchema = z.object({
   /** Longest a line waits before it is sent (issue: at most 100 ms). */
@@ -88,10 +98,15 @@ export const DaemonOptionsSchema = z
       })
       .optional(),
     /** Jobs run at once, each in its own slot (own work dir and plugin cache). */
-    concurrency: z.int().min(1).max(64).default(1),
+    concurrency: z
+      .int()
+      .min(1, { error: "expected a whole number of job slots, 1 or more" })
+      .max(MAX_CONCURRENCY, { error: `expected at most ${MAX_CONCURRENCY} job slots` })
+      .default(1),
     /** `stream`: coderd pushes jobs (falls back to `poll` when coderd lacks the stream). */
     acquireMode: z.enum(["stream", "poll"]).default("stream"),
-    pollIntervalMs: ms(0, 1_000),
+    /** Above 0: polling back to back would hammer coderd. */
+    pollIntervalMs: ms(1, 1_000),
     pollJitterMs: ms(0, 100),
     /** How long coderd may hold a unary acquire open (long poll); 0 = answer at once. */
     pollWaitMs: z.int().min(0).max(600_000).default(10_000),
@@ -129,11 +144,26 @@ export const DaemonOptionsSchema = z
 export type DaemonOptions = z.input<typeof DaemonOptionsSchema>;
 export type DaemonConfig = z.output<typeof DaemonOptionsSchema>;
 
-/** Validates and fills defaults; throws DaemonOptionsError naming every bad field. */
+/**
+ * One option problem as one phrase: the schema's message, then the value that was given when the
+ * message does not already show it. `shown` is the value as the user typed it (the CLI passes the
+ * flag's text); without it a number is shown as is, and nothing else (it might be a secret).
+ */
+export function describeIssue(issue: z.core.$ZodIssue, shown?: string): string {
+  // Custom issues come from transforms whose messages already echo the value.
+  if (issue.code === "custom") return issue.message;
+  const given = shown ?? (typeof issue.input === "number" ? String(issue.input) : undefined);
+  return given === undefined ? issue.message : `${issue.message}, got ${given}`;
+}
+
+/** Validates and fills defaults; throws DaemonOptionsError naming every bad field on one line. */
 export function parseDaemonOptions(input: unknown): DaemonConfig {
-  const result = DaemonOptionsSchema.safeParse(input);
+  const result = DaemonOptionsSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
-    throw new DaemonOptionsError(`invalid daemon options:\n${z.prettifyError(result.error)}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join(".") || "(options)"}: ${describeIssue(issue)}`,
+    );
+    throw new DaemonOptionsError(`invalid daemon options: ${problems.join("; ")}`);
   }
   return result.data;
 }

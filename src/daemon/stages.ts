@@ -28,7 +28,8 @@ export const FAILURE = {
 
 export const QUOTA_TEXT = {
   cost: (cost: number) => `Build cost       —   ${cost}`,
-  budget: (budget: number) => `Budget           —   ${budget}`,
+  // A negative budget is no limit (the local build's coordinator answers -1).
+  budget: (budget: number) => `Budget           —   ${budget < 0 ? "unlimited" : budget}`,
   consumed: (consumed: number) => `Credits consumed —   ${consumed}`,
   exceeded: "This build would exceed your quota. Failing.",
   failed: (error: string) => `Failed to commit quota: ${error}`,

@@ -80,9 +80,35 @@ export interface PlanRequest extends CallControl {
   gitAuthProviders: GitAuthProvider[];
 }
 
+/** What a plan would do to one resource; a replacement deletes and creates in one. */
+export type PlannedAction = "create" | "update" | "replace" | "delete" | "no-op" | "read";
+
+export interface PlannedChange {
+  /** Terraform address, e.g. `module.m.aws_instance.dev[0]`. */
+  address: string;
+  /** Resource type and name, as in Resource. */
+  type: string;
+  name: string;
+  action: PlannedAction;
+}
+
+/** A root module output after the plan. A sensitive output's value is never carried. */
+export interface PlannedOutput {
+  name: string;
+  sensitive: boolean;
+  /** The value (JSON-shaped) when known and not sensitive; absent otherwise. */
+  value?: unknown;
+  /** False when the value is only known after apply. */
+  known: boolean;
+}
+
 export interface PlanResult {
   /** Resources the plan would leave in place (converted from the plan). */
   resources: Resource[];
+  /** Managed resources the plan changes or keeps, when the provisioner reports them (previews). */
+  changes?: PlannedChange[];
+  /** The root module's outputs, when the provisioner reports them (previews). */
+  outputs?: PlannedOutput[];
   /** `coder_parameter` data sources the plan read. */
   parameters: RichParameter[];
   /** Ids of the `coder_git_auth` data sources the plan read. */

@@ -31,6 +31,7 @@ import {
   TerraformCommandError,
   TerraformExecutor,
 } from "./executor.js";
+import { planPreview } from "./plan-preview.js";
 import { CommandStartError } from "./process.js";
 import {
   type Redactor,
@@ -175,6 +176,7 @@ export class TerraformSession implements ProvisionSession {
         resources: converted.resources,
         parameters: converted.parameters,
         gitAuthProviders: converted.gitAuthProviders,
+        ...planPreview(plan),
         plan: new Uint8Array(await readFile(planFile)),
       };
     } catch (error) {

@@ -36,10 +36,27 @@ export const stateModuleSchema: z.ZodType<StateModule> = z.lazy(() =>
 
 const valuesSchema = z.object({ root_module: stateModuleSchema.optional() });
 
+const outputValueSchema = z.object({
+  sensitive: z.boolean().optional(),
+  // Absent while the value is unknown (known after apply).
+  value: z.unknown().optional(),
+});
+
+const resourceChangeSchema = z.object({
+  address: z.string(),
+  mode: z.string(),
+  type: z.string(),
+  name: z.string(),
+  change: z.object({ actions: z.array(z.string()) }),
+});
+
 export const planJsonSchema = z.object({
   format_version: z.string().optional(),
   terraform_version: z.string().optional(),
-  planned_values: valuesSchema.optional(),
+  planned_values: valuesSchema
+    .extend({ outputs: z.record(z.string(), outputValueSchema).optional() })
+    .optional(),
+  resource_changes: z.array(resourceChangeSchema).optional(),
   prior_state: z.object({ values: valuesSchema.nullish() }).nullish(),
 });
 

@@ -103,7 +103,11 @@ describe("provisionerd build", () => {
       ]);
       expect(
         start.logs.filter((l: Json) => l.stage === "Commit quota").map((l: Json) => l.output),
-      ).toEqual(["Build cost       —   29", "Budget           —   -1", "Credits consumed —   29"]);
+      ).toEqual([
+        "Build cost       —   29",
+        "Budget           —   unlimited",
+        "Credits consumed —   29",
+      ]);
       expect(start.build.stateWritten).toBe(true);
       expect(statSync(stateFile).mode & 0o777).toBe(0o600);
       expect(stateResources(stateFile)).toContain("terraform_data.vm");

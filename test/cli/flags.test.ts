@@ -112,6 +112,11 @@ describe("provisionerd --help", () => {
     expect(String(result.stdout).replace(/\s+/g, " ")).toContain(
       '--transition <transition> workspace transition to build (one of: start, stop, delete) (default: "start")',
     );
+    const help = String(result.stdout).replace(/\s+/g, " ");
+    expect(help).toContain("template a template directory or a .tar/.tar.gz file");
+    // A build has no job slots: its cache dir is just the plugin cache.
+    expect(help).toMatch(/--cache-dir <dir> Terraform provider plugin cache, kept between builds/);
+    expect(help).not.toMatch(/slot/);
   });
 
   it("--version prints the package version", async () => {
@@ -136,6 +141,16 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
       /^provisionerd start: --concurrency: expected a whole number of job slots, 1 or more, got "0"$/,
     ],
     [
+      "concurrency above the daemon's limit",
+      ["--concurrency", "100"],
+      /^provisionerd start: --concurrency: expected at most 64 job slots, got "100"$/,
+    ],
+    [
+      "poll interval of zero",
+      ["--poll-interval", "0s"],
+      /^provisionerd start: --poll-interval: expected a duration above 0, got "0s"$/,
+    ],
+    [
       "concurrency text",
       ["--concurrency", "two"],
       /^provisionerd start: --concurrency: expected .* got "two"$/,
@@ -153,7 +168,7 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
     [
       "force cancel",
       ["--force-cancel-interval", "0s"],
-      /^provisionerd start: --force-cancel-interval: expected a duration above 0$/,
+      /^provisionerd start: --force-cancel-interval: expected a duration above 0, got "0s"$/,
     ],
     [
       "tag",
@@ -296,12 +311,33 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
   });
 });
 
+describe("build --json on bad input", () => {
+  it("prints a JSON error object on stdout too, exit 2", async () => {
+    const result = await provisionerd(["build", path.join(tmp, "missing"), "--json"]);
+    expect(result.exitCode).toBe(2);
+    const message = `<template>: expected a template directory or a .tar/.tar.gz file, but "${path.join(tmp, "missing")}" does not exist`;
+    expect(JSON.parse(String(result.stdout))).toEqual({
+      ok: false,
+      error: { kind: "usage", exitCode: 2, messages: [message] },
+    });
+    expect(lines(result.stderr)).toEqual([`provisionerd build: ${message}`]);
+  });
+
+  it("also for an unknown flag", async () => {
+    const result = await provisionerd(["build", tmp, "--json", "--frobnicate"]);
+    expect(result.exitCode).toBe(2);
+    const json = JSON.parse(String(result.stdout));
+    expect(json.ok).toBe(false);
+    expect(json.error.messages[0]).toMatch(/unknown option '--frobnicate'/);
+  });
+});
+
 describe("bad build flags", () => {
   it("rejects a missing template", async () => {
     const result = await provisionerd(["build", path.join(tmp, "missing")]);
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual([
-      `provisionerd build: <template>: expected a template directory or a .tar file, but "${path.join(tmp, "missing")}" does not exist`,
+      `provisionerd build: <template>: expected a template directory or a .tar/.tar.gz file, but "${path.join(tmp, "missing")}" does not exist`,
     ]);
   });
 
