@@ -50,8 +50,9 @@ function refusalHint(error: unknown): string | undefined {
 /** The protocol adapter the URL selects; undefined = our gRPC protocol (the daemon's own). */
 async function coordinatorOption(config: StartConfig) {
   if (config.protocol === "grpc") {
-    // gRPC has no path prefix: the origin is the endpoint.
-    return { coderUrl: config.coderUrl.origin.replace(/^grpc(s?):/, "http$1:"), psk: config.psk };
+    // gRPC has no path prefix: the host is the endpoint (a grpc: URL has no web origin).
+    const scheme = config.coderUrl.protocol === "grpcs:" ? "https" : "http";
+    return { coderUrl: `${scheme}://${config.coderUrl.host}`, psk: config.psk };
   }
   const { caFile, certFile, keyFile } = config.tls;
   const read = (file: string | undefined) => (file === undefined ? undefined : readFile(file));
@@ -131,7 +132,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
   try {
     logger.info(
       {
-        coderUrl: config.coderUrl.origin,
+        coderUrl: `${config.coderUrl.protocol}//${config.coderUrl.host}`,
         protocol: config.protocol,
         name: config.name,
         tags: config.tags,
