@@ -2,7 +2,7 @@
 // The native fast path must agree with HashiCorp's parser (WebAssembly) on which files are
 // valid, and give the values the reference gives. The WebAssembly parser is the oracle here.
 import { describe, expect, it } from "vitest";
-import { NOT_CONSTANT, parseHclNative } from "../../src/parameters/hcl-native.js";
+import { parseHclNative } from "../../src/parameters/hcl-native.js";
 import { parseHcl } from "../../src/parameters/hcl-parser.js";
 
 // Valid and invalid snippets: bodies, blocks, every expression form, templates, heredocs.
@@ -151,9 +151,12 @@ describe("parseHclNative agrees with HashiCorp's parser", () => {
     ['"$${x}"', "\u0024{x}"],
     ["1 + 2 * 3", 7],
     ['true ? "y" : "n"', "y"],
+    // directives and for expressions are constant when what they iterate over is
+    ['"%{if true}x%{endif}"', "x"],
+    ["[for x in [1] : x]", [1]],
   ])("evaluates the constant %s", (expression, expected) => {
     const attribute = parseHclNative(`x = ${expression}\n`).attributes[0];
-    expect(attribute?.expr.value).toEqual(expected);
+    expect(attribute?.expr.evaluate()).toEqual({ ok: true, value: expected });
   });
 
   it.each([
@@ -162,11 +165,11 @@ describe("parseHclNative agrees with HashiCorp's parser", () => {
     ["tolist([])"],
     ["[1, var.x]"],
     ["{ (var.k) = 1 }"],
-    ['"%{if true}x%{endif}"'],
-    ["[for x in [1] : x]"],
+    ['"%{for x in [1]}${var.x}%{endfor}"'],
+    ["[for x in [1] : upper(x)]"],
   ])("marks %s as not constant, keeping its exact source", (expression) => {
     const attribute = parseHclNative(`x = ${expression} # comment\n`).attributes[0];
-    expect(attribute?.expr.value).toBe(NOT_CONSTANT);
+    expect(attribute?.expr.evaluate()).toMatchObject({ ok: false, notConstant: true });
     expect(attribute?.expr.source).toBe(expression);
   });
 
