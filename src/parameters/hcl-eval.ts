@@ -90,7 +90,7 @@ const EMPTY_SCOPE: Scope = { vars: new Map() };
 
 /** HCL keeps strings in Unicode normal form C; ASCII already is, and is most text. */
 export const normalized = (text: string): string =>
-  /[^\u0000-\u007f]/.test(text) ? text.normalize("NFC") : text;
+  /[\u0080-\uffff]/.test(text) ? text.normalize("NFC") : text;
 export const str = (value: string): HclValue => ({ kind: "string", value: normalized(value) });
 export const num = (value: HclNumber): HclValue => ({ kind: "number", value });
 export const bool = (value: boolean): HclValue => ({ kind: "bool", value });

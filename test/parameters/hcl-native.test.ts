@@ -105,6 +105,16 @@ const snippets = [
   '"x" = 1',
   'x "\\n" {}\n',
   "x 1 {}",
+  // labels are literal strings; strip markers touch their braces; directives nest as HCL's do
+  'x "a${1}" {}\n',
+  'x = "${ ~1}"',
+  'x = "${1~ }"',
+  'x = "${1 ~}"',
+  'x = "%{ ~if true}a%{endif}"',
+  'x = "%{if true}a%{ else }b%{ else }c%{endif}"',
+  'x = "%{for a in b}%{endif}"',
+  "x = a.*.b.*",
+  "x = a[*].b.*",
 ];
 
 function nativeAccepts(source: string): boolean {
