@@ -1,4 +1,4 @@
-// What the hand-written HCL readers (hcl-native.ts, hcl-blocks.ts, contains.ts) need to know
+// What the hand-written HCL readers (hcl-native.ts, contains.ts) need to know
 // about source text alike, so that they agree on it.
 
 /** 1-based line numbers of offsets in a text. */
