@@ -36,7 +36,7 @@ export type HclNode =
   /** A template that is a single interpolation gives that value unconverted. */
   | { t: "wrap"; expr: HclNode }
   | { t: "ref"; name: string }
-  | { t: "call"; name: string }
+  | { t: "call"; name: string; args: HclNode[] }
   /** An expression HCL parses but refuses to evaluate, with its reason. */
   | { t: "invalid"; message: string }
   | { t: "tuple"; items: HclNode[] }

@@ -66,7 +66,8 @@ function expressionOf(source: string, node: HclNode): HclExpression {
   };
 }
 
-function evaluateNode(node: HclNode): Evaluation {
+/** A node's value as a default's: no variables or functions in scope. */
+export function evaluateNode(node: HclNode): Evaluation {
   try {
     return { ok: true, value: toConstant(evaluate(node)) };
   } catch (error) {
@@ -95,6 +96,11 @@ export interface HclBlock {
 
 export function parseHclNative(source: string): HclBody {
   return new Parser(source).file();
+}
+
+/** One expression on its own, as an attribute's value is written (e.g. a validation condition). */
+export function parseHclExpression(source: string): HclExpression {
+  return new Parser(source).wholeExpression();
 }
 
 // ASCII first: the Unicode-property regexes are comparatively slow and names are mostly ASCII.
@@ -197,6 +203,13 @@ class Parser {
   }
 
   // ---- structure ----
+
+  wholeExpression(): HclExpression {
+    const expr = this.expression();
+    this.withNewlines(false, () => this.space());
+    if (this.i < this.s.length) this.fail(`unexpected "${this.s[this.i]}" after the expression`);
+    return expr;
+  }
 
   file(): HclBody {
     const body = this.body(false);
@@ -405,10 +418,7 @@ class Parser {
       }
       const save = this.i;
       this.space();
-      if (this.peek("(")) {
-        this.call();
-        return { t: "call", name };
-      }
+      if (this.peek("(")) return { t: "call", name, args: this.call() };
       this.i = save;
       if (name === "true" || name === "false")
         return { t: "literal", value: bool(name === "true") };
@@ -429,31 +439,34 @@ class Parser {
     return { t: "number", text: match[0] };
   }
 
-  private call(): void {
+  /** After a function name: the arguments; `...` after the last one expands it. */
+  private call(): HclNode[] {
     this.i++; // (
-    this.withNewlines(false, () => {
+    return this.withNewlines(false, () => {
+      const args: HclNode[] = [];
       this.space();
       if (this.peek(")")) {
         this.i++;
-        return;
+        return args;
       }
       for (;;) {
-        this.conditional();
+        args.push(this.conditional());
         this.space();
         if (this.peek("...")) {
           this.i += 3;
           this.expect(")");
-          return;
+          return args;
         }
         if (this.peek(")")) {
           this.i++;
-          return;
+          return args;
         }
+        if (this.i >= this.s.length) this.fail('missing ")" to close the function call');
         this.expect(",", '"," or ")"');
         this.space();
         if (this.peek(")")) {
           this.i++;
-          return;
+          return args;
         }
       }
     });
