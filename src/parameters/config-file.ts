@@ -227,7 +227,7 @@ export function readJsonConfig(file: ConfigFile, source: string): ConfigFileCont
 }
 
 // In JSON syntax a validation block may be an object or a list of objects; normalise to the
-// list shape hcl2json produces so both syntaxes share `variableBody`.
+// list that `variableBody` reads.
 function jsonVariableBody(body: unknown): unknown {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
   const copy = { ...(body as Record<string, unknown>) };

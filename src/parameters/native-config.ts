@@ -1,4 +1,4 @@
-// A `.tf` file parsed by the native fast path (hcl-native.ts) → variables and the coder
+// A `.tf` file read by the HCL reader (hcl-native.ts) → variables and the coder
 // provider's feature flag. Here the exact semantics of the reference hold: a default is the
 // value of a constant expression (anything else is an error, as in Terraform), a type is the
 // expression's source text (or the string of the legacy quoted form), a condition is its
