@@ -31,7 +31,7 @@ export type HclValue =
 export type HclNode =
   | { t: "literal"; value: HclValue }
   /** A number literal, read when evaluated (an out-of-range one fails only the default). */
-  | { t: "number"; text: string }
+  | { t: "number"; text: string; value?: HclValue }
   | { t: "template"; parts: TemplatePart[] }
   /** A template that is a single interpolation gives that value unconverted. */
   | { t: "wrap"; expr: HclNode }
@@ -84,9 +84,12 @@ export type ConstantValue =
 interface Scope {
   vars: ReadonlyMap<string, HclValue>;
   item?: HclValue;
+  /** Steps left: nested `for` expressions can ask for more work than any default needs. */
+  budget: { steps: number };
 }
 
-const EMPTY_SCOPE: Scope = { vars: new Map() };
+/** Evaluation steps one expression may take; a real default takes a few hundred. */
+export const MAX_EVALUATION_STEPS = 100_000;
 
 /** HCL keeps strings in Unicode normal form C; ASCII already is, and is most text. */
 export const normalized = (text: string): string =>
@@ -97,7 +100,7 @@ export const bool = (value: boolean): HclValue => ({ kind: "bool", value });
 export const NULL: HclValue = { kind: "null" };
 
 export function evaluate(node: HclNode): HclValue {
-  return evalNode(node, EMPTY_SCOPE);
+  return evalNode(node, { vars: new Map(), budget: { steps: MAX_EVALUATION_STEPS } });
 }
 
 const fail = (summary: string, detail: string): never => {
@@ -140,12 +143,21 @@ function toBool(v: HclValue): boolean | undefined {
 
 // ---- evaluation ----
 
+function step(scope: Scope): void {
+  if (--scope.budget.steps < 0) {
+    fail("Expression too large", `evaluating it takes more than ${MAX_EVALUATION_STEPS} steps`);
+  }
+}
+
 function evalNode(node: HclNode, scope: Scope): HclValue {
+  step(scope);
   switch (node.t) {
     case "literal":
       return node.value;
     case "number":
-      return num(HclNumber.parse(node.text) as HclNumber);
+      // Read once: a literal inside a `for` body is evaluated for every element.
+      node.value ??= num(HclNumber.parse(node.text) as HclNumber);
+      return node.value;
     case "wrap":
       return evalNode(node.expr, scope);
     case "template":
@@ -184,7 +196,9 @@ function evalNode(node: HclNode, scope: Scope): HclValue {
       const items = source.kind === "tuple" ? source.items : source.kind === "null" ? [] : [source];
       return {
         kind: "tuple",
-        items: items.map((item) => evalNode(node.each, { vars: scope.vars, item })),
+        items: items.map((item) =>
+          evalNode(node.each, { vars: scope.vars, item, budget: scope.budget }),
+        ),
       };
     }
     case "for":
@@ -231,7 +245,7 @@ function bindings(
   const vars = new Map(scope.vars);
   if (keyVar !== undefined) vars.set(keyVar, key);
   vars.set(valueVar, value);
-  return { vars };
+  return { vars, budget: scope.budget };
 }
 
 function evalFor(node: Extract<HclNode, { t: "for" }>, scope: Scope): HclValue {
@@ -314,6 +328,7 @@ function evalConditional(node: Extract<HclNode, { t: "cond" }>, scope: Scope): H
 function evalTemplate(parts: TemplatePart[], scope: Scope): string {
   let out = "";
   for (const part of parts) {
+    step(scope);
     switch (part.t) {
       case "text":
         out += part.text;

@@ -183,6 +183,22 @@ describe("parseHclNative agrees with HashiCorp's parser", () => {
     expect(attribute?.expr.source).toBe(expression);
   });
 
+  it.each([
+    ["[for a in X : [for b in X : [for c in X : 1]]]"],
+    ['"%{for a in X}%{for b in X}%{for c in X}abc%{endfor}%{endfor}%{endfor}"'],
+  ])("refuses to evaluate %s past a bound on its work, promptly", (shape) => {
+    const items = `[${Array.from({ length: 200 }, (_, k) => k).join(",")}]`;
+    const attribute = parseHclNative(`x = ${shape.replaceAll("X", items)}\n`).attributes[0];
+    const started = performance.now();
+    expect(attribute?.expr.evaluate()).toMatchObject({
+      ok: false,
+      notConstant: false,
+      message: expect.stringMatching(/^Expression too large: /),
+    });
+    // 8 million elements would take far longer than this, and more memory than a daemon has
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it("records block types, labels and lines", () => {
     const body = parseHclNative(
       '# c\nvariable "a" {\n  default = 1\n}\n\nprovider coder {}\nx "p" "q" { y = 2 }\n',
