@@ -71,6 +71,14 @@ export function evaluateNode(node: HclNode): Evaluation {
   try {
     return { ok: true, value: toConstant(evaluate(node)) };
   } catch (error) {
+    if (error instanceof RangeError) {
+      // Evaluation recurses along the syntax tree, which a long operator chain makes deep.
+      return {
+        ok: false,
+        notConstant: false,
+        message: "the expression is nested too deeply to evaluate",
+      };
+    }
     if (!(error instanceof HclEvalError)) throw error;
     return { ok: false, notConstant: error instanceof HclNotConstantError, message: error.message };
   }

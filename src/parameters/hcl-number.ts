@@ -11,6 +11,11 @@ export class HclEvalError extends Error {
 
 /** Decimal exponents beyond this are refused: a default cannot hold such numbers anyway. */
 const MAX_EXPONENT = 1000;
+/**
+ * Numerators and denominators beyond this are refused too, so that a chain of products cannot
+ * grow numbers without end (a double ends near 2^1024).
+ */
+const LIMIT = 1n << 16384n;
 const NUMBER_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 function gcd(a: bigint, b: bigint): bigint {
@@ -35,7 +40,12 @@ export class HclNumber {
     if (den === 0n) throw new HclEvalError("division by zero gives an infinite number");
     const sign = den < 0n ? -1n : 1n;
     const g = gcd(num, den) || 1n;
-    return new HclNumber((sign * num) / g, (sign * den) / g);
+    const n = (sign * num) / g;
+    const d = (sign * den) / g;
+    if (n > LIMIT || -n > LIMIT || d > LIMIT) {
+      throw new HclEvalError("a number in the expression is out of the range a default can hold");
+    }
+    return new HclNumber(n, d);
   }
 
   static fromInt(n: number): HclNumber {

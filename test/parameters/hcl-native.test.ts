@@ -199,6 +199,25 @@ describe("parseHclNative agrees with HashiCorp's parser", () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 
+  it("refuses a product that outgrows any number a default can hold", () => {
+    const chain = Array.from({ length: 50 }, () => "1e1000").join(" * ");
+    const attribute = parseHclNative(`x = ${chain}\n`).attributes[0];
+    expect(attribute?.expr.evaluate()).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/out of the range a default can hold/),
+    });
+  });
+
+  it("refuses an operator chain too long to evaluate, as a result and not an exception", () => {
+    const chain = Array.from({ length: 50_000 }, () => "1").join(" + ");
+    const attribute = parseHclNative(`x = ${chain}\n`).attributes[0];
+    expect(attribute?.expr.evaluate()).toEqual({
+      ok: false,
+      notConstant: false,
+      message: "the expression is nested too deeply to evaluate",
+    });
+  });
+
   it("records block types, labels and lines", () => {
     const body = parseHclNative(
       '# c\nvariable "a" {\n  default = 1\n}\n\nprovider coder {}\nx "p" "q" { y = 2 }\n',
