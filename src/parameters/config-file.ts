@@ -1,12 +1,11 @@
 // One configuration file → the `variable` blocks and the coder provider's feature flag it
 // declares, in a syntax-neutral form, so that parse-template.ts applies a single set of rules.
-// `.tf` files go through the native fast path (native-config.ts) and, when it rejects them,
-// through HashiCorp's parser (WebAssembly) for authoritative diagnostics; `.tf.json` files
-// through a line-aware JSON reader.
+// `.tf` files are read by the native parser (hcl-native.ts, native-config.ts), which alone
+// decides what a file means; HashiCorp's parser (WebAssembly) only words the errors of a file
+// the native parser rejects. `.tf.json` files go through a line-aware JSON reader.
 import { z } from "zod";
-import { type BlockHeader, scanTopLevelBlocks } from "./hcl-blocks.js";
-import { type HclBody, parseHclNative } from "./hcl-native.js";
-import { parseHcl } from "./hcl-parser.js";
+import { type HclBody, HclNativeSyntaxError, parseHclNative } from "./hcl-native.js";
+import { parseHcl, TOO_DEEP } from "./hcl-parser.js";
 import { JsonSyntaxError, parseJsonWithLines } from "./json-config.js";
 import { readNativeConfig } from "./native-config.js";
 import type { ConfigFile } from "./template-files.js";
@@ -15,7 +14,6 @@ import {
   type ConfigFileContents,
   type FileDiagnostic,
   invalidNameMessage,
-  labelDiagnostics,
   MANAGED_FLAG_MESSAGE,
   VARIABLE_NAME,
   type VariableBlock,
@@ -28,7 +26,7 @@ export type {
   VariableValidation,
 } from "./variable-rules.js";
 
-/** A string that is exactly one interpolation, as hcl2json writes non-constant expressions. */
+/** A string that is exactly one interpolation: how JSON syntax writes an expression. */
 function unwrapExpression(text: string): string {
   const match = /^\$\{([\s\S]*)\}$/.exec(text);
   return match ? (match[1] as string) : text;
@@ -49,13 +47,10 @@ const variableBody = z.object({
   description: textLike.optional(),
   type: z.string().transform(unwrapExpression).optional(),
   sensitive: boolLike.optional(),
-  // Always a list of blocks: hcl2json writes blocks as lists (an object here is an attribute
-  // `validation = {...}`, which Terraform rejects) and readJsonConfig normalises JSON.
+  // Always a list of blocks: readJsonConfig normalises a single block object to a list.
   validation: z.array(validationBody).optional(),
   default: z.unknown().optional(),
 });
-
-const objectBody = z.record(z.string(), z.unknown());
 
 function issueText(error: z.ZodError): string {
   return error.issues
@@ -132,92 +127,39 @@ function managedFlag(
   return undefined;
 }
 
-// The converter names the block it choked on as `type.label...`; find its line.
-function lineOfConvertedBlock(message: string, headers: BlockHeader[]): number {
-  const path = /Unable to convert Block to JSON: (\S+)/.exec(message)?.[1]?.split(".");
-  if (!path) return 0;
-  const header = headers.find(
-    (h) => h.type === path[0] && (path.length < 2 || h.labels[0] === path[1]),
-  );
-  return header?.line ?? 0;
-}
-
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
 
 export async function readHclConfig(file: ConfigFile, source: string): Promise<ConfigFileContents> {
-  let native: HclBody | undefined;
+  let body: HclBody;
   try {
-    native = parseHclNative(source);
-  } catch {
-    // A syntax error, or input the recursive parser cannot take (e.g. nesting deep enough to
-    // exhaust the stack): either way HashiCorp's parser decides.
+    body = parseHclNative(source);
+  } catch (error) {
+    return { variables: [], diagnostics: await syntaxDiagnostics(file, source, error) };
   }
-  if (native) return readNativeConfig(file, native);
-  // The fast path rejected the file: HashiCorp's parser has the authoritative diagnostics
-  // (and, should the fast path have a gap, the result).
-  return readHclConfigWithWasm(file, source);
+  return readNativeConfig(file, body);
 }
 
-async function readHclConfigWithWasm(
+/**
+ * A file the native parser rejected. HashiCorp's parser words the errors (HCL's own
+ * diagnostics, one per problem); should it accept the file, or fail without saying where, the
+ * native parser's own message stands, as the native parser decides what a file means.
+ */
+async function syntaxDiagnostics(
   file: ConfigFile,
   source: string,
-): Promise<ConfigFileContents> {
-  const result = await parseHcl(source);
-  if (!result.ok) {
-    // A syntactically valid file can still fail conversion (e.g. a variable block with two
-    // labels); the block scanner then names the block instead of a line-less converter error.
-    const positioned = result.diagnostics.every((d) => d.line > 0);
-    const headers = positioned ? [] : scanTopLevelBlocks(source);
-    const structural = labelDiagnostics(file, headers);
-    return {
-      variables: [],
-      diagnostics:
-        structural.length > 0
-          ? structural
-          : result.diagnostics.map((d) => ({
-              file: file.name,
-              line: d.line > 0 ? d.line : lineOfConvertedBlock(d.message, headers),
-              message: d.message,
-            })),
-    };
-  }
-  const headers = scanTopLevelBlocks(source);
-  const diagnostics: FileDiagnostic[] = labelDiagnostics(file, headers);
-  const variableBodies = objectBody.safeParse(result.body.variable ?? {});
-  const bodiesByName = new Map<string, unknown[]>(
-    Object.entries(variableBodies.success ? variableBodies.data : {}).map(([k, v]) => [
-      k,
-      asList(v),
-    ]),
-  );
-  const variables: VariableBlock[] = [];
-  let managedVariables: ConfigFileContents["managedVariables"];
-
-  for (const header of headers) {
-    if (header.type === "variable") {
-      if (header.labels.length !== 1) continue; // reported by labelDiagnostics
-      const name = header.labels[0] as string;
-      const body = bodiesByName.get(name)?.shift();
-      const block = toVariableBlock(name, body, file.name, header.line, diagnostics);
-      if (block) variables.push(block);
-    } else if (header.type === "provider" && header.labels[0] === "coder" && !managedVariables) {
-      const providers = objectBody.safeParse(result.body.provider ?? {});
-      const coder = providers.success ? asList(providers.data.coder) : [];
-      // Several coder provider blocks (aliases) are matched in order, like the headers.
-      const index = headers
-        .filter((h) => h.type === "provider" && h.labels[0] === "coder")
-        .indexOf(header);
-      managedVariables = managedFlag(
-        coder.slice(index, index + 1),
-        file.name,
-        header.line,
-        diagnostics,
-      );
-    }
-  }
-  const contents: ConfigFileContents = { variables, diagnostics };
-  if (managedVariables) contents.managedVariables = managedVariables;
-  return contents;
+  error: unknown,
+): Promise<FileDiagnostic[]> {
+  const own: FileDiagnostic =
+    error instanceof HclNativeSyntaxError
+      ? { file: file.name, line: error.line, message: error.message }
+      : error instanceof RangeError
+        ? { file: file.name, line: 0, message: TOO_DEEP }
+        : (() => {
+            throw error;
+          })();
+  const worded = await parseHcl(source);
+  if (worded.ok || worded.diagnostics.some((d) => d.line === 0)) return [own];
+  return worded.diagnostics.map((d) => ({ file: file.name, line: d.line, message: d.message }));
 }
 
 export function readJsonConfig(file: ConfigFile, source: string): ConfigFileContents {
@@ -285,7 +227,7 @@ export function readJsonConfig(file: ConfigFile, source: string): ConfigFileCont
 }
 
 // In JSON syntax a validation block may be an object or a list of objects; normalise to the
-// list shape hcl2json produces so both syntaxes share `variableBody`.
+// list that `variableBody` reads.
 function jsonVariableBody(body: unknown): unknown {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
   const copy = { ...(body as Record<string, unknown>) };

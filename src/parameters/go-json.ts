@@ -32,8 +32,9 @@ function escapeLikeGo(json: string): string {
   );
 }
 
-// Go sorts map keys by bytes; for UTF-16 strings that is code point order, not code unit order.
-function compareUtf8(a: string, b: string): number {
+// Go sorts map keys (and cty object attributes) by bytes; for UTF-16 strings that is code point
+// order, not code unit order.
+export function compareUtf8(a: string, b: string): number {
   const ca = [...a];
   const cb = [...b];
   for (let k = 0; k < Math.min(ca.length, cb.length); k++) {

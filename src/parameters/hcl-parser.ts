@@ -1,12 +1,11 @@
-// HCL native syntax → plain JSON-like values, through HashiCorp's own HCL parser compiled to
-// WebAssembly (@cdktf/hcl2json). Loading the WASM module costs ~150 ms, so it happens on the
-// first parse, not when this module is imported (the CLI imports it for much more than parsing).
+// HashiCorp's own HCL parser compiled to WebAssembly (@cdktf/hcl2json). Template parsing uses it
+// only for the wording of the errors of a file the native parser (hcl-native.ts) rejected; why
+// it does not read variables is said there. Loading the WASM module costs over half a second,
+// so it happens on the first parse, not when this module is imported.
 //
-// hcl2json's conventions, which the callers rely on:
-// - blocks become `{ <type>: { <label>: [body, ...] } }`, attributes plain JSON values;
-// - constant expressions are evaluated (`"a${1}"` → "a1"); any other expression becomes the
-//   string "${<exact source text>}" (that is how type expressions and validation conditions
-//   keep their source text).
+// On success the body follows hcl2json's conventions: blocks become
+// `{ <type>: { <label>: [body, ...] } }`, attributes plain JSON values; expressions it does
+// not evaluate become the string "${<exact source text>}".
 
 export interface HclDiagnostic {
   /** 1-based line, 0 when the parser gave none. */
@@ -27,6 +26,8 @@ function loadParser(): Promise<ParseFn> {
   return parserPromise;
 }
 
+export const TOO_DEEP = "the file is nested too deeply to parse";
+
 // A name that cannot occur in diagnostics text by accident, so that the error string (all
 // diagnostics of a file concatenated) can be split back into diagnostics reliably.
 const SENTINEL = "@@provisionerd-hcl-input@@";
@@ -41,7 +42,7 @@ export async function parseHcl(source: string): Promise<HclParseResult> {
       // The JavaScript side of the bridge overflows its stack on absurdly deep nesting.
       return {
         ok: false,
-        diagnostics: [{ line: 0, message: "the file is nested too deeply to parse" }],
+        diagnostics: [{ line: 0, message: TOO_DEEP }],
       };
     }
     return { ok: false, diagnostics: splitDiagnostics(String((error as Error)?.message ?? error)) };

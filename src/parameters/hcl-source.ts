@@ -1,5 +1,4 @@
-// What the hand-written HCL readers (hcl-native.ts, hcl-blocks.ts, contains.ts) need to know
-// about source text alike, so that they agree on it.
+// Source text helpers of the HCL reader (hcl-native.ts): line numbers and where comments end.
 
 /** 1-based line numbers of offsets in a text. */
 export class LineIndex {

@@ -1,15 +1,9 @@
-// A `.tf` file parsed by the native fast path (hcl-native.ts) → variables and the coder
+// A `.tf` file read by the HCL reader (hcl-native.ts) → variables and the coder
 // provider's feature flag. Here the exact semantics of the reference hold: a default is the
 // value of a constant expression (anything else is an error, as in Terraform), a type is the
 // expression's source text (or the string of the legacy quoted form), a condition is its
 // exact source text.
-import {
-  type HclAttribute,
-  type HclBlock,
-  type HclBody,
-  type HclExpression,
-  NOT_CONSTANT,
-} from "./hcl-native.js";
+import type { HclAttribute, HclBlock, HclBody, HclExpression } from "./hcl-native.js";
 import type { ConfigFile } from "./template-files.js";
 import {
   asBool,
@@ -25,9 +19,15 @@ import {
 const attribute = (body: HclBody, name: string): HclAttribute | undefined =>
   body.attributes.find((a) => a.name === name);
 
+/** The expression's constant value, undefined when it has none. */
+function constant(expr: HclExpression): unknown {
+  const result = expr.evaluate();
+  return result.ok ? result.value : undefined;
+}
+
 /** Text of a constant scalar (HCL converts numbers and bools to strings where one is needed). */
 function constantText(expr: HclExpression): string | undefined {
-  const v = expr.value;
+  const v = constant(expr);
   return typeof v === "string" || typeof v === "number" || typeof v === "boolean"
     ? String(v)
     : undefined;
@@ -44,7 +44,7 @@ export function readNativeConfig(file: ConfigFile, root: HclBody): ConfigFileCon
     } else if (block.type === "provider" && block.labels[0] === "coder" && !managedVariables) {
       const flag = attribute(block.body, "feature_use_managed_variables");
       if (!flag) continue;
-      const value = flag.expr.value === NOT_CONSTANT ? undefined : asBool(flag.expr.value);
+      const value = asBool(constant(flag.expr));
       if (value === undefined) {
         diagnostics.push({ file: file.name, line: block.line, message: MANAGED_FLAG_MESSAGE });
       } else {
@@ -82,24 +82,27 @@ function toVariableBlock(
   const type = attribute(body, "type");
   if (type) {
     // The legacy quoted form (`type = "string"`) names the type as a string.
-    variable.type = typeof type.expr.value === "string" ? type.expr.value : type.expr.source;
+    // Only a string can be a name; a type expression (`list(string)`) is never evaluated.
+    const quoted = type.expr.node.t === "literal" || type.expr.node.t === "template";
+    const named = quoted ? constant(type.expr) : undefined;
+    variable.type = typeof named === "string" ? named : type.expr.source;
   }
   const sensitive = attribute(body, "sensitive");
   if (sensitive) {
-    const value = sensitive.expr.value === NOT_CONSTANT ? undefined : asBool(sensitive.expr.value);
+    const value = asBool(constant(sensitive.expr));
     if (value === undefined) problem("sensitive must be true or false", sensitive.line);
     else variable.sensitive = value;
   }
   const defaultAttr = attribute(body, "default");
   if (defaultAttr) {
-    if (defaultAttr.expr.value === NOT_CONSTANT) {
+    const result = defaultAttr.expr.evaluate();
+    if (result.ok) variable.default = { value: result.value };
+    else if (result.notConstant) {
       problem(
         "default must be a constant value (variables, function calls and references are not allowed here)",
         defaultAttr.line,
       );
-    } else {
-      variable.default = { value: defaultAttr.expr.value };
-    }
+    } else problem(`default is invalid: ${result.message}`, defaultAttr.line);
   }
   const validationAttr = attribute(body, "validation");
   if (validationAttr) problem("validation must be a block", validationAttr.line);

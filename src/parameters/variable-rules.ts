@@ -1,6 +1,6 @@
 // What a `variable` block (and the coder provider's feature flag) must look like, shared by
-// both HCL readers (the native fast path and the WebAssembly parser) and the JSON reader, so
-// that every path reports the same problems with the same words.
+// the HCL reader (native-config.ts) and the JSON reader (config-file.ts), so that both syntaxes
+// report the same problems with the same words.
 import type { ConfigFile } from "./template-files.js";
 
 export interface VariableValidation {

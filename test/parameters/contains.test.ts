@@ -25,6 +25,15 @@ describe("containsValues", () => {
     ]);
   });
 
+  it("reads a list that is any constant expression, as a default is read", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an HCL template, not a JS one
+    expect(containsValues('contains([for r in ["b", "a"] : "${r}-1"], var.x)')).toEqual([
+      "a-1",
+      "b-1",
+    ]);
+    expect(containsValues('contains(["x", "y"][*], var.x)')).toEqual(["x", "y"]);
+  });
+
   it("keeps only string elements", () => {
     expect(containsValues('contains(["x", 1, true, null, ["n"], {a = 1}], var.v)')).toEqual(["x"]);
   });

@@ -2,7 +2,7 @@
 // The native fast path must agree with HashiCorp's parser (WebAssembly) on which files are
 // valid, and give the values the reference gives. The WebAssembly parser is the oracle here.
 import { describe, expect, it } from "vitest";
-import { NOT_CONSTANT, parseHclNative } from "../../src/parameters/hcl-native.js";
+import { parseHclNative } from "../../src/parameters/hcl-native.js";
 import { parseHcl } from "../../src/parameters/hcl-parser.js";
 
 // Valid and invalid snippets: bodies, blocks, every expression form, templates, heredocs.
@@ -105,6 +105,16 @@ const snippets = [
   '"x" = 1',
   'x "\\n" {}\n',
   "x 1 {}",
+  // labels are literal strings; strip markers touch their braces; directives nest as HCL's do
+  'x "a${1}" {}\n',
+  'x = "${ ~1}"',
+  'x = "${1~ }"',
+  'x = "${1 ~}"',
+  'x = "%{ ~if true}a%{endif}"',
+  'x = "%{if true}a%{ else }b%{ else }c%{endif}"',
+  'x = "%{for a in b}%{endif}"',
+  "x = a.*.b.*",
+  "x = a[*].b.*",
 ];
 
 function nativeAccepts(source: string): boolean {
@@ -151,9 +161,12 @@ describe("parseHclNative agrees with HashiCorp's parser", () => {
     ['"$${x}"', "\u0024{x}"],
     ["1 + 2 * 3", 7],
     ['true ? "y" : "n"', "y"],
+    // directives and for expressions are constant when what they iterate over is
+    ['"%{if true}x%{endif}"', "x"],
+    ["[for x in [1] : x]", [1]],
   ])("evaluates the constant %s", (expression, expected) => {
     const attribute = parseHclNative(`x = ${expression}\n`).attributes[0];
-    expect(attribute?.expr.value).toEqual(expected);
+    expect(attribute?.expr.evaluate()).toEqual({ ok: true, value: expected });
   });
 
   it.each([
@@ -162,12 +175,47 @@ describe("parseHclNative agrees with HashiCorp's parser", () => {
     ["tolist([])"],
     ["[1, var.x]"],
     ["{ (var.k) = 1 }"],
-    ['"%{if true}x%{endif}"'],
-    ["[for x in [1] : x]"],
+    ['"%{for x in [1]}${var.x}%{endfor}"'],
+    ["[for x in [1] : upper(x)]"],
   ])("marks %s as not constant, keeping its exact source", (expression) => {
     const attribute = parseHclNative(`x = ${expression} # comment\n`).attributes[0];
-    expect(attribute?.expr.value).toBe(NOT_CONSTANT);
+    expect(attribute?.expr.evaluate()).toMatchObject({ ok: false, notConstant: true });
     expect(attribute?.expr.source).toBe(expression);
+  });
+
+  it.each([
+    ["[for a in X : [for b in X : [for c in X : 1]]]"],
+    ['"%{for a in X}%{for b in X}%{for c in X}abc%{endfor}%{endfor}%{endfor}"'],
+  ])("refuses to evaluate %s past a bound on its work, promptly", (shape) => {
+    const items = `[${Array.from({ length: 200 }, (_, k) => k).join(",")}]`;
+    const attribute = parseHclNative(`x = ${shape.replaceAll("X", items)}\n`).attributes[0];
+    const started = performance.now();
+    expect(attribute?.expr.evaluate()).toMatchObject({
+      ok: false,
+      notConstant: false,
+      message: expect.stringMatching(/^Expression too large: /),
+    });
+    // 8 million elements would take far longer than this, and more memory than a daemon has
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it("refuses a product that outgrows any number a default can hold", () => {
+    const chain = Array.from({ length: 50 }, () => "1e1000").join(" * ");
+    const attribute = parseHclNative(`x = ${chain}\n`).attributes[0];
+    expect(attribute?.expr.evaluate()).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/out of the range a default can hold/),
+    });
+  });
+
+  it("refuses an operator chain too long to evaluate, as a result and not an exception", () => {
+    const chain = Array.from({ length: 50_000 }, () => "1").join(" + ");
+    const attribute = parseHclNative(`x = ${chain}\n`).attributes[0];
+    expect(attribute?.expr.evaluate()).toEqual({
+      ok: false,
+      notConstant: false,
+      message: "the expression is nested too deeply to evaluate",
+    });
   });
 
   it("records block types, labels and lines", () => {
