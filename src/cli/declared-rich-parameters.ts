@@ -5,12 +5,7 @@
 // a file the fast parser refuses) marks the list incomplete, and the import's own list decides.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  type HclBlock,
-  type HclBody,
-  NOT_CONSTANT,
-  parseHclNative,
-} from "../parameters/hcl-native.js";
+import { type HclBlock, type HclBody, parseHclNative } from "../parameters/hcl-native.js";
 import { listConfigFiles } from "../parameters/template-files.js";
 import { RichParameter, RichParameterOption } from "../proto/provisioner.js";
 
@@ -22,9 +17,10 @@ export interface DeclaredRichParameters {
 }
 
 const constantText = (body: HclBody, name: string): string | undefined => {
-  const value = body.attributes.find((a) => a.name === name)?.expr.value;
-  if (value === undefined || value === NOT_CONSTANT || value === null) return undefined;
-  return typeof value === "object" ? undefined : String(value);
+  const evaluation = body.attributes.find((a) => a.name === name)?.expr.evaluate();
+  if (evaluation === undefined || !evaluation.ok) return undefined;
+  const { value } = evaluation;
+  return value === null || typeof value === "object" ? undefined : String(value);
 };
 
 const hasAttribute = (body: HclBody, name: string) => body.attributes.some((a) => a.name === name);
