@@ -11,8 +11,7 @@ import type {
   Log,
   UpdateJobRequest,
 } from "../proto/provisionerd.js";
-import type { Provisioner } from "../provisioner/provisioner.js";
-import { createTerraformProvisioner } from "../terraform/index.js";
+import { createTerraformProvisioner, type TerraformProvisioner } from "../terraform/index.js";
 import type { BuildConfig, TransitionName } from "./build-config.js";
 import {
   type BuildResultInput,
@@ -35,7 +34,11 @@ import {
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
-import { createJobDirectories, providerMirrorOption } from "./common-options.js";
+import {
+  checkJobDirectories,
+  checkTerraformOption,
+  providerMirrorOption,
+} from "./common-options.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
 import { type TemplateJobInput, templateImportJob, workspaceBuildJob } from "./local-jobs.js";
@@ -64,7 +67,7 @@ interface Run {
   style: Style;
   logger: Logger;
   /** One for both jobs: it finds and checks terraform once. */
-  provisioner: Provisioner;
+  provisioner: TerraformProvisioner;
   printer: ProgressPrinter | undefined;
   interrupts: Interrupts;
   ask: AskForValues;
@@ -283,8 +286,8 @@ async function buildWorkspace(
 
 async function build(run: Run): Promise<number> {
   const { config } = run;
-  const unusable = await createJobDirectories(config);
-  if (unusable) throw new UsageError(unusable.message);
+  await checkJobDirectories(config);
+  await checkTerraformOption(run.provisioner);
   const previous = await readBuildRecord(config.stateFile);
   const record: BuildRecord = previous ?? newBuildRecord();
   const given: Given = {

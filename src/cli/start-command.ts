@@ -8,7 +8,11 @@ import {
   handleShutdownSignals,
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
-import { createJobDirectories, providerMirrorOption } from "./common-options.js";
+import {
+  checkJobDirectories,
+  checkTerraformOption,
+  providerMirrorOption,
+} from "./common-options.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger, SecretValues } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
@@ -46,11 +50,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     output: io.stderr,
     secrets,
   });
-  const unusable = await createJobDirectories(config);
-  if (unusable) {
-    logger.fatal({ dir: unusable.dir }, unusable.message);
-    throw new ReportedError(unusable.message);
-  }
+  await checkJobDirectories(config);
 
   const metrics = new DaemonMetrics({ concurrency: config.concurrency });
   const readiness = new ReadinessTracker();
@@ -61,6 +61,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     ...providerMirrorOption(config.providerMirror),
     logger,
   });
+  await checkTerraformOption(provisioner);
   const daemon: Daemon = createDaemon({
     // gRPC has no path prefix: the origin is the endpoint.
     coderUrl: config.coderUrl.origin,

@@ -1,8 +1,9 @@
 // The local build's memory between runs: the Terraform state the last build left, so a later
 // stop or delete continues from it. Written atomically and private (state holds secrets).
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { makeDirectory } from "../fs/directories.js";
 
 export class StateFileError extends Error {
   override readonly name = "StateFileError";
@@ -25,7 +26,7 @@ export async function writeStateFile(file: string, state: Uint8Array): Promise<v
     `.${path.basename(file)}.${randomBytes(4).toString("hex")}.tmp`,
   );
   try {
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeDirectory(path.dirname(file));
     await writeFile(temporary, state, { mode: 0o600 });
     await rename(temporary, file);
   } catch (error) {

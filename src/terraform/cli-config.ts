@@ -1,8 +1,9 @@
 // The TF_CLI_CONFIG_FILE the provisioner hands terraform. Always ours: an operator's
 // ~/.terraformrc (or a missing file, which makes terraform warn on every command) never decides
 // where providers come from; air-gapped hosts name a provider mirror instead.
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { makeDirectory } from "../fs/directories.js";
 import { hclQuoted } from "./var-file.js";
 
 export type ProviderMirror =
@@ -38,6 +39,6 @@ export async function writeCliConfig(
   path: string,
   mirror: ProviderMirror | undefined,
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(path), 0o700);
   await writeFile(path, cliConfigText(mirror), { mode: 0o600 });
 }

@@ -1,10 +1,11 @@
 // Per-job work directories.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDirectory } from "../fs/directories.js";
 
 /** A fresh, private directory for one job, named after it (sanitised) for operators. */
 export async function createWorkDir(root: string, jobId: string): Promise<string> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await makeDirectory(root, 0o700);
   const safe = jobId.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64) || "job";
   return mkdtemp(join(root, `job-${safe}-`));
 }
