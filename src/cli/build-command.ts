@@ -1,5 +1,6 @@
 // `provisionerd build`: a template import, then a workspace build, with the daemon's own job
 // runner and the terraform provisioner, coordinated in-process instead of by coderd.
+import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
@@ -21,6 +22,7 @@ import {
 } from "./build-output.js";
 import {
   type BuildRecord,
+  buildRecordPath,
   fromRecordValues,
   newBuildRecord,
   readBuildRecord,
@@ -47,7 +49,7 @@ import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
 import { ask, canPrompt } from "./prompt.js";
 import { renderResourceTable } from "./result-table.js";
-import { readStateFile, writeStateFile } from "./state-file.js";
+import { checkWritable, type KeptState, keepState, readStateFile } from "./state-file.js";
 import { loadTemplate } from "./template-archive.js";
 import { type Style, styleFor } from "./terminal-style.js";
 import { UsageError } from "./usage-error.js";
@@ -235,6 +237,7 @@ async function buildWorkspace(
   previous: BuildRecord | undefined,
   imported: CompletedJob_TemplateImport,
   values: Values,
+  state: Buffer,
 ) {
   const { config } = run;
   const built = await runLocalJob(
@@ -245,7 +248,7 @@ async function buildWorkspace(
       workspaceName: config.workspaceName,
       workspaceId: record.workspaceId,
       ownerId: record.ownerId,
-      state: await readStateFile(config.stateFile),
+      state,
       parameterValues: values.parameters,
       variableValues: values.variables,
       richParameterValues: values.richParameters,
@@ -271,15 +274,19 @@ async function buildWorkspace(
     completed ? DONE_TEXT[config.transition] : `Workspace build failed: ${jobSummary.error}`,
   );
   const newState = done?.state ?? failed?.state ?? Buffer.alloc(0);
-  // A failed build's partial state is kept too: it records what exists.
-  const stateWritten = config.stateFile !== undefined && (completed || newState.length > 0);
-  if (stateWritten && config.stateFile !== undefined) {
-    await writeStateFile(config.stateFile, newState);
-  }
+  // A failed build's partial state is kept too: it records what exists. A failure without
+  // state (before terraform applied anything) leaves the previous state as it was.
+  const kept =
+    completed || newState.length > 0
+      ? await keepState(config.stateFile, newState, [
+          path.join(config.cacheDir, "rescued-state"),
+          os.tmpdir(),
+        ])
+      : undefined;
   const resources = done?.resources;
   return {
     summary: { ...jobSummary, ...(resources ? { resources } : {}) },
-    stateWritten,
+    kept,
     completed,
   };
 }
@@ -288,7 +295,9 @@ async function build(run: Run): Promise<number> {
   const { config } = run;
   await checkJobDirectories(config);
   await checkTerraformOption(run.provisioner);
+  await checkWritable([config.stateFile, buildRecordPath(config.stateFile)]);
   const previous = await readBuildRecord(config.stateFile);
+  const state = await readStateFile(config.stateFile);
   const record: BuildRecord = previous ?? newBuildRecord();
   const given: Given = {
     vars: { ...fromRecordValues(record.variableValues), ...config.var },
@@ -310,7 +319,7 @@ async function build(run: Run): Promise<number> {
       ownerId: record.ownerId,
       transition: config.transition,
     },
-    ...(config.stateFile !== undefined ? { stateFile: config.stateFile } : {}),
+    stateFile: config.stateFile,
   };
 
   const imported = await importTemplate(run, template, given);
@@ -337,29 +346,65 @@ async function build(run: Run): Promise<number> {
     run.ask,
   );
 
-  const built = await buildWorkspace(run, template, record, previous, imported.result, values);
-  if (built.completed && config.stateFile !== undefined) {
-    // Only what the template declares and may be shown again is remembered.
-    const keep = (list: ReadonlyArray<{ name: string; sensitive: boolean }>) =>
-      new Set(list.filter((v) => !v.sensitive).map((v) => v.name));
-    await writeBuildRecord(config.stateFile, {
-      ...record,
-      lastTransition: config.transition,
-      richParameterValues: values.richParameters,
-      variableValues: toRecordValues(given.vars, keep(values.variables)),
-      parameterValues: toRecordValues(given.params, keep(values.parameters)),
-    });
-  }
-  return finish(run, {
-    ...base,
-    importJob: { ...imported.summary, result: imported.result },
-    buildJob: built.summary,
-    stateWritten: built.stateWritten,
+  const built = await buildWorkspace(
+    run,
+    template,
+    record,
+    previous,
+    imported.result,
     values,
+    state,
+  );
+  // Written whether the build completed or not: a later stop or delete of whatever a failed or
+  // interrupted build created must address the same workspace.
+  const keep = (list: ReadonlyArray<{ name: string; sensitive: boolean }>) =>
+    new Set(list.filter((v) => !v.sensitive).map((v) => v.name));
+  const recordFile = await keepBuildRecord(run, built.kept?.file ?? config.stateFile, {
+    ...record,
+    lastTransition: config.transition,
+    // Only what the template declares and may be shown again is remembered.
+    richParameterValues: values.richParameters,
+    variableValues: toRecordValues(given.vars, keep(values.variables)),
+    parameterValues: toRecordValues(given.params, keep(values.parameters)),
   });
+  return finish(
+    run,
+    {
+      ...base,
+      stateFile: built.kept?.file ?? config.stateFile,
+      importJob: { ...imported.summary, result: imported.result },
+      buildJob: built.summary,
+      stateWritten: built.kept !== undefined,
+      values,
+    },
+    built.kept,
+    recordFile,
+  );
 }
 
-function finish(run: Run, input: Omit<BuildResultInput, "logs">): number {
+/** Writes the build record beside the state; a failure is a warning (the state is kept). */
+async function keepBuildRecord(
+  run: Run,
+  stateFile: string,
+  record: Parameters<typeof writeBuildRecord>[1],
+): Promise<string | undefined> {
+  try {
+    await writeBuildRecord(stateFile, record);
+    return buildRecordPath(stateFile);
+  } catch (error) {
+    run.io.stderr.write(
+      `${run.style.yellow(`warning: --state-file: the build record was not written: ${(error as Error).message}; a later build of this state gets new workspace ids`)}\n`,
+    );
+    return undefined;
+  }
+}
+
+function finish(
+  run: Run,
+  input: Omit<BuildResultInput, "logs">,
+  kept?: KeptState,
+  recordFile?: string,
+): number {
   const { io, style, config } = run;
   const ok = input.importJob.status === "completed" && input.buildJob.status === "completed";
   if (config.json) {
@@ -369,13 +414,23 @@ function finish(run: Run, input: Omit<BuildResultInput, "logs">): number {
     for (const line of renderResourceTable(input.buildJob.resources ?? [], style)) {
       io.stdout.write(`${line}\n`);
     }
-    if (config.stateFile) io.stdout.write(style.dim(`State written to ${config.stateFile}\n`));
+    if (kept !== undefined && !kept.rescued) {
+      io.stdout.write(style.dim(`State written to ${kept.file}\n`));
+    }
   } else {
     const failed = input.importJob.status !== "completed" ? input.importJob : input.buildJob;
     io.stderr.write(`${style.red(`provisionerd build: ${failed.error ?? "failed"}`)}\n`);
-    if (input.stateWritten) {
-      io.stderr.write(`The state left by the failed build was written to ${config.stateFile}\n`);
+    if (kept !== undefined && !kept.rescued) {
+      io.stderr.write(`The state left by the failed build was written to ${kept.file}\n`);
     }
+  }
+  if (kept?.rescued) {
+    const record =
+      recordFile === undefined ? "" : ` (and "${recordFile}" to "${buildRecordPath(kept.wanted)}")`;
+    io.stderr.write(
+      `${style.red(`provisionerd build: --state-file: ${kept.reason}; the state was saved to "${kept.file}" instead: move it to "${kept.wanted}"${record} before the next build`)}\n`,
+    );
+    return run.interrupts.interrupted ? EXIT_INTERRUPTED : 1;
   }
   if (ok) return 0;
   return run.interrupts.interrupted ? EXIT_INTERRUPTED : 1;

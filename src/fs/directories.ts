@@ -53,8 +53,8 @@ const REASONS: Record<string, string> = {
   EROFS: "read-only file system",
   ENOSPC: "no space left on the device",
   EDQUOT: "disk quota exceeded",
-  // mkdir on an existing name that is not a directory (an existing one is not an error here).
-  EEXIST: "it exists and is not a directory",
+  // makeDirectory on a name that exists and is not a directory (an existing one is no error).
+  EEXIST: "a part of the path is not a directory",
   ENOTDIR: "a part of the path is not a directory",
   ENAMETOOLONG: "the path is too long",
   ELOOP: "too many symbolic links in the path",
