@@ -304,7 +304,7 @@ async function build(run: Run): Promise<number> {
     params: { ...fromRecordValues(record.parameterValues), ...config.param },
   };
   const template: TemplateJobInput = {
-    archive: await loadTemplate(config.template),
+    archive: await loadTemplate(config.template, run.provisioner.archiveLimits),
     templateName: templateName(config),
     owner: config.owner,
     // As typed: `new URL` adds a "/" path that would end up in CODER_AGENT_URL.
