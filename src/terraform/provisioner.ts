@@ -1,6 +1,5 @@
 // The terraform Provisioner: unpacks a job's archive into a fresh work dir and hands out a
 // session that runs terraform there.
-import {} from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { makeDirectory } from "../fs/directories.js";
