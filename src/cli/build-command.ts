@@ -1,6 +1,7 @@
 // `provisionerd build`: a template import, then a workspace build, with the daemon's own job
 // runner and the terraform provisioner, coordinated in-process instead of by coderd.
 import { randomUUID } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
@@ -13,7 +14,7 @@ import type {
   UpdateJobRequest,
 } from "../proto/provisionerd.js";
 import type { Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
-import { createTerraformProvisioner } from "../terraform/index.js";
+import { createTerraformProvisioner, type TerraformProvisioner } from "../terraform/index.js";
 import { SecretMasker } from "../terraform/redact.js";
 import type { BuildConfig, TransitionName } from "./build-config.js";
 import {
@@ -24,6 +25,7 @@ import {
 } from "./build-output.js";
 import {
   type BuildRecord,
+  buildRecordPath,
   fromRecordValues,
   newBuildRecord,
   readBuildRecord,
@@ -40,7 +42,11 @@ import {
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
-import { createJobDirectories, providerMirrorOption } from "./common-options.js";
+import {
+  checkJobDirectories,
+  checkTerraformOption,
+  providerMirrorOption,
+} from "./common-options.js";
 import { declaredRichParameters } from "./declared-rich-parameters.js";
 import { Interrupts } from "./interrupts.js";
 import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
@@ -56,7 +62,7 @@ import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
 import { ask, canPrompt } from "./prompt.js";
 import { renderResourceTable } from "./result-table.js";
-import { readStateFile, writeStateFile } from "./state-file.js";
+import { checkWritable, type KeptState, keepState, readStateFile } from "./state-file.js";
 import { loadTemplate } from "./template-archive.js";
 import { type Style, styleFor } from "./terminal-style.js";
 import { UsageError } from "./usage-error.js";
@@ -76,7 +82,7 @@ interface Run {
   style: Style;
   logger: Logger;
   /** One for both jobs: it finds and checks terraform once. */
-  provisioner: Provisioner;
+  provisioner: TerraformProvisioner;
   printer: ProgressPrinter | undefined;
   interrupts: Interrupts;
   ask: AskForValues;
@@ -319,6 +325,7 @@ async function buildWorkspace(
   previous: BuildRecord | undefined,
   imported: CompletedJob_TemplateImport,
   values: Values,
+  state: Buffer,
 ) {
   const { config } = run;
   const built = await runLocalJob(
@@ -329,7 +336,7 @@ async function buildWorkspace(
       workspaceName: config.workspaceName,
       workspaceId: record.workspaceId,
       ownerId: record.ownerId,
-      state: await readStateFile(config.stateFile),
+      state,
       parameterValues: values.parameters,
       variableValues: values.variables,
       richParameterValues: values.richParameters,
@@ -355,24 +362,30 @@ async function buildWorkspace(
     completed ? DONE_TEXT[config.transition] : `Workspace build failed: ${jobSummary.error}`,
   );
   const newState = done?.state ?? failed?.state ?? Buffer.alloc(0);
-  // A failed build's partial state is kept too: it records what exists.
-  const stateWritten = config.stateFile !== undefined && (completed || newState.length > 0);
-  if (stateWritten && config.stateFile !== undefined) {
-    await writeStateFile(config.stateFile, newState);
-  }
+  // A failed build's partial state is kept too: it records what exists. A failure without
+  // state (before terraform applied anything) leaves the previous state as it was.
+  const kept =
+    completed || newState.length > 0
+      ? await keepState(config.stateFile, newState, [
+          path.join(config.cacheDir, "rescued-state"),
+          os.tmpdir(),
+        ])
+      : undefined;
   const resources = done?.resources;
   return {
     summary: { ...jobSummary, ...(resources ? { resources } : {}) },
-    stateWritten,
+    kept,
     completed,
   };
 }
 
 async function build(run: Run): Promise<number> {
   const { config } = run;
-  const unusable = await createJobDirectories(config);
-  if (unusable) throw new UsageError(unusable.message);
+  await checkJobDirectories(config);
+  await checkTerraformOption(run.provisioner);
+  await checkWritable([config.stateFile, buildRecordPath(config.stateFile)]);
   const previous = await readBuildRecord(config.stateFile);
+  const state = await readStateFile(config.stateFile);
   const record: BuildRecord = previous ?? newBuildRecord();
   const given: Given = {
     flags: { "--var": config.var, "--param": config.param, "--rich-param": config.richParam },
@@ -381,7 +394,7 @@ async function build(run: Run): Promise<number> {
     richParams: { ...config.richParam },
   };
   const template: TemplateJobInput = {
-    archive: await loadTemplate(config.template),
+    archive: await loadTemplate(config.template, run.provisioner.archiveLimits),
     templateName: templateName(config),
     owner: config.owner,
     // As typed: `new URL` adds a "/" path that would end up in CODER_AGENT_URL.
@@ -396,7 +409,7 @@ async function build(run: Run): Promise<number> {
       ownerId: record.ownerId,
       transition: config.transition,
     },
-    ...(config.stateFile !== undefined ? { stateFile: config.stateFile } : {}),
+    stateFile: config.stateFile,
   };
 
   await checkValuesUpFront(run, template.archive, given, previous);
@@ -435,29 +448,65 @@ async function build(run: Run): Promise<number> {
     });
   }
 
-  const built = await buildWorkspace(run, template, record, previous, imported.result, values);
-  if (built.completed && config.stateFile !== undefined) {
-    // Only what the template declares and may be shown again is remembered.
-    const keep = (list: ReadonlyArray<{ name: string; sensitive: boolean }>) =>
-      new Set(list.filter((v) => !v.sensitive).map((v) => v.name));
-    await writeBuildRecord(config.stateFile, {
-      ...record,
-      lastTransition: config.transition,
-      richParameterValues: values.richParameters,
-      variableValues: toRecordValues(given.vars, keep(values.variables)),
-      parameterValues: toRecordValues(given.params, keep(values.parameters)),
-    });
-  }
-  return finish(run, {
-    ...base,
-    importJob: { ...imported.summary, result: imported.result },
-    buildJob: built.summary,
-    stateWritten: built.stateWritten,
+  const built = await buildWorkspace(
+    run,
+    template,
+    record,
+    previous,
+    imported.result,
     values,
+    state,
+  );
+  // Written whether the build completed or not: a later stop or delete of whatever a failed or
+  // interrupted build created must address the same workspace.
+  const keep = (list: ReadonlyArray<{ name: string; sensitive: boolean }>) =>
+    new Set(list.filter((v) => !v.sensitive).map((v) => v.name));
+  const recordFile = await keepBuildRecord(run, built.kept?.file ?? config.stateFile, {
+    ...record,
+    lastTransition: config.transition,
+    // Only what the template declares and may be shown again is remembered.
+    richParameterValues: values.richParameters,
+    variableValues: toRecordValues(given.vars, keep(values.variables)),
+    parameterValues: toRecordValues(given.params, keep(values.parameters)),
   });
+  return finish(
+    run,
+    {
+      ...base,
+      stateFile: built.kept?.file ?? config.stateFile,
+      importJob: { ...imported.summary, result: imported.result },
+      buildJob: built.summary,
+      stateWritten: built.kept !== undefined,
+      values,
+    },
+    built.kept,
+    recordFile,
+  );
 }
 
-function finish(run: Run, input: Omit<BuildResultInput, "logs">): number {
+/** Writes the build record beside the state; a failure is a warning (the state is kept). */
+async function keepBuildRecord(
+  run: Run,
+  stateFile: string,
+  record: Parameters<typeof writeBuildRecord>[1],
+): Promise<string | undefined> {
+  try {
+    await writeBuildRecord(stateFile, record);
+    return buildRecordPath(stateFile);
+  } catch (error) {
+    run.io.stderr.write(
+      `${run.style.yellow(`warning: --state-file: the build record was not written: ${(error as Error).message}; a later build of this state gets new workspace ids`)}\n`,
+    );
+    return undefined;
+  }
+}
+
+function finish(
+  run: Run,
+  input: Omit<BuildResultInput, "logs">,
+  kept?: KeptState,
+  recordFile?: string,
+): number {
   const { io, style, config } = run;
   const last = input.plan ?? input.buildJob;
   const ok = input.importJob.status === "completed" && last.status === "completed";
@@ -469,15 +518,23 @@ function finish(run: Run, input: Omit<BuildResultInput, "logs">): number {
     for (const line of renderResourceTable(last.resources ?? [], style, plan)) {
       io.stdout.write(`${line}\n`);
     }
-    if (config.stateFile && !input.plan) {
-      io.stdout.write(style.dim(`State written to ${config.stateFile}\n`));
+    if (kept !== undefined && !kept.rescued && !input.plan) {
+      io.stdout.write(style.dim(`State written to ${kept.file}\n`));
     }
   } else {
     const failed = input.importJob.status !== "completed" ? input.importJob : last;
     io.stderr.write(`${style.red(`provisionerd build: ${failed.error ?? "failed"}`)}\n`);
-    if (input.stateWritten) {
-      io.stderr.write(`The state left by the failed build was written to ${config.stateFile}\n`);
+    if (kept !== undefined && !kept.rescued) {
+      io.stderr.write(`The state left by the failed build was written to ${kept.file}\n`);
     }
+  }
+  if (kept?.rescued) {
+    const record =
+      recordFile === undefined ? "" : ` (and "${recordFile}" to "${buildRecordPath(kept.wanted)}")`;
+    io.stderr.write(
+      `${style.red(`provisionerd build: --state-file: ${kept.reason}; the state was saved to "${kept.file}" instead: move it to "${kept.wanted}"${record} before the next build`)}\n`,
+    );
+    return run.interrupts.interrupted ? EXIT_INTERRUPTED : 1;
   }
   if (ok) return 0;
   return run.interrupts.interrupted ? EXIT_INTERRUPTED : 1;

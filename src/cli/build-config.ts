@@ -7,6 +7,7 @@ import { z } from "zod";
 import { LOG_FORMATS, LOG_LEVELS, logOptionSpecs, terraformOptionSpecs } from "./common-options.js";
 import type { OptionSpec, RawOptions } from "./option-spec.js";
 import { parseOptions } from "./option-spec.js";
+import { defaultStateFile } from "./state-file.js";
 import {
   directoryPath,
   executable,
@@ -73,7 +74,8 @@ export function buildOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
       key: "stateFile",
       flags: "--state-file <file>",
       description:
-        "Terraform state: read before the build when it exists, written after it (stop and delete need the state of an earlier start)",
+        "Terraform state: read before the build when it exists, written after it, also after a failed build (stop and delete need the state of an earlier start)",
+      defaultDescription: "provisionerd-<workspace name>.tfstate beside the template",
     },
     {
       key: "workspaceName",
@@ -154,6 +156,11 @@ export function buildConfigSchema(env: NodeJS.ProcessEnv) {
       logLevel: oneOf(LOG_LEVELS),
       logFormat: oneOf(LOG_FORMATS).optional(),
     })
+    .transform(({ stateFile, ...config }) => ({
+      ...config,
+      stateFile: stateFile ?? defaultStateFile(config.template, config.workspaceName),
+      stateFileIsDefault: stateFile === undefined,
+    }))
     .superRefine((config, ctx) => {
       if (config.planOnly && config.transition !== "start") {
         ctx.addIssue({
@@ -162,20 +169,13 @@ export function buildConfigSchema(env: NodeJS.ProcessEnv) {
           message: `previews a start (a template dry run), not --transition ${config.transition}`,
         });
       }
-      if (config.transition === "start") return;
-      if (config.stateFile === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["stateFile"],
-          message: `required with --transition ${config.transition}: the state written by an earlier start`,
-        });
-      } else if (!isFile(config.stateFile)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["stateFile"],
-          message: `--transition ${config.transition} needs the state of an earlier start, but ${JSON.stringify(config.stateFile)} does not exist`,
-        });
-      }
+      if (config.transition === "start" || isFile(config.stateFile)) return;
+      const which = config.stateFileIsDefault ? " (the default)" : "";
+      ctx.addIssue({
+        code: "custom",
+        path: ["stateFile"],
+        message: `--transition ${config.transition} needs the state of an earlier start, but ${JSON.stringify(config.stateFile)}${which} does not exist`,
+      });
     });
 }
 

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { fileSystemReason } from "../fs/directories.js";
 import type { TransitionName } from "./build-config.js";
 import { writeStateFile } from "./state-file.js";
 import { UsageError } from "./usage-error.js";
@@ -53,7 +54,7 @@ export async function readBuildRecord(
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new UsageError(`--state-file: cannot read "${file}": ${(error as Error).message}`);
+    throw new UsageError(`--state-file: cannot read "${file}": ${fileSystemReason(error)}`);
   }
   let json: unknown;
   try {

@@ -1,10 +1,12 @@
 // Settings shared by `start` and `build`: where Terraform is, where it works and caches, how
 // providers are installed offline, and how the process logs.
-import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { defaultCacheDir } from "../daemon/index.js";
+import { unusableDirectory } from "../fs/directories.js";
+import { type TerraformBinary, TerraformBinaryError } from "../terraform/index.js";
 import type { OptionSpec } from "./option-spec.js";
+import { UsageError } from "./usage-error.js";
 import type { ProviderMirror } from "./value-schemas.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
@@ -16,31 +18,39 @@ export function defaultWorkDir(): string {
   return path.join(os.tmpdir(), "provisionerd");
 }
 
-export interface DirectoryFailure {
-  dir: string;
-  /** Names the flag, the directory and the reason. */
-  message: string;
-}
-
 /**
- * Creates the work and cache directories before any job runs, so that a path that cannot be
- * used fails the command at once, naming its flag, instead of every job later.
+ * Creates the work and cache directories before any job runs and checks that jobs can make
+ * their own entries in them, so that a path that cannot be used fails the command at once
+ * (a UsageError naming its flag) instead of every job later.
  */
-export async function createJobDirectories(config: {
+export async function checkJobDirectories(config: {
   workDir: string;
   cacheDir: string;
-}): Promise<DirectoryFailure | undefined> {
+}): Promise<void> {
   for (const [flag, dir] of [
     ["--work-dir", config.workDir],
     ["--cache-dir", config.cacheDir],
   ] as const) {
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (error) {
-      return { dir, message: `${flag}: cannot create "${dir}": ${(error as Error).message}` };
-    }
+    const reason = await unusableDirectory(dir);
+    if (reason !== undefined) throw new UsageError(`${flag}: cannot use "${dir}": ${reason}`);
   }
-  return undefined;
+}
+
+/**
+ * Finds terraform and checks its version before any job runs, so that a missing, old or wrong
+ * binary fails the command at once, naming the flag that chooses it.
+ */
+export async function checkTerraformOption(provisioner: {
+  binary(): Promise<TerraformBinary>;
+}): Promise<void> {
+  try {
+    await provisioner.binary();
+  } catch (error) {
+    if (error instanceof TerraformBinaryError) {
+      throw new UsageError(`--terraform-path: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 /** --provider-mirror as the terraform provisioner takes it: a directory or a URL alike. */

@@ -11,7 +11,11 @@ import {
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
 import { SecretMasker, unmaskedSecretNotice } from "../terraform/redact.js";
-import { createJobDirectories, providerMirrorOption } from "./common-options.js";
+import {
+  checkJobDirectories,
+  checkTerraformOption,
+  providerMirrorOption,
+} from "./common-options.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
@@ -82,11 +86,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     secrets,
   });
   for (const [flag] of unmasked) logger.warn(unmaskedSecretNotice(`setting ${flag}`));
-  const unusable = await createJobDirectories(config);
-  if (unusable) {
-    logger.fatal({ dir: unusable.dir }, unusable.message);
-    throw new ReportedError(unusable.message);
-  }
+  await checkJobDirectories(config);
 
   const metrics = new DaemonMetrics({ concurrency: config.concurrency });
   const readiness = new ReadinessTracker();
@@ -97,6 +97,7 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
     ...providerMirrorOption(config.providerMirror),
     logger,
   });
+  await checkTerraformOption(provisioner);
   const daemon: Daemon = createDaemon({
     ...(await coordinatorOption(config)),
     cacheDir: config.cacheDir,

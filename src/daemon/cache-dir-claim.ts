@@ -2,8 +2,9 @@
 // share an identity, and coderd could not tell their jobs apart) and Terraform's plugin caches,
 // which break when two `terraform init`s write one at the same time. A second daemon pointed at
 // a dir in use refuses to start, naming the other process, instead of failing jobs at random.
-import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDirectory } from "../fs/directories.js";
 import { CacheDirInUseError, errorMessage } from "./errors.js";
 
 export const CLAIM_FILE = "provisionerd.pid";
@@ -39,7 +40,7 @@ async function readOwner(file: string): Promise<number | undefined> {
 export async function claimCacheDir(cacheDir: string): Promise<CacheDirClaim> {
   const file = join(cacheDir, CLAIM_FILE);
   try {
-    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    await makeDirectory(cacheDir, 0o700);
   } catch (error) {
     throw new CacheDirInUseError(`create cache dir "${cacheDir}": ${errorMessage(error)}`, {
       cause: error,

@@ -1,9 +1,10 @@
 // A daemon keeps one id for life: coderd ties jobs to it, so a daemon that reconnects (or whose
 // process restarts) mid-job is still recognised as the owner (operator complaint #9399).
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { makeDirectory } from "../fs/directories.js";
 import { DaemonIdError, errorMessage } from "./errors.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,7 +46,7 @@ export async function loadOrCreateDaemonId(cacheDir: string): Promise<string> {
   }
   const id = randomUUID();
   try {
-    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    await makeDirectory(cacheDir, 0o700);
     // Write then rename, so a crash never leaves a half-written id behind.
     const temp = `${file}.${process.pid}.tmp`;
     await writeFile(temp, `${id}\n`, { mode: 0o600 });

@@ -77,6 +77,22 @@ export interface JobOutcome {
   delivered: boolean;
 }
 
+/**
+ * The forced failure, carrying the state the killed work handed back (or the final state of a
+ * build that finished just as it was forced): the forced reason is what coderd reads, but the
+ * resources terraform created before the kill still exist.
+ */
+function withStateOf(forced: JobFailure, settled: Result | undefined): JobFailure {
+  const state =
+    settled?.kind === "fail"
+      ? settled.failure.state
+      : settled?.request.type?.$case === "workspaceBuild"
+        ? settled.request.type.value.state
+        : undefined;
+  if (state === undefined || forced.state !== undefined) return forced;
+  return new JobFailure(forced.message, { code: forced.code, state, cause: forced.cause });
+}
+
 export function jobTypeOf(job: AcquiredJob): JobType {
   switch (job.type?.$case) {
     case "templateImport":
@@ -210,16 +226,16 @@ class JobRun {
     // Forced: the provisioner was told to kill; give its call a moment to return so the work
     // dir is removed after Terraform is gone, not under its feet.
     const settled = await Promise.race([
-      work.then(() => true),
-      new Promise<false>((resolve) =>
-        setTimeout(() => resolve(false), this.timing.killGraceMs).unref(),
+      work,
+      new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), this.timing.killGraceMs).unref(),
       ),
     ]);
-    if (!settled) {
+    if (settled === undefined) {
       this.logger.warn("provisioner did not stop after kill; cleaning up when it does");
       void work.then(() => this.session?.close());
     }
-    return this.failed(this.forcedFailure);
+    return this.failed(withStateOf(this.forcedFailure, settled));
   }
 
   private async work(provisioner: Provisioner): Promise<CompletedJob> {

@@ -85,8 +85,9 @@ export async function checkTerraform(
   try {
     version = versionOutput.parse(JSON.parse(stdout)).terraform_version;
   } catch (error) {
+    const printed = stdout.trim() === "" ? "nothing" : JSON.stringify(stdout.slice(0, 200));
     throw new TerraformBinaryError(
-      `"${path} version -json" printed no terraform_version: ${stdout.slice(0, 200)}`,
+      `"${path}" is not terraform: "version -json" printed ${printed}, not a terraform_version`,
       { cause: error },
     );
   }

@@ -5,6 +5,7 @@
 // so the operator is told which of their files are not used and how to pass what they need.
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { makeDirectory } from "../fs/directories.js";
 import type { Environment } from "./environment.js";
 import { hclQuoted } from "./var-file.js";
 
@@ -41,7 +42,7 @@ export async function writeCliConfig(
   path: string,
   mirror: ProviderMirror | undefined,
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(path), 0o700);
   await writeFile(path, cliConfigText(mirror), { mode: 0o600 });
 }
 

@@ -1,8 +1,8 @@
 // The terraform Provisioner: unpacks a job's archive into a fresh work dir and hands out a
 // session that runs terraform there.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { makeDirectory } from "../fs/directories.js";
 import {
   type OpenSessionOptions,
   ProvisionError,
@@ -79,7 +79,7 @@ export class TerraformProvisioner implements Provisioner {
       throw new ProvisionError((error as Error).message, { code: "TERRAFORM", cause: error });
     }
     const pluginCacheDir = join(this.options.cacheDir, "plugins", `slot-${options.slot}`);
-    await mkdir(pluginCacheDir, { recursive: true, mode: 0o700 });
+    await makeDirectory(pluginCacheDir, 0o700);
 
     const directory = await createWorkDir(this.options.workDirRoot, options.jobId);
     try {

@@ -1,6 +1,7 @@
 // Per-job work directories, and the files in them that terraform and the daemon write.
 import { lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDirectory } from "../fs/directories.js";
 import { planFileName } from "./executor.js";
 import { varFileName } from "./var-file.js";
 
@@ -38,7 +39,7 @@ export class WorkDirError extends Error {
 
 /** A fresh, private directory for one job, named after it (sanitised) for operators. */
 export async function createWorkDir(root: string, jobId: string): Promise<string> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await makeDirectory(root, 0o700);
   const safe = jobId.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64) || "job";
   return mkdtemp(join(root, `job-${safe}-`));
 }

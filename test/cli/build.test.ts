@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createProviderMirror } from "../fixtures/coder-provider/mirror.js";
+import { processesWithArgument } from "../terraform/helpers/processes.js";
 import { ensureBuilt, onceStdoutShows, provisionerd, ROOT } from "./cli-binary.js";
 
 const BUILD_TIMEOUT = 180_000;
@@ -43,6 +44,14 @@ async function buildJson(name: string, args: string[]): Promise<{ json: Json; st
 function stateResources(file: string): string[] {
   const state = JSON.parse(readFileSync(file, "utf8"));
   return state.resources.map((r: Json) => `${r.type}.${r.name}`).sort();
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
 }
 
 function stages(json: Json, job: "import" | "build"): string[] {
@@ -321,6 +330,50 @@ describe("provisionerd build", () => {
         `The state left by the failed build was written to ${stateFile}`,
       );
       expect(stateResources(stateFile)).toEqual(["terraform_data.chatty"]);
+    },
+    BUILD_TIMEOUT,
+  );
+
+  it(
+    "keeps the state terraform wrote when a second Ctrl-C kills it, exit 130",
+    async () => {
+      const stateFile = path.join(tmp, "forced.tfstate");
+      const workDir = path.join(tmp, "work-forced");
+      const child = provisionerd([
+        "build",
+        template("created-then-slow"),
+        ...common,
+        "--work-dir",
+        workDir,
+        "--param",
+        "sleep_seconds=60",
+        "--state-file",
+        stateFile,
+      ]);
+      let applyPid: number | undefined;
+      onceStdoutShows(child, "sleeping 60s", () => {
+        // `first` is in terraform's state file now. Stopped, terraform cannot finish the graceful
+        // cancel before the second interrupt: only the kill can end it.
+        applyPid = processesWithArgument("-auto-approve").find((pid) =>
+          commandLine(pid).some((arg) => arg.startsWith(workDir)),
+        );
+        if (applyPid !== undefined) process.kill(applyPid, "SIGSTOP");
+        child.kill("SIGINT");
+      });
+      let stderr = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        const before = stderr;
+        stderr += chunk.toString();
+        if (!before.includes("Canceling:") && stderr.includes("Canceling:")) child.kill("SIGINT");
+      });
+      const result = await child;
+      expect(applyPid, "terraform apply was running").toBeDefined();
+      expect(result.exitCode, String(result.stderr)).toBe(130);
+      expect(String(result.stderr)).toContain("Forcing: killing terraform now");
+      expect(String(result.stderr)).toContain(
+        `The state left by the failed build was written to ${stateFile}`,
+      );
+      expect(stateResources(stateFile)).toEqual(["terraform_data.first"]);
     },
     BUILD_TIMEOUT,
   );

@@ -76,7 +76,13 @@ export function provisionerdStart(options: {
       path.join(dir, "cache"),
       ...options.args,
     ],
-    { env: cleanEnv({ CODER_PROVISIONER_DAEMON_PSK: options.psk }), buffer: true },
+    {
+      env: cleanEnv({ CODER_PROVISIONER_DAEMON_PSK: options.psk }),
+      buffer: true,
+      // A drain after SIGTERM lasts as long as the running job: execa's default SIGKILL 5 s
+      // after kill() would end the daemon the tests are watching.
+      forceKillAfterDelay: false,
+    },
   );
 }
 

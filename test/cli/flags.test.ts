@@ -368,8 +368,9 @@ describe("bad build flags", () => {
   it("needs the state of an earlier start to stop", async () => {
     const noFlag = await provisionerd(["build", tmp, "--transition", "stop"]);
     expect(noFlag.exitCode).toBe(2);
+    // Without the flag, the default beside the template is where an earlier start left it.
     expect(lines(noFlag.stderr)).toEqual([
-      "provisionerd build: --state-file: required with --transition stop: the state written by an earlier start",
+      `provisionerd build: --state-file: --transition stop needs the state of an earlier start, but "${path.join(tmp, "provisionerd-local.tfstate")}" (the default) does not exist`,
     ]);
     const missing = path.join(tmp, "none.tfstate");
     const noFile = await provisionerd([

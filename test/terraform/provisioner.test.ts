@@ -483,6 +483,49 @@ resource "terraform_data" "slow" {
     }
   });
 
+  it("an apply killed after a resource was created still returns the state terraform wrote", async () => {
+    const marker = `62.${Math.floor(Math.random() * 1e6)}`;
+    const session = await open({
+      "main.tf": `
+resource "terraform_data" "first" {
+  input = "created"
+}
+resource "terraform_data" "slow" {
+  input = terraform_data.first.output
+  provisioner "local-exec" {
+    command = "echo started; exec sleep ${marker}"
+  }
+}
+`,
+    });
+    try {
+      const plan = await session.plan(planRequest(START, noState, new LogCollector()));
+      const logs = new LogCollector();
+      const graceful = new AbortController();
+      const kill = new AbortController();
+      const started = logs.waitFor((l) => l.output.endsWith("(local-exec): started"));
+      const applying = session.apply(
+        applyRequest(START, noState, plan.plan, logs, {
+          signal: graceful.signal,
+          killSignal: kill.signal,
+        }),
+      );
+      await started;
+      await waitFor(() => processesWithArgument(marker).length > 0, "the sleep to start");
+      // Forced at once, as a second Ctrl-C or the daemon's force path does: no SIGINT first.
+      kill.abort();
+      const error = await failure(applying);
+      expect(error.code).toBe("CANCELED");
+      expect(error.message).toContain("killed");
+      const state = JSON.parse(stateText(error.state));
+      const first = state.resources.find((r: { name: string }) => r.name === "first");
+      expect(first.instances[0].attributes.output.value).toBe("created");
+      await waitFor(() => processesWithArgument(marker).length === 0, "no sleep left behind");
+    } finally {
+      await session.close();
+    }
+  });
+
   it("kills terraform and its provider when the grace period ends", async () => {
     const base = scratchProvisioner();
     const hanging = createHangingProvider(base.root);
