@@ -18,7 +18,7 @@ import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "
 import { type JobOutcome, runJob } from "./job-runner.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
-import { CONNECT_BACKOFF } from "./retry.js";
+import { CONNECT_BACKOFF, jobRetryCapMs } from "./retry.js";
 import { SlotPool } from "./slots.js";
 import { FAILURE } from "./stages.js";
 
@@ -125,7 +125,12 @@ class ProvisionerDaemon implements Daemon {
         daemonId: this.id,
         tls: this.config.tls,
         rpcTimeoutMs: this.config.rpcTimeoutMs,
-        reconnectMaxMs: this.config.reconnect.maxMs,
+        // Running jobs share this connection: once coderd is back it must be found within a
+        // small part of their heartbeat deadline, whatever the acquire loop's own backoff.
+        reconnectMaxMs: Math.min(
+          this.config.reconnect.maxMs,
+          jobRetryCapMs(this.config.heartbeatDeadlineMs),
+        ),
         logger: this.logger,
         onContact: (answered) => this.setConnected(answered),
         onAuthRefused: (error) => this.fail(error),

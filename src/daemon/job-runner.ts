@@ -29,10 +29,15 @@ import {
   safeObserver,
 } from "./observer.js";
 import { type LogBatchOptions, LogBatchOptionsSchema } from "./options.js";
+import { jobRpcBackoff } from "./retry.js";
 import { FAILURE, STAGE } from "./stages.js";
 
 export interface RunJobTiming {
   heartbeatIntervalMs: number;
+  /**
+   * coderd answering nothing this long gives the job up (HEARTBEAT): Terraform is killed, and
+   * the failure, with the state it left, is delivered once coderd answers again.
+   */
   heartbeatDeadlineMs: number;
   forceCancelIntervalMs: number;
   /** How long a killed provisioner call gets to return before cleanup goes ahead anyway. */
@@ -97,8 +102,6 @@ export function runJob(job: AcquiredJob, options: RunJobOptions): Promise<JobOut
 
 type Result = { kind: "complete"; request: CompletedJob } | { kind: "fail"; failure: JobFailure };
 
-const TERMINAL_AFTER_LOST_LINK_MS = 5_000;
-
 class JobRun {
   private readonly job: AcquiredJob;
   private readonly options: RunJobOptions;
@@ -114,7 +117,6 @@ class JobRun {
   private cancelFailure: JobFailure | undefined;
   private forcedFailure: JobFailure | undefined;
   private forceTimer: NodeJS.Timeout | undefined;
-  private linkLost = false;
   private session: ProvisionSession | undefined;
 
   constructor(job: AcquiredJob, options: RunJobOptions) {
@@ -135,9 +137,9 @@ class JobRun {
       logger: this.logger,
       heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
       heartbeatDeadlineMs: this.timing.heartbeatDeadlineMs,
+      backoff: jobRpcBackoff(this.timing.heartbeatDeadlineMs),
       onCanceled: () => this.cancel("coderd"),
       onLost: (error) => {
-        this.linkLost = true;
         this.logger.error({ err: error.message }, "lost contact with coderd; failing the job");
         this.force(new JobFailure(error.message, { code: "HEARTBEAT", cause: error }));
       },
@@ -174,26 +176,27 @@ class JobRun {
       this.link.start();
       result = await this.runWork(this.options.provisioner);
       await this.cleanUp();
-      if (!this.linkLost) {
-        // Stop waiting for the flush when the daemon gives up on delivering (close deadline).
-        await untilAborted(
-          this.logs.flush().catch(() => {}),
-          this.options.giveUpSignal,
-        );
-      }
     }
     detach();
-    this.logs.stop();
-    this.link.stop();
     if (this.forceTimer !== undefined) clearTimeout(this.forceTimer);
-    const delivered = await this.deliver(result);
-    const outcome = this.outcome(result, delivered);
+    const ended = this.outcome(result, false);
     this.observer.jobFinished(this.observed, {
-      status: outcome.status,
+      status: ended.status,
       seconds: (performance.now() - startedAt) / 1000,
-      ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
+      ...(ended.errorCode === undefined ? {} : { errorCode: ended.errorCode }),
     });
-    return outcome;
+    // The job's lines go before its end (coderd takes no lines after it), and both are retried
+    // for as long as coderd may still take them: until it answers, or the daemon gives up on
+    // delivering (close deadline). A coderd that was away, even past the deadline, still gets
+    // the job's whole log and its result, state included.
+    await untilAborted(
+      this.logs.flush().catch(() => {}),
+      this.options.giveUpSignal,
+    );
+    this.logs.stop();
+    await this.link.stop(this.options.giveUpSignal);
+    const delivered = await this.deliver(result);
+    return { ...ended, delivered };
   }
 
   /** The job's work raced against a forced end; after a force, waits (bounded) for the work. */
@@ -210,16 +213,20 @@ class JobRun {
     // Forced: the provisioner was told to kill; give its call a moment to return so the work
     // dir is removed after Terraform is gone, not under its feet.
     const settled = await Promise.race([
-      work.then(() => true),
-      new Promise<false>((resolve) =>
-        setTimeout(() => resolve(false), this.timing.killGraceMs).unref(),
+      work,
+      new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), this.timing.killGraceMs).unref(),
       ),
     ]);
-    if (!settled) {
+    if (settled === undefined) {
       this.logger.warn("provisioner did not stop after kill; cleaning up when it does");
       void work.then(() => this.session?.close());
     }
-    return this.failed(this.forcedFailure);
+    // The killed call may still hand back the state Terraform wrote: it goes with the failure.
+    const forced = this.forcedFailure;
+    const state = settled?.kind === "fail" ? settled.failure.state : undefined;
+    if (state === undefined || forced.state !== undefined) return this.failed(forced);
+    return this.failed(new JobFailure(forced.message, { code: forced.code, state, cause: forced }));
   }
 
   private async work(provisioner: Provisioner): Promise<CompletedJob> {
@@ -368,15 +375,7 @@ class JobRun {
   }
 
   private async deliver(result: Result): Promise<boolean> {
-    const signals: AbortSignal[] = [];
-    if (this.options.giveUpSignal !== undefined) signals.push(this.options.giveUpSignal);
-    // With the link lost coderd is unreachable or has given up: one short try, not forever.
-    if (this.linkLost) {
-      signals.push(
-        AbortSignal.timeout(Math.min(TERMINAL_AFTER_LOST_LINK_MS, this.timing.heartbeatDeadlineMs)),
-      );
-    }
-    const signal = signals.length === 0 ? new AbortController().signal : AbortSignal.any(signals);
+    const signal = this.options.giveUpSignal ?? new AbortController().signal;
     const message =
       result.kind === "complete"
         ? ({ kind: "complete", request: result.request } as const)

@@ -43,7 +43,7 @@ export interface Script {
   applyFails?: string;
   /** Plan fails with this ProvisionError. */
   planFails?: { message: string; code: ProvisionError["code"] };
-  /** Apply waits for this promise before finishing. */
+  /** Apply waits for this promise before finishing (killed meanwhile: fails with partial state). */
   applyGate?: Promise<void>;
   /** Called when an apply starts. */
   onApplyStart?: (jobId: string) => void;
@@ -151,7 +151,15 @@ export class ScriptProvisioner implements Provisioner {
             state: partial,
           });
         }
-        if (s.applyGate) await s.applyGate;
+        if (s.applyGate) {
+          const kill = request.killSignal;
+          await Promise.race([s.applyGate, ...(kill ? [untilAborted(kill)] : [])]);
+          if (kill?.aborted)
+            throw new ProvisionError("terraform apply: killed", {
+              code: "CANCELED",
+              state: partial,
+            });
+        }
         const result: ApplyResult = {
           state: Buffer.from(`state:${WorkspaceTransition[transition]}:${prior}`),
           resources:
