@@ -18,6 +18,7 @@ import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "
 import { type JobOutcome, runJob } from "./job-runner.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
+import { RecentIds } from "./recent-ids.js";
 import { CONNECT_BACKOFF, jobRetryCapMs } from "./retry.js";
 import { SlotPool } from "./slots.js";
 import { FAILURE } from "./stages.js";
@@ -63,6 +64,12 @@ class ProvisionerDaemon implements Daemon {
   private readonly killJobs = new AbortController();
   private readonly giveUp = new AbortController();
   private readonly runs = new Map<string, Promise<JobOutcome>>();
+  /**
+   * Every job id this daemon took, running or ended: coderd may hand a job out again (its
+   * acknowledgement was still on the way), and a job must never run twice. A re-send comes
+   * within moments of the first hand-out, so the last 10,000 ids are plenty.
+   */
+  private readonly taken = new RecentIds(10_000);
   /** Jobs coderd pushed while every slot was busy (a Ready race); they run as slots free. */
   private readonly waiting: AcquiredJob[] = [];
   private readonly stopped = deferred<void>();
@@ -293,11 +300,12 @@ class ProvisionerDaemon implements Daemon {
   }
 
   private onJob(job: AcquiredJob): void {
-    if (this.runs.has(job.jobId) || this.waiting.some((w) => w.jobId === job.jobId)) {
-      // coderd re-sends a job it did not see acknowledged yet; it is already ours and running.
-      this.logger.debug({ jobId: job.jobId }, "job re-sent by coderd is already running");
+    if (this.taken.has(job.jobId)) {
+      // coderd re-sends a job whose acknowledgement it had not seen yet; it ran or runs here.
+      this.logger.debug({ jobId: job.jobId }, "job re-sent by coderd was taken already");
       return;
     }
+    this.taken.add(job.jobId);
     const slot = this.slots.take();
     if (slot === undefined) {
       this.logger.warn(
