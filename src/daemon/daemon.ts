@@ -15,7 +15,9 @@ import { type CacheDirClaim, claimCacheDir } from "./cache-dir-claim.js";
 import { CoderdClient } from "./coderd-client.js";
 import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
+import { JobRecords } from "./job-records.js";
 import { type JobOutcome, runJob } from "./job-runner.js";
+import { collectLeftovers, reportLeftover } from "./leftovers.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
 import { RecentIds } from "./recent-ids.js";
@@ -85,6 +87,10 @@ class ProvisionerDaemon implements Daemon {
   private startCalled = false;
   /** This process's hold on the cache dir; released when the daemon stops. */
   private cacheDirClaim: CacheDirClaim | undefined;
+  /** Records of running jobs, for the daemon that starts here after this one died. */
+  private records: JobRecords | undefined;
+  /** Failures of jobs a dead predecessor left, being delivered. */
+  private readonly leftoverReports: Promise<void>[] = [];
   private jobsTaken = 0;
 
   constructor(config: DaemonConfig) {
@@ -124,7 +130,10 @@ class ProvisionerDaemon implements Daemon {
       const cacheDir =
         this.config.cacheDir ??
         (this.config.daemonId === undefined ? defaultCacheDir() : undefined);
-      if (cacheDir !== undefined) this.cacheDirClaim = await claimCacheDir(cacheDir);
+      if (cacheDir !== undefined) {
+        this.cacheDirClaim = await claimCacheDir(cacheDir);
+        this.records = new JobRecords(cacheDir, this.logger);
+      }
       this.id = this.config.daemonId ?? (await loadOrCreateDaemonId(cacheDir ?? defaultCacheDir()));
       this.client = new CoderdClient({
         coderUrl: this.config.coderUrl,
@@ -147,6 +156,7 @@ class ProvisionerDaemon implements Daemon {
       await this.finish();
       throw error;
     }
+    await this.takeOverLeftovers(this.client);
     this.identity = {
       id: this.id,
       name: this.config.name,
@@ -169,6 +179,26 @@ class ProvisionerDaemon implements Daemon {
     this.setState("running");
     this.observer.slotsChanged({ busy: 0, idle: this.slots.size });
     this.acquireLoop = this.acquire().catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * Stops what jobs of a dead predecessor still run (before any job of ours can start in their
+   * slots) and fails those jobs in the background. Their ids are never run here.
+   */
+  private async takeOverLeftovers(client: CoderdClient): Promise<void> {
+    if (this.records === undefined) return;
+    try {
+      for (const leftover of await collectLeftovers(this.records, this.provisioners, this.logger)) {
+        this.taken.add(leftover.record.jobId);
+        this.leftoverReports.push(
+          reportLeftover(leftover, client, this.logger, this.giveUp.signal).catch((error) =>
+            this.logger.error({ err: errorMessage(error) }, "failing a leftover job failed"),
+          ),
+        );
+      }
+    } catch (error) {
+      this.logger.error({ err: errorMessage(error) }, "looking for leftover jobs failed");
+    }
   }
 
   shutdown(options: { mode: ShutdownMode } = { mode: "drain" }): Promise<void> {
@@ -231,6 +261,7 @@ class ProvisionerDaemon implements Daemon {
       if (stranded !== undefined && slot !== undefined) this.launch(stranded, slot);
       await Promise.allSettled(this.runs.values());
     }
+    await Promise.allSettled(this.leftoverReports);
     await this.finish();
   }
 
@@ -322,6 +353,11 @@ class ProvisionerDaemon implements Daemon {
     this.jobsTaken++;
     const client = this.client as CoderdClient;
     const started = performance.now();
+    const record = this.records?.begin({
+      jobId: job.jobId,
+      type: job.type?.$case ?? "unknown",
+      provisioner: job.provisioner,
+    });
     const promise = runJob(job, {
       coordinator: client,
       provisioner: this.provisioners.get(job.provisioner),
@@ -331,6 +367,7 @@ class ProvisionerDaemon implements Daemon {
       signal: this.cancelJobs.signal,
       killSignal: this.killJobs.signal,
       giveUpSignal: this.giveUp.signal,
+      ...(record === undefined ? {} : { journal: record }),
       timing: {
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         heartbeatDeadlineMs: this.config.heartbeatDeadlineMs,
@@ -346,6 +383,7 @@ class ProvisionerDaemon implements Daemon {
         "job finished",
       );
       this.runs.delete(job.jobId);
+      void record?.end();
       this.slots.release(slot);
       const next = this.waiting.shift();
       if (next !== undefined) {

@@ -15,6 +15,7 @@ import { deferred, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage, isAbortError, type JobErrorCode, JobFailure } from "./errors.js";
 import { JobLink } from "./job-link.js";
+import type { JobJournal } from "./job-records.js";
 import { asJobFailure, daemonLine, type JobContext } from "./jobs/job-context.js";
 import { runTemplateDryRun } from "./jobs/template-dry-run.js";
 import { runTemplateImport } from "./jobs/template-import.js";
@@ -69,6 +70,8 @@ export interface RunJobOptions {
   killSignal?: AbortSignal;
   /** Stop trying to deliver the terminal message (daemon close deadline). */
   giveUpSignal?: AbortSignal;
+  /** Told the job's work dir and processes, for cleaning up after a daemon that died. */
+  journal?: JobJournal;
   timing?: Partial<RunJobTiming>;
 }
 
@@ -241,6 +244,7 @@ class JobRun {
     ).catch((error: unknown) => {
       throw asJobFailure(error, "", "ARCHIVE");
     });
+    this.options.journal?.workDir(this.session.directory);
     if (this.forcedFailure !== undefined) throw this.forcedFailure;
     const context = this.context(this.session);
     const type = this.job.type;
@@ -260,6 +264,7 @@ class JobRun {
   }
 
   private context(session: ProvisionSession): JobContext {
+    const journal = this.options.journal;
     return {
       job: this.job,
       session,
@@ -274,6 +279,9 @@ class JobRun {
         killSignal: this.killController.signal,
         onLog: this.sink(stage),
         onTiming: (step, seconds) => this.observer.stageTimed(this.observed, step, seconds),
+        ...(journal === undefined
+          ? {}
+          : { onProcessStarted: (group: number) => journal.processStarted(group) }),
       }),
       checkCanceled: () => {
         if (this.forcedFailure !== undefined) throw this.forcedFailure;

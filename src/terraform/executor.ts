@@ -154,6 +154,7 @@ export class TerraformExecutor {
       gracePeriodMs: this.options.gracePeriodMs,
       onLine: extra.onLine,
       collectStdout: extra.collectStdout,
+      onSpawn: control.onProcessStarted,
     });
     this.options.logger?.debug(
       {
