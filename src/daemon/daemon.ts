@@ -21,7 +21,7 @@ import { collectLeftovers, reportLeftover } from "./leftovers.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
 import { RecentIds } from "./recent-ids.js";
-import { CONNECT_BACKOFF, jobRetryCapMs } from "./retry.js";
+import { CONNECT_BACKOFF, jobRetryCapMs, retryTransport } from "./retry.js";
 import { SlotPool } from "./slots.js";
 import { FAILURE } from "./stages.js";
 
@@ -72,8 +72,6 @@ class ProvisionerDaemon implements Daemon {
    * within moments of the first hand-out, so the last 10,000 ids are plenty.
    */
   private readonly taken = new RecentIds(10_000);
-  /** Jobs coderd pushed while every slot was busy (a Ready race); they run as slots free. */
-  private readonly waiting: AcquiredJob[] = [];
   private readonly stopped = deferred<void>();
   private currentState: DaemonState = "starting";
   private isConnected = false;
@@ -255,12 +253,7 @@ class ProvisionerDaemon implements Daemon {
     } catch {
       // fail() already handled it.
     }
-    while (this.runs.size > 0 || this.waiting.length > 0) {
-      const stranded = this.runs.size === 0 ? this.waiting.shift() : undefined;
-      const slot = stranded === undefined ? undefined : this.slots.take();
-      if (stranded !== undefined && slot !== undefined) this.launch(stranded, slot);
-      await Promise.allSettled(this.runs.values());
-    }
+    while (this.runs.size > 0) await Promise.allSettled(this.runs.values());
     await Promise.allSettled(this.leftoverReports);
     await this.finish();
   }
@@ -324,7 +317,7 @@ class ProvisionerDaemon implements Daemon {
 
   private readySlots(): number {
     if (this.currentState !== "running") return 0;
-    let ready = this.slots.free - this.waiting.length;
+    let ready = this.slots.free;
     if (this.config.maxJobs !== undefined)
       ready = Math.min(ready, this.config.maxJobs - this.jobsTaken);
     return Math.max(0, ready);
@@ -339,11 +332,11 @@ class ProvisionerDaemon implements Daemon {
     this.taken.add(job.jobId);
     const slot = this.slots.take();
     if (slot === undefined) {
-      this.logger.warn(
-        { jobId: job.jobId },
-        "job arrived with every slot busy; it runs when one frees",
-      );
-      this.waiting.push(job);
+      // Impossible with a coderd that keeps the protocol: a job is pushed only against a credit
+      // and a credit is offered only for a free slot (polling asks only with a free slot). A job
+      // from one that does not goes back as failed instead of waiting where nobody sees it.
+      this.logger.error({ jobId: job.jobId }, "job arrived with every slot busy; failing it");
+      void this.refuse(job);
       return;
     }
     this.launch(job, slot);
@@ -385,18 +378,21 @@ class ProvisionerDaemon implements Daemon {
       this.runs.delete(job.jobId);
       void record?.end();
       this.slots.release(slot);
-      const next = this.waiting.shift();
-      if (next !== undefined) {
-        const nextSlot = this.slots.take();
-        if (nextSlot !== undefined) this.launch(next, nextSlot);
-        else this.waiting.unshift(next);
-      }
       this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
     });
     if (this.config.maxJobs !== undefined && this.jobsTaken >= this.config.maxJobs) {
       this.logger.info({ maxJobs: this.config.maxJobs }, "max jobs taken; draining");
       void this.beginStopping("max jobs");
     }
+  }
+
+  private async refuse(job: AcquiredJob): Promise<void> {
+    const client = this.client as CoderdClient;
+    const request = { jobId: job.jobId, error: FAILURE.noFreeSlot, errorCode: "INTERNAL" };
+    const signal = this.giveUp.signal;
+    await retryTransport((_attempt) => client.failJob(request, signal), { signal }).catch(
+      (error: unknown) => this.logger.error({ err: errorMessage(error) }, "send FailJob"),
+    );
   }
 
   private setState(state: DaemonState): void {
