@@ -265,7 +265,7 @@ class JobRun {
 
   private context(session: ProvisionSession): JobContext {
     const journal = this.options.journal;
-    return {
+    const context: JobContext = {
       job: this.job,
       session,
       logs: this.logs,
@@ -289,7 +289,16 @@ class JobRun {
       },
       flush: () => this.logs.flush().catch(() => {}),
       timed: (stage, fn) => this.timed(stage, fn),
+      step: async (timing, prefix, code, fn) => {
+        context.checkCanceled();
+        try {
+          return await this.timed(timing, fn);
+        } catch (error) {
+          throw asJobFailure(error, prefix, code);
+        }
+      },
     };
+    return context;
   }
 
   private sink(stage: string): LogSink {
