@@ -182,12 +182,6 @@ class JobRun {
     }
     detach();
     if (this.forceTimer !== undefined) clearTimeout(this.forceTimer);
-    const ended = this.outcome(result, false);
-    this.observer.jobFinished(this.observed, {
-      status: ended.status,
-      seconds: (performance.now() - startedAt) / 1000,
-      ...(ended.errorCode === undefined ? {} : { errorCode: ended.errorCode }),
-    });
     // The job's lines go before its end (coderd takes no lines after it), and both are retried
     // for as long as coderd may still take them: until it answers, or the daemon gives up on
     // delivering (close deadline). A coderd that was away, even past the deadline, still gets
@@ -199,7 +193,13 @@ class JobRun {
     this.logs.stop();
     await this.link.stop(this.options.giveUpSignal);
     const delivered = await this.deliver(result);
-    return { ...ended, delivered };
+    const outcome = this.outcome(result, delivered);
+    this.observer.jobFinished(this.observed, {
+      status: outcome.status,
+      seconds: (performance.now() - startedAt) / 1000,
+      ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
+    });
+    return outcome;
   }
 
   /** The job's work raced against a forced end; after a force, waits (bounded) for the work. */

@@ -445,6 +445,9 @@ describe("cancellation from coderd", () => {
     build(hh);
     await started.promise;
     await hh.fake.stop();
+    // The failure is delivered, and the job finished, once coderd is back.
+    await hh.log.waitForLine((l) => l.msg === "lost contact with coderd; failing the job", "loss");
+    await hh.fake.restart();
     const result = await finished.promise;
     expect(result).toMatchObject({ status: "failed", errorCode: "HEARTBEAT" });
     const apply = provisioner.calls.find((c) => c.method === "apply")?.request;
