@@ -70,6 +70,18 @@ async function slowBuild(model: CoderModel, sleep: number): Promise<string> {
   }).jobId;
 }
 
+/** A build whose terraform is sleeping (for 5 to 15 min, so its `sleep` is told apart). */
+async function sleepingBuild(model: CoderModel): Promise<{ jobId: string; sleep: number }> {
+  const sleep = 300 + Math.floor(Math.random() * 600);
+  const jobId = await slowBuild(model, sleep);
+  await model.fake.waitForLogs(
+    jobId,
+    (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
+    LONG,
+  );
+  return { jobId, sleep };
+}
+
 const dirEntries = (dir: string) => {
   try {
     return readdirSync(dir);
@@ -111,13 +123,7 @@ describe("the daemon process", () => {
     fake = await FakeCoderd.start();
     const model = new CoderModel(fake);
     const { workDirRoot } = await spawnDaemon(fake.psk);
-    const sleep = 300 + Math.floor(Math.random() * 600);
-    const jobId = await slowBuild(model, sleep);
-    await fake.waitForLogs(
-      jobId,
-      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
-      LONG,
-    );
+    const { jobId, sleep } = await sleepingBuild(model);
     child?.kill("SIGTERM");
     // The first signal was handled once the daemon withdrew from the acquire stream.
     await fake.waitFor(() => fake?.streamDaemons().length === 0, LONG, "withdraw");
@@ -137,13 +143,7 @@ describe("the daemon process", () => {
     fake = await FakeCoderd.start();
     const model = new CoderModel(fake);
     const first = await spawnDaemon(fake.psk);
-    const sleep = 300 + Math.floor(Math.random() * 600);
-    const jobId = await slowBuild(model, sleep);
-    await fake.waitForLogs(
-      jobId,
-      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
-      LONG,
-    );
+    const { jobId, sleep } = await sleepingBuild(model);
     const records = join(first.cacheDir, "jobs");
     const [recordFile] = dirEntries(records).filter((name) => name.endsWith(".json"));
     const record = JSON.parse(readFileSync(join(records, String(recordFile)), "utf8"));
