@@ -34,6 +34,7 @@ export interface CoderdClientOptions {
     | { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined }
     | undefined;
   rpcTimeoutMs: number;
+  /** Longest wait between two connection attempts while coderd is unreachable. */
   reconnectMaxMs?: number;
   logger: Logger;
   /** Every call outcome: true = coderd answered, false = transport failure. */
@@ -79,14 +80,16 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
   private readonly client: ProvisionerDaemonClient;
   private readonly options: CoderdClientOptions;
   private readonly metadata: Metadata;
+  private readonly jobMetadata: Metadata;
 
   constructor(options: CoderdClientOptions) {
     this.options = options;
     const { target, secure } = grpcTarget(options.coderUrl);
+    const reconnectMaxMs = options.reconnectMaxMs ?? 10_000;
     this.client = new ProvisionerDaemonClient(target, channelCredentials(secure, options.tls), {
       // grpc-js's own reconnect backoff starts at 1 s; a restarted coderd should be found sooner.
-      "grpc.initial_reconnect_backoff_ms": 100,
-      "grpc.max_reconnect_backoff_ms": options.reconnectMaxMs ?? 10_000,
+      "grpc.initial_reconnect_backoff_ms": Math.min(100, reconnectMaxMs),
+      "grpc.max_reconnect_backoff_ms": reconnectMaxMs,
       "grpc.keepalive_time_ms": 30_000,
       "grpc.keepalive_timeout_ms": 10_000,
       "grpc.keepalive_permit_without_calls": 1,
@@ -94,10 +97,18 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
       "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
     });
     this.metadata = buildCallMetadata({ psk: options.psk, daemonId: options.daemonId });
+    this.jobMetadata = this.metadata.clone();
+    // A running job's call made while coderd is away waits for the connection (up to its
+    // deadline) and goes out the moment coderd answers again, instead of failing at once and
+    // waiting out a retry backoff after coderd is back.
+    this.jobMetadata.setOptions({ waitForReady: true });
   }
 
   acquireJob(request: AcquireJobRequest, signal: AbortSignal): Promise<AcquiredJob> {
-    return this.unary("acquireJob", request, signal, request.waitMs + this.options.rpcTimeoutMs);
+    return this.unary("acquireJob", request, signal, {
+      timeoutMs: request.waitMs + this.options.rpcTimeoutMs,
+      metadata: this.metadata,
+    });
   }
 
   updateJob(request: UpdateJobRequest, signal: AbortSignal): Promise<UpdateJobResponse> {
@@ -184,7 +195,7 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
     method: M,
     request: Parameters<ProvisionerDaemonClient[M]>[0],
     signal: AbortSignal,
-    timeoutMs = this.options.rpcTimeoutMs,
+    { timeoutMs = this.options.rpcTimeoutMs, metadata = this.jobMetadata } = {},
   ): Promise<
     Parameters<Extract<Parameters<ProvisionerDaemonClient[M]>[3], (...args: never[]) => unknown>>[1]
   > {
@@ -203,7 +214,7 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
       ) => { cancel(): void };
       const call = invoke(
         request,
-        this.metadata.clone(),
+        metadata.clone(),
         { deadline: Date.now() + timeoutMs },
         (error, response) => {
           signal.removeEventListener("abort", onAbort);

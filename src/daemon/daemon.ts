@@ -16,10 +16,13 @@ import { CoderdClient } from "./coderd-client.js";
 import type { CoordinatorClient, CoordinatorContext } from "./coordinator.js";
 import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
+import { JobRecords } from "./job-records.js";
 import { type JobOutcome, runJob } from "./job-runner.js";
+import { collectLeftovers, reportLeftover } from "./leftovers.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
-import { CONNECT_BACKOFF } from "./retry.js";
+import { RecentIds } from "./recent-ids.js";
+import { CONNECT_BACKOFF, jobRetryCapMs, retryTransport } from "./retry.js";
 import { SlotPool } from "./slots.js";
 import { FAILURE } from "./stages.js";
 
@@ -64,8 +67,12 @@ class ProvisionerDaemon implements Daemon {
   private readonly killJobs = new AbortController();
   private readonly giveUp = new AbortController();
   private readonly runs = new Map<string, Promise<JobOutcome>>();
-  /** Jobs coderd pushed while every slot was busy (a Ready race); they run as slots free. */
-  private readonly waiting: AcquiredJob[] = [];
+  /**
+   * Every job id this daemon took, running or ended: coderd may hand a job out again (its
+   * acknowledgement was still on the way), and a job must never run twice. A re-send comes
+   * within moments of the first hand-out, so the last 10,000 ids are plenty.
+   */
+  private readonly taken = new RecentIds(10_000);
   private readonly stopped = deferred<void>();
   private currentState: DaemonState = "starting";
   private loggedState: DaemonState = "starting";
@@ -80,6 +87,10 @@ class ProvisionerDaemon implements Daemon {
   private startCalled = false;
   /** This process's hold on the cache dir; released when the daemon stops. */
   private cacheDirClaim: CacheDirClaim | undefined;
+  /** Records of running jobs, for the daemon that starts here after this one died. */
+  private records: JobRecords | undefined;
+  /** Failures of jobs a dead predecessor left, being delivered. */
+  private readonly leftoverReports: Promise<void>[] = [];
   private jobsTaken = 0;
 
   constructor(config: DaemonConfig) {
@@ -119,7 +130,10 @@ class ProvisionerDaemon implements Daemon {
       const cacheDir =
         this.config.cacheDir ??
         (this.config.daemonId === undefined ? defaultCacheDir() : undefined);
-      if (cacheDir !== undefined) this.cacheDirClaim = await claimCacheDir(cacheDir);
+      if (cacheDir !== undefined) {
+        this.cacheDirClaim = await claimCacheDir(cacheDir);
+        this.records = new JobRecords(cacheDir, this.logger);
+      }
       this.id = this.config.daemonId ?? (await loadOrCreateDaemonId(cacheDir ?? defaultCacheDir()));
       const context: CoordinatorContext = {
         daemonId: this.id,
@@ -133,6 +147,7 @@ class ProvisionerDaemon implements Daemon {
       await this.finish();
       throw error;
     }
+    await this.takeOverLeftovers(this.client);
     this.identity = {
       id: this.id,
       name: this.config.name,
@@ -165,11 +180,36 @@ class ProvisionerDaemon implements Daemon {
       daemonId: context.daemonId,
       tls: this.config.tls,
       rpcTimeoutMs: this.config.rpcTimeoutMs,
-      reconnectMaxMs: this.config.reconnect.maxMs,
+      // Running jobs share this connection: once coderd is back it must be found within a
+      // small part of their heartbeat deadline, whatever the acquire loop's own backoff.
+      reconnectMaxMs: Math.min(
+        this.config.reconnect.maxMs,
+        jobRetryCapMs(this.config.heartbeatDeadlineMs),
+      ),
       logger: this.logger,
       onContact: context.onContact,
       onAuthRefused: context.onFatal,
     });
+  }
+
+  /**
+   * Stops what jobs of a dead predecessor still run (before any job of ours can start in their
+   * slots) and fails those jobs in the background. Their ids are never run here.
+   */
+  private async takeOverLeftovers(client: CoordinatorClient): Promise<void> {
+    if (this.records === undefined) return;
+    try {
+      for (const leftover of await collectLeftovers(this.records, this.provisioners, this.logger)) {
+        this.taken.add(leftover.record.jobId);
+        this.leftoverReports.push(
+          reportLeftover(leftover, client, this.logger, this.giveUp.signal).catch((error) =>
+            this.logger.error({ err: errorMessage(error) }, "failing a leftover job failed"),
+          ),
+        );
+      }
+    } catch (error) {
+      this.logger.error({ err: errorMessage(error) }, "looking for leftover jobs failed");
+    }
   }
 
   shutdown(options: { mode: ShutdownMode } = { mode: "drain" }): Promise<void> {
@@ -226,12 +266,8 @@ class ProvisionerDaemon implements Daemon {
     } catch {
       // fail() already handled it.
     }
-    while (this.runs.size > 0 || this.waiting.length > 0) {
-      const stranded = this.runs.size === 0 ? this.waiting.shift() : undefined;
-      const slot = stranded === undefined ? undefined : this.slots.take();
-      if (stranded !== undefined && slot !== undefined) this.launch(stranded, slot);
-      await Promise.allSettled(this.runs.values());
-    }
+    while (this.runs.size > 0) await Promise.allSettled(this.runs.values());
+    await Promise.allSettled(this.leftoverReports);
     await this.finish();
   }
 
@@ -295,25 +331,26 @@ class ProvisionerDaemon implements Daemon {
 
   private readySlots(): number {
     if (this.currentState !== "running") return 0;
-    let ready = this.slots.free - this.waiting.length;
+    let ready = this.slots.free;
     if (this.config.maxJobs !== undefined)
       ready = Math.min(ready, this.config.maxJobs - this.jobsTaken);
     return Math.max(0, ready);
   }
 
   private onJob(job: AcquiredJob): void {
-    if (this.runs.has(job.jobId) || this.waiting.some((w) => w.jobId === job.jobId)) {
-      // coderd re-sends a job it did not see acknowledged yet; it is already ours and running.
-      this.logger.debug({ jobId: job.jobId }, "job re-sent by coderd is already running");
+    if (this.taken.has(job.jobId)) {
+      // coderd re-sends a job whose acknowledgement it had not seen yet; it ran or runs here.
+      this.logger.debug({ jobId: job.jobId }, "job re-sent by coderd was taken already");
       return;
     }
+    this.taken.add(job.jobId);
     const slot = this.slots.take();
     if (slot === undefined) {
-      this.logger.warn(
-        { jobId: job.jobId },
-        "job arrived with every slot busy; it runs when one frees",
-      );
-      this.waiting.push(job);
+      // Impossible with a coderd that keeps the protocol: a job is pushed only against a credit
+      // and a credit is offered only for a free slot (polling asks only with a free slot). A job
+      // from one that does not goes back as failed instead of waiting where nobody sees it.
+      this.logger.error({ jobId: job.jobId }, "job arrived with every slot busy; failing it");
+      void this.refuse(job);
       return;
     }
     this.launch(job, slot);
@@ -323,6 +360,11 @@ class ProvisionerDaemon implements Daemon {
     this.jobsTaken++;
     const client = this.client as CoordinatorClient;
     const started = performance.now();
+    const record = this.records?.begin({
+      jobId: job.jobId,
+      type: job.type?.$case ?? "unknown",
+      provisioner: job.provisioner,
+    });
     const promise = runJob(job, {
       coordinator: client,
       provisioner: this.provisioners.get(job.provisioner),
@@ -332,6 +374,7 @@ class ProvisionerDaemon implements Daemon {
       signal: this.cancelJobs.signal,
       killSignal: this.killJobs.signal,
       giveUpSignal: this.giveUp.signal,
+      ...(record === undefined ? {} : { journal: record }),
       timing: {
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         heartbeatDeadlineMs: this.config.heartbeatDeadlineMs,
@@ -347,19 +390,23 @@ class ProvisionerDaemon implements Daemon {
         "job finished",
       );
       this.runs.delete(job.jobId);
+      void record?.end();
       this.slots.release(slot);
-      const next = this.waiting.shift();
-      if (next !== undefined) {
-        const nextSlot = this.slots.take();
-        if (nextSlot !== undefined) this.launch(next, nextSlot);
-        else this.waiting.unshift(next);
-      }
       this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
     });
     if (this.config.maxJobs !== undefined && this.jobsTaken >= this.config.maxJobs) {
       this.logger.info({ maxJobs: this.config.maxJobs }, "max jobs taken; draining");
       void this.beginStopping("max jobs");
     }
+  }
+
+  private async refuse(job: AcquiredJob): Promise<void> {
+    const client = this.client as CoderdClient;
+    const request = { jobId: job.jobId, error: FAILURE.noFreeSlot, errorCode: "INTERNAL" };
+    const signal = this.giveUp.signal;
+    await retryTransport((_attempt) => client.failJob(request, signal), { signal }).catch(
+      (error: unknown) => this.logger.error({ err: errorMessage(error) }, "send FailJob"),
+    );
   }
 
   private setState(state: DaemonState): void {

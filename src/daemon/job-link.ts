@@ -1,6 +1,12 @@
 // One job's line to its coordinator: retried calls, `canceled` watching on every answer,
 // heartbeats while nothing else went out, and a deadline after which the job is given up
 // because coderd has (v0.17 coderd fails a job it has not heard about for 30 s).
+//
+// The deadline counts from the first call that failed since coderd's last answer, or from the
+// start of a call that gets no answer at all (a hung coderd), so time spent waiting for a busy
+// coderd's answer before it went away is not charged to the outage.
+// Giving up stops heartbeats only: calls already retrying (the job's last log lines) go on, and
+// the runner still delivers the job's end once coderd answers again.
 import type { Logger } from "pino";
 import type {
   CommitQuotaRequest,
@@ -10,7 +16,7 @@ import type {
   UpdateJobRequest,
   UpdateJobResponse,
 } from "../proto/provisionerd.js";
-import { delay } from "./abort.js";
+import { delay, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage, TransportError } from "./errors.js";
 import { type BackoffPolicy, JOB_RPC_BACKOFF, retryTransport } from "./retry.js";
@@ -24,7 +30,7 @@ export interface JobLinkOptions {
   backoff?: BackoffPolicy;
   /** coderd said the job is canceled (called on every such answer; make it idempotent). */
   onCanceled: () => void;
-  /** The job cannot go on: heartbeats failed past the deadline, or coderd refused one. */
+  /** The job cannot go on: coderd answered nothing for the deadline, or refused a heartbeat. */
   onLost: (error: Error) => void;
 }
 
@@ -43,9 +49,13 @@ export function emptyUpdate(jobId: string, logs: UpdateJobRequest["logs"] = []):
 export class JobLink {
   private readonly options: JobLinkOptions;
   private readonly stopController = new AbortController();
+  private readonly heartbeatController = new AbortController();
   private lastContactAt = Date.now();
+  /** When the first call failed since coderd's last answer. */
+  private failingSince: number | undefined;
   private lastError: unknown;
   private heartbeatRunning = false;
+  private heartbeats: Promise<void> | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private lost = false;
 
@@ -53,7 +63,7 @@ export class JobLink {
     this.options = options;
   }
 
-  /** Aborts when the link stops (job over, or lost). */
+  /** Aborts when the link stops (the job is over). */
   get signal(): AbortSignal {
     return this.stopController.signal;
   }
@@ -89,68 +99,95 @@ export class JobLink {
     );
   }
 
-  /** Starts heartbeats and the deadline watchdog. */
+  /** Starts heartbeats (and with them the deadline watchdog). */
   start(): void {
-    this.armWatchdog();
     if (!this.heartbeatRunning) {
       this.heartbeatRunning = true;
-      void this.heartbeatLoop();
+      this.heartbeats = this.heartbeatLoop();
     }
   }
 
-  /** Stops heartbeats, the watchdog and every pending retry. */
-  stop(): void {
+  /**
+   * Stops heartbeats, the watchdog and every pending retry. A heartbeat already sent is waited
+   * for (until `signal` aborts), so that it cannot reach coderd after the job's end.
+   */
+  async stop(signal?: AbortSignal): Promise<void> {
+    this.stopHeartbeats();
+    await untilAborted(this.heartbeats ?? Promise.resolve(), signal);
+    this.stopController.abort(new Error("job link stopped"));
+  }
+
+  private stopHeartbeats(): void {
     if (this.watchdog !== undefined) clearTimeout(this.watchdog);
     this.watchdog = undefined;
-    this.stopController.abort(new Error("job link stopped"));
+    this.heartbeatController.abort(new Error("heartbeats stopped"));
   }
 
   private async call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const signal = this.stopController.signal;
-    const result = await retryTransport(
-      async () => {
-        try {
-          return await fn(signal);
-        } catch (error) {
-          if (error instanceof TransportError) this.lastError = error;
-          throw error;
-        }
-      },
-      {
-        signal,
-        policy: this.options.backoff ?? JOB_RPC_BACKOFF,
-        onRetry: (error, attempt, wait) =>
-          this.options.logger.debug(
-            { err: error.message, attempt, waitMs: wait },
-            "coderd call failed; retrying",
-          ),
-      },
-    );
-    this.noteContact();
+    const result = await retryTransport(() => this.attempt(() => fn(signal)), {
+      signal,
+      policy: this.options.backoff ?? JOB_RPC_BACKOFF,
+      onRetry: (error, attempt, wait) =>
+        this.options.logger.debug(
+          { err: error.message, attempt, waitMs: wait },
+          "coderd call failed; retrying",
+        ),
+    });
     return result;
+  }
+
+  /** One call: watched for the deadline, its outcome noted as contact or failure. */
+  private async attempt<T>(fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const hung = this.deadlineTimer(() => this.lastContactAt < started);
+    try {
+      const result = await fn();
+      this.noteContact();
+      return result;
+    } catch (error) {
+      if (error instanceof TransportError) this.noteFailure(error);
+      else this.noteContact();
+      throw error;
+    } finally {
+      if (hung !== undefined) clearTimeout(hung);
+    }
   }
 
   private noteContact(): void {
     this.lastContactAt = Date.now();
-    if (!this.stopController.signal.aborted) this.armWatchdog();
+    this.failingSince = undefined;
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
   }
 
-  private armWatchdog(): void {
-    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => {
+  private noteFailure(error: TransportError): void {
+    this.lastError = error;
+    if (this.failingSince !== undefined) return;
+    const since = Date.now();
+    this.failingSince = since;
+    this.watchdog = this.deadlineTimer(() => this.lastContactAt < since);
+  }
+
+  /** Gives the link up after the deadline if `stillUnanswered()` then; only while it beats. */
+  private deadlineTimer(stillUnanswered: () => boolean): NodeJS.Timeout | undefined {
+    if (!this.heartbeatRunning || this.heartbeatController.signal.aborted) return undefined;
+    const timer = setTimeout(() => {
+      if (!stillUnanswered()) return;
       const reason =
         this.lastError === undefined
           ? `no answer from coderd for ${this.options.heartbeatDeadlineMs} ms`
           : errorMessage(this.lastError);
       this.loseLink(new Error(`send periodic update: ${reason}`));
     }, this.options.heartbeatDeadlineMs);
-    this.watchdog.unref?.();
+    timer.unref?.();
+    return timer;
   }
 
   private loseLink(error: Error): void {
     if (this.lost) return;
     this.lost = true;
-    this.stop();
+    this.stopHeartbeats();
     this.options.onLost(error);
   }
 
@@ -161,25 +198,27 @@ export class JobLink {
    */
   private async heartbeatLoop(): Promise<void> {
     const { heartbeatIntervalMs: interval, coordinator, jobId } = this.options;
+    // A heartbeat in flight is not cancelled when heartbeats stop, only when the link stops.
     const signal = this.stopController.signal;
+    const beating = AbortSignal.any([signal, this.heartbeatController.signal]);
     let lastAttemptAt = Date.now();
-    while (!signal.aborted) {
+    while (!beating.aborted) {
       const due = Math.max(this.lastContactAt, lastAttemptAt) + interval;
       try {
-        await delay(Math.max(0, due - Date.now()), signal);
+        await delay(Math.max(0, due - Date.now()), beating);
       } catch {
         return;
       }
       if (Date.now() - this.lastContactAt < interval) continue;
       lastAttemptAt = Date.now();
       try {
-        const response = await coordinator.updateJob(emptyUpdate(jobId), signal);
-        this.noteContact();
+        const response = await this.attempt(() =>
+          coordinator.updateJob(emptyUpdate(jobId), signal),
+        );
         if (response.canceled) this.options.onCanceled();
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof TransportError) {
-          this.lastError = error;
           this.options.logger.debug({ err: error.message }, "heartbeat failed; will retry");
           continue;
         }

@@ -15,6 +15,7 @@ import { deferred, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage, isAbortError, type JobErrorCode, JobFailure } from "./errors.js";
 import { JobLink } from "./job-link.js";
+import type { JobJournal } from "./job-records.js";
 import { asJobFailure, daemonLine, type JobContext } from "./jobs/job-context.js";
 import { runTemplateDryRun } from "./jobs/template-dry-run.js";
 import { runTemplateImport } from "./jobs/template-import.js";
@@ -29,10 +30,15 @@ import {
   safeObserver,
 } from "./observer.js";
 import { type LogBatchOptions, LogBatchOptionsSchema } from "./options.js";
+import { jobRpcBackoff } from "./retry.js";
 import { FAILURE, STAGE } from "./stages.js";
 
 export interface RunJobTiming {
   heartbeatIntervalMs: number;
+  /**
+   * coderd answering nothing this long gives the job up (HEARTBEAT): Terraform is killed, and
+   * the failure, with the state it left, is delivered once coderd answers again.
+   */
   heartbeatDeadlineMs: number;
   forceCancelIntervalMs: number;
   /** How long a killed provisioner call gets to return before cleanup goes ahead anyway. */
@@ -64,6 +70,8 @@ export interface RunJobOptions {
   killSignal?: AbortSignal;
   /** Stop trying to deliver the terminal message (daemon close deadline). */
   giveUpSignal?: AbortSignal;
+  /** Told the job's work dir and processes, for cleaning up after a daemon that died. */
+  journal?: JobJournal;
   timing?: Partial<RunJobTiming>;
 }
 
@@ -113,8 +121,6 @@ export function runJob(job: AcquiredJob, options: RunJobOptions): Promise<JobOut
 
 type Result = { kind: "complete"; request: CompletedJob } | { kind: "fail"; failure: JobFailure };
 
-const TERMINAL_AFTER_LOST_LINK_MS = 5_000;
-
 class JobRun {
   private readonly job: AcquiredJob;
   private readonly options: RunJobOptions;
@@ -130,7 +136,6 @@ class JobRun {
   private cancelFailure: JobFailure | undefined;
   private forcedFailure: JobFailure | undefined;
   private forceTimer: NodeJS.Timeout | undefined;
-  private linkLost = false;
   private session: ProvisionSession | undefined;
 
   constructor(job: AcquiredJob, options: RunJobOptions) {
@@ -151,9 +156,9 @@ class JobRun {
       logger: this.logger,
       heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
       heartbeatDeadlineMs: this.timing.heartbeatDeadlineMs,
+      backoff: jobRpcBackoff(this.timing.heartbeatDeadlineMs),
       onCanceled: () => this.cancel("coderd"),
       onLost: (error) => {
-        this.linkLost = true;
         this.logger.error({ err: error.message }, "lost contact with coderd; failing the job");
         this.force(new JobFailure(error.message, { code: "HEARTBEAT", cause: error }));
       },
@@ -190,18 +195,19 @@ class JobRun {
       this.link.start();
       result = await this.runWork(this.options.provisioner);
       await this.cleanUp();
-      if (!this.linkLost) {
-        // Stop waiting for the flush when the daemon gives up on delivering (close deadline).
-        await untilAborted(
-          this.logs.flush().catch(() => {}),
-          this.options.giveUpSignal,
-        );
-      }
     }
     detach();
-    this.logs.stop();
-    this.link.stop();
     if (this.forceTimer !== undefined) clearTimeout(this.forceTimer);
+    // The job's lines go before its end (coderd takes no lines after it), and both are retried
+    // for as long as coderd may still take them: until it answers, or the daemon gives up on
+    // delivering (close deadline). A coderd that was away, even past the deadline, still gets
+    // the job's whole log and its result, state included.
+    await untilAborted(
+      this.logs.flush().catch(() => {}),
+      this.options.giveUpSignal,
+    );
+    this.logs.stop();
+    await this.link.stop(this.options.giveUpSignal);
     const delivered = await this.deliver(result);
     const outcome = this.outcome(result, delivered);
     this.observer.jobFinished(this.observed, {
@@ -250,6 +256,7 @@ class JobRun {
     ).catch((error: unknown) => {
       throw asJobFailure(error, "", "ARCHIVE");
     });
+    this.options.journal?.workDir(this.session.directory);
     if (this.forcedFailure !== undefined) throw this.forcedFailure;
     const context = this.context(this.session);
     const type = this.job.type;
@@ -269,7 +276,8 @@ class JobRun {
   }
 
   private context(session: ProvisionSession): JobContext {
-    return {
+    const journal = this.options.journal;
+    const context: JobContext = {
       job: this.job,
       session,
       logs: this.logs,
@@ -283,6 +291,9 @@ class JobRun {
         killSignal: this.killController.signal,
         onLog: this.sink(stage),
         onTiming: (step, seconds) => this.observer.stageTimed(this.observed, step, seconds),
+        ...(journal === undefined
+          ? {}
+          : { onProcessStarted: (group: number) => journal.processStarted(group) }),
       }),
       checkCanceled: () => {
         if (this.forcedFailure !== undefined) throw this.forcedFailure;
@@ -290,7 +301,16 @@ class JobRun {
       },
       flush: () => this.logs.flush().catch(() => {}),
       timed: (stage, fn) => this.timed(stage, fn),
+      step: async (timing, prefix, code, fn) => {
+        context.checkCanceled();
+        try {
+          return await this.timed(timing, fn);
+        } catch (error) {
+          throw asJobFailure(error, prefix, code);
+        }
+      },
     };
+    return context;
   }
 
   private sink(stage: string): LogSink {
@@ -384,15 +404,7 @@ class JobRun {
   }
 
   private async deliver(result: Result): Promise<boolean> {
-    const signals: AbortSignal[] = [];
-    if (this.options.giveUpSignal !== undefined) signals.push(this.options.giveUpSignal);
-    // With the link lost coderd is unreachable or has given up: one short try, not forever.
-    if (this.linkLost) {
-      signals.push(
-        AbortSignal.timeout(Math.min(TERMINAL_AFTER_LOST_LINK_MS, this.timing.heartbeatDeadlineMs)),
-      );
-    }
-    const signal = signals.length === 0 ? new AbortController().signal : AbortSignal.any(signals);
+    const signal = this.options.giveUpSignal ?? new AbortController().signal;
     const message =
       result.kind === "complete"
         ? ({ kind: "complete", request: result.request } as const)

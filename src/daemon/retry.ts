@@ -15,6 +15,21 @@ export const JOB_RPC_BACKOFF: BackoffPolicy = { initialMs: 25, maxMs: 5_000 };
 export const CONNECT_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 10_000 };
 
 /**
+ * Longest a running job may wait to try coderd again: a hundredth of the heartbeat deadline
+ * (250 ms for 25 s). The wait between coderd answering again and the job reaching it eats into
+ * the deadline; a backoff grown to seconds turned a 20 s coderd restart into a lost job.
+ */
+export function jobRetryCapMs(heartbeatDeadlineMs: number): number {
+  return Math.max(10, Math.floor(heartbeatDeadlineMs / 100));
+}
+
+/** Retries of a running job's calls: the reference's policy, capped by `jobRetryCapMs`. */
+export function jobRpcBackoff(heartbeatDeadlineMs: number): BackoffPolicy {
+  const maxMs = Math.min(JOB_RPC_BACKOFF.maxMs, jobRetryCapMs(heartbeatDeadlineMs));
+  return { initialMs: Math.min(JOB_RPC_BACKOFF.initialMs, maxMs), maxMs };
+}
+
+/**
  * Delay before retry number `attempt` (0-based): exponential, capped, with jitter in
  * [half, full] of the step (nice-grpc's formula) so many daemons that lost coderd together do
  * not all come back in the same millisecond.

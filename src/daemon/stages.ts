@@ -24,6 +24,8 @@ export const FAILURE = {
   cancelTimedOut: "Cancel timed out",
   insufficientQuota: "insufficient quota",
   richWithLegacy: "invalid use of rich parameters",
+  /** Ours: coderd pushed a job without a credit for it. */
+  noFreeSlot: "provisioner daemon has no free slot: coderd sent more jobs than it was offered",
 } as const;
 
 export const QUOTA_TEXT = {

@@ -160,10 +160,18 @@ export interface AcquireStreamRequest_Withdraw {
 
 /**
  * A job locked for the daemon. On the unary acquire an empty `job_id` means "no job".
- * On the stream each pushed job uses one ready slot. coderd re-sends, on the next acquire of
- * the same daemon id, a job it locked for that daemon which the daemon never acknowledged
- * (acknowledgement = the first UpdateJob for the job), so a job pushed into a broken stream
- * is not lost.
+ * On the stream each pushed job uses one ready slot.
+ *
+ * Re-sends. A job is acknowledged by the daemon's first UpdateJob for it. coderd may hand out
+ * again a job it locked for a daemon id that has not acknowledged it, and nothing else:
+ * * on the unary acquire, as the answer to that daemon's next AcquireJob (the answer that
+ *   carried it may have been lost);
+ * * on the stream, once, on a new stream of that daemon (the stream it was pushed on may have
+ *   broken with the job in it), spending a ready slot like any push. A job pushed on a stream
+ *   that stays open is never pushed on it again: it arrives, or the stream breaks.
+ * coderd never re-sends a job that has ended or that another daemon holds. A re-send may still
+ * arrive after the daemon ran the job to its end (it was in flight meanwhile), so the daemon
+ * runs a job id at most once: it drops any job id it has taken before, running or ended.
  */
 export interface AcquiredJob {
   /** Job UUID; "" = no job. */

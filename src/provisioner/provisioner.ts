@@ -41,6 +41,11 @@ export interface CallControl {
    * dominates first plans and depends on the provider mirror and plugin cache.
    */
   onTiming?: (step: ProvisionerStep, seconds: number) => void;
+  /**
+   * Told the process group id of each process the call starts, so that if the daemon dies
+   * mid-call, the next daemon can stop what it left running.
+   */
+  onProcessStarted?: (processGroup: number) => void;
 }
 
 /** Steps a provisioner times inside a call. */
@@ -180,4 +185,9 @@ export interface Provisioner {
    * the offending entry when the archive is corrupt or hostile.
    */
   open(options: OpenSessionOptions): Promise<ProvisionSession>;
+  /**
+   * The state a session left in `directory`, the work dir of a daemon that died mid-job (its
+   * processes are stopped by then), so that the job's failure can carry it. Optional.
+   */
+  stateLeftIn?(directory: string): Promise<Uint8Array | undefined>;
 }

@@ -163,6 +163,7 @@ export class TerraformExecutor {
       gracePeriodMs: this.options.gracePeriodMs,
       onLine: extra.onLine,
       collectStdout: extra.collectStdout,
+      onSpawn: control.onProcessStarted,
     });
     this.options.logger?.debug(
       {

@@ -1,5 +1,6 @@
 // The terraform Provisioner: unpacks a job's archive into a fresh work dir and hands out a
 // session that runs terraform there.
+import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { makeDirectory } from "../fs/directories.js";
@@ -24,7 +25,7 @@ import {
   type TerraformProvisionerOptions,
 } from "./options.js";
 import { TerraformSession } from "./session.js";
-import { createWorkDir, removeWorkDir } from "./workdir.js";
+import { createWorkDir, removeWorkDir, stateFileName } from "./workdir.js";
 
 export class TerraformProvisioner implements Provisioner {
   readonly type = "terraform";
@@ -64,6 +65,18 @@ export class TerraformProvisioner implements Provisioner {
       if (this.binaryCheck === check) this.binaryCheck = undefined;
     });
     return check;
+  }
+
+  /** The state file terraform left in a dead daemon's work dir (a regular file only). */
+  async stateLeftIn(directory: string): Promise<Uint8Array | undefined> {
+    const path = join(directory, stateFileName);
+    try {
+      if (!(await lstat(path)).isFile()) return undefined;
+      const state = new Uint8Array(await readFile(path));
+      return state.byteLength === 0 ? undefined : state;
+    } catch {
+      return undefined;
+    }
   }
 
   async open(options: OpenSessionOptions): Promise<ProvisionSession> {

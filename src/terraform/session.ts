@@ -258,6 +258,9 @@ export class TerraformSession implements ProvisionSession {
       killSignal: control.killSignal,
       onLog: control.onLog,
       ...(control.onTiming === undefined ? {} : { onTiming: control.onTiming }),
+      ...(control.onProcessStarted === undefined
+        ? {}
+        : { onProcessStarted: control.onProcessStarted }),
       redact,
     };
   }

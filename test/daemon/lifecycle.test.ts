@@ -1,8 +1,9 @@
 // Acquiring (stream, poll, fallback), slots, tags, and the lifecycle: drain, cancel, close,
 // max-jobs, fatal authentication refusal, coderd cancel and force cancel.
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
@@ -18,6 +19,7 @@ import {
   FAILURE,
   loadOrCreateDaemonId,
 } from "../../src/daemon/index.js";
+import { DAEMON_DIED } from "../../src/daemon/leftovers.js";
 import { WorkspaceTransition } from "../../src/proto/provisioner.js";
 import type { FakeCoderdOptions } from "../fake-coderd/fake-coderd.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
@@ -342,6 +344,50 @@ describe("the cache dir", () => {
   });
 });
 
+describe("jobs a dead daemon left", () => {
+  it("are failed with the state left in their work dir; their processes are stopped, dir and record removed", async () => {
+    const hh = await harness();
+    const cacheDir = await mkdtemp(join(tmpdir(), "daemon-cache-"));
+    const workDir = await mkdtemp(join(tmpdir(), "leftover-work-"));
+    await writeFile(join(workDir, "terraform.tfstate"), '{"serial":7}');
+    const daemonId = randomUUID();
+    const id = build(hh);
+    // The job as coderd sees it after the daemon that ran it was SIGKILLed: running, acknowledged.
+    Object.assign(hh.fake.job(id), { status: "running", workerId: daemonId, acknowledged: true });
+    const left = spawn("sleep", ["600"], { cwd: workDir, detached: true });
+    // A recorded group id that was reused meanwhile by a process working elsewhere.
+    const stranger = spawn("sleep", ["600"], { detached: true });
+    onTestFinished(() => void stranger.kill("SIGKILL"));
+    const leftExit = new Promise((resolve) => left.on("exit", (_code, signal) => resolve(signal)));
+    await mkdir(join(cacheDir, "jobs"));
+    const record = join(cacheDir, "jobs", `${id}.json`);
+    await writeFile(
+      record,
+      JSON.stringify({
+        jobId: id,
+        type: "workspaceBuild",
+        provisioner: "terraform",
+        pid: 999_999,
+        workDir,
+        processGroups: [left.pid, stranger.pid],
+      }),
+    );
+    const daemon = await hh.daemon({ provisioners: [new ScriptProvisioner()], cacheDir, daemonId });
+    expect(await leftExit).toBe("SIGINT");
+    const job = await hh.fake.waitForJobEnd(id);
+    const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
+    expect(message).toMatchObject({ error: DAEMON_DIED, errorCode: "INTERNAL" });
+    expect(message?.type?.$case === "workspaceBuild" && message.type.value.state.toString()).toBe(
+      '{"serial":7}',
+    );
+    await daemon.shutdown();
+    expect(existsSync(workDir)).toBe(false);
+    expect(existsSync(record)).toBe(false);
+    expect(stranger.exitCode).toBeNull();
+    expect(hh.fake.violations).toEqual([]);
+  });
+});
+
 describe("cancellation from coderd", () => {
   it("cancels the provisioner gracefully when an update says canceled; partial state is kept", async () => {
     const hh = await harness();
@@ -399,6 +445,9 @@ describe("cancellation from coderd", () => {
     build(hh);
     await started.promise;
     await hh.fake.stop();
+    // The failure is delivered, and the job finished, once coderd is back.
+    await hh.log.waitForLine((l) => l.msg === "lost contact with coderd; failing the job", "loss");
+    await hh.fake.restart();
     const result = await finished.promise;
     expect(result).toMatchObject({ status: "failed", errorCode: "HEARTBEAT" });
     const apply = provisioner.calls.find((c) => c.method === "apply")?.request;

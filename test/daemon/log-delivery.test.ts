@@ -122,7 +122,7 @@ describe("log batcher", () => {
     });
     for (let i = 1; i <= 3; i++) batcher.push(line(`l${i}`));
     await batcher.flush();
-    link.stop();
+    await link.stop();
     expect(sent.length).toBeGreaterThan(3);
     for (const request of sent.slice(0, 4)) expect(request.logs[0]?.sequence).toBe(1);
     const unique = [

@@ -2,12 +2,13 @@
 // hang), SIGTERM drains (the running job finishes, exit 0), a second signal forces (the job
 // fails with the reference's text, Terraform is killed, nothing is left behind).
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAILURE } from "../../src/daemon/index.js";
+import { DAEMON_DIED } from "../../src/daemon/leftovers.js";
 import { WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { FakeCoderd } from "../fake-coderd/fake-coderd.js";
 import { CoderModel } from "../fake-coderd/model.js";
@@ -30,11 +31,15 @@ afterEach(async () => {
   root = undefined;
 });
 
-async function spawnDaemon(psk: string): Promise<{ workDirRoot: string; daemonId: string }> {
+/** Starts a daemon process; `again` starts it on the dirs and with the id of the last one. */
+async function spawnDaemon(
+  psk: string,
+  again?: { daemonId: string },
+): Promise<{ workDirRoot: string; daemonId: string; cacheDir: string }> {
   const tf = await getOfflineTerraform();
-  root = mkdtempSync(join(tmpdir(), "daemon-proc-"));
+  if (again === undefined || root === undefined) root = mkdtempSync(join(tmpdir(), "daemon-proc-"));
   const workDirRoot = join(root, "work");
-  const daemonId = randomUUID();
+  const daemonId = again?.daemonId ?? randomUUID();
   child = execa("node", ["--import", "tsx", SCRIPT], {
     env: {
       DAEMON_PROCESS_CONFIG: JSON.stringify({
@@ -42,14 +47,14 @@ async function spawnDaemon(psk: string): Promise<{ workDirRoot: string; daemonId
         psk,
         daemonId,
         workDirRoot,
-        cacheDir: join(root, "cache"),
+        cacheDir: join(root as string, "cache"),
         mirrorDir: tf.mirrorDir,
       }),
     },
     reject: false,
     timeout: LONG,
   });
-  return { workDirRoot, daemonId };
+  return { workDirRoot, daemonId, cacheDir: join(root, "cache") };
 }
 
 async function slowBuild(model: CoderModel, sleep: number): Promise<string> {
@@ -63,6 +68,18 @@ async function slowBuild(model: CoderModel, sleep: number): Promise<string> {
       { name: "lines", sourceValue: "20" },
     ],
   }).jobId;
+}
+
+/** A build whose terraform is sleeping (for 5 to 15 min, so its `sleep` is told apart). */
+async function sleepingBuild(model: CoderModel): Promise<{ jobId: string; sleep: number }> {
+  const sleep = 300 + Math.floor(Math.random() * 600);
+  const jobId = await slowBuild(model, sleep);
+  await model.fake.waitForLogs(
+    jobId,
+    (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
+    LONG,
+  );
+  return { jobId, sleep };
 }
 
 const dirEntries = (dir: string) => {
@@ -106,13 +123,7 @@ describe("the daemon process", () => {
     fake = await FakeCoderd.start();
     const model = new CoderModel(fake);
     const { workDirRoot } = await spawnDaemon(fake.psk);
-    const sleep = 300 + Math.floor(Math.random() * 600);
-    const jobId = await slowBuild(model, sleep);
-    await fake.waitForLogs(
-      jobId,
-      (logs) => logs.some((l) => l.output.includes(`sleeping ${sleep}s`)),
-      LONG,
-    );
+    const { jobId, sleep } = await sleepingBuild(model);
     child?.kill("SIGTERM");
     // The first signal was handled once the daemon withdrew from the acquire stream.
     await fake.waitFor(() => fake?.streamDaemons().length === 0, LONG, "withdraw");
@@ -125,6 +136,39 @@ describe("the daemon process", () => {
     });
     expect(processesMatching(`sleep ${sleep}`)).toEqual([]);
     expect(dirEntries(workDirRoot)).toEqual([]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("after kill -9, the next daemon on the cache dir stops what was left running, fails the job and cleans up", async () => {
+    fake = await FakeCoderd.start();
+    const model = new CoderModel(fake);
+    const first = await spawnDaemon(fake.psk);
+    const { jobId, sleep } = await sleepingBuild(model);
+    const records = join(first.cacheDir, "jobs");
+    const [recordFile] = dirEntries(records).filter((name) => name.endsWith(".json"));
+    const record = JSON.parse(readFileSync(join(records, String(recordFile)), "utf8"));
+    expect(record).toMatchObject({ jobId, type: "workspaceBuild", provisioner: "terraform" });
+    expect(record.processGroups.length).toBeGreaterThan(0);
+    child?.kill("SIGKILL");
+    await child;
+    // What a SIGKILLed daemon leaves: terraform and its children running, the work dir.
+    expect(processesMatching(`sleep ${sleep}`)).not.toEqual([]);
+    expect(dirEntries(first.workDirRoot)).not.toEqual([]);
+    expect(fake.job(jobId).terminal).toBeUndefined();
+
+    await spawnDaemon(fake.psk, { daemonId: first.daemonId });
+    const job = await fake.waitForJobEnd(jobId, LONG);
+    const message = job.terminal?.kind === "fail" ? job.terminal.message : undefined;
+    expect(message).toMatchObject({ error: DAEMON_DIED, errorCode: "INTERNAL" });
+    // No state: the only resource was still being created (lifecycle.test.ts covers a state
+    // file left in the work dir).
+    expect(processesMatching(`sleep ${sleep}`)).toEqual([]);
+    // A drain waits for the failures of leftover jobs, and their clean-up, as for running jobs.
+    child?.kill("SIGTERM");
+    const result = await child;
+    expect(result?.exitCode, String(result?.stderr)).toBe(0);
+    expect(dirEntries(records)).toEqual([]);
+    expect(dirEntries(first.workDirRoot)).toEqual([]);
     expect(fake.violations).toEqual([]);
   });
 });

@@ -145,6 +145,10 @@ interface StreamSubscriber {
   slots: number;
   call: ServerDuplexStream<AcquireStreamRequest, AcquiredJob>;
   withdrawn: boolean;
+  /** Jobs locked for this daemon and unacknowledged when the stream opened: pushed again. */
+  resend: string[];
+  /** Pushes held by `beforePush`, written in order. */
+  writes: Promise<void>;
 }
 
 interface PollWaiter {
@@ -200,6 +204,12 @@ export class FakeCoderd {
   /** Hooks the model (templates/workspaces) uses to learn results. */
   onTerminal?: (job: FakeJob) => void;
   onImportUpdate?: (job: FakeJob, request: UpdateJobRequest) => UpdateJobResponse | undefined;
+  /**
+   * Runs before each job is written to an acquire stream (`resend`: pushed again, see
+   * proto/provisionerd.proto); the write waits for its promise, later writes queue behind it.
+   * Tests use it to hold a push in flight, as a large archive on a slow link would.
+   */
+  beforePush?: (job: FakeJob, resend: boolean) => void | Promise<void>;
 
   private constructor(options: FakeCoderdOptions) {
     this.options = options;
@@ -535,11 +545,12 @@ export class FakeCoderd {
     return identity.provisioners.includes(job.provisioner) && tagsMatch(job.tags, identity.tags);
   }
 
-  /** A job locked for this daemon that it never acknowledged is handed out again. */
+  /**
+   * A job locked for this daemon that it never acknowledged is handed out again on its next
+   * unary acquire: the answer that carried it may have been lost.
+   */
   private unacknowledgedFor(daemonId: string): FakeJob | undefined {
-    for (const job of this.jobs.values()) {
-      if (job.status === "running" && job.workerId === daemonId && !job.acknowledged) return job;
-    }
+    for (const job of this.jobs.values()) if (this.isUnacknowledged(job, daemonId)) return job;
     return undefined;
   }
 
@@ -658,6 +669,10 @@ export class FakeCoderd {
           slots: type.value.slots,
           call,
           withdrawn: false,
+          resend: [...this.jobs.values()]
+            .filter((job) => this.isUnacknowledged(job, auth.daemonId))
+            .map((job) => job.id),
+          writes: Promise.resolve(),
         };
         this.subscribers.push(subscriber);
       } else if (type?.$case === "ready") {
@@ -696,14 +711,37 @@ export class FakeCoderd {
     call.on("error", remove);
   }
 
+  /**
+   * Pushes again, once, each job that was locked for this daemon and unacknowledged when the
+   * stream opened (the stream it was first pushed on may have broken with the job in it). A job
+   * pushed on this very stream is never pushed again: it arrives, or the stream breaks.
+   */
   private resendUnacknowledged(subscriber: StreamSubscriber): void {
-    for (const job of this.jobs.values()) {
-      if (subscriber.slots <= 0) return;
-      if (job.status === "running" && job.workerId === subscriber.daemonId && !job.acknowledged) {
-        subscriber.slots--;
-        subscriber.call.write(job.payload);
-      }
+    while (subscriber.slots > 0 && subscriber.resend.length > 0) {
+      const job = this.jobs.get(subscriber.resend.shift() as string);
+      if (job === undefined || !this.isUnacknowledged(job, subscriber.daemonId)) continue;
+      subscriber.slots--;
+      this.push(subscriber, job, true);
     }
+  }
+
+  private isUnacknowledged(job: FakeJob, daemonId: string): boolean {
+    return job.status === "running" && job.workerId === daemonId && !job.acknowledged;
+  }
+
+  private push(subscriber: StreamSubscriber, job: FakeJob, resend: boolean): void {
+    const hook = this.beforePush;
+    if (hook === undefined) {
+      subscriber.call.write(job.payload);
+      return;
+    }
+    subscriber.writes = subscriber.writes
+      .then(() => hook(job, resend))
+      .then(() => {
+        if (subscriber.call.writable && !subscriber.call.destroyed)
+          subscriber.call.write(job.payload);
+      })
+      .catch(() => {});
   }
 
   /** Hands pending jobs to waiting daemons (stream first, then long polls), oldest job first. */
@@ -715,7 +753,8 @@ export class FakeCoderd {
       );
       if (subscriber !== undefined) {
         subscriber.slots--;
-        subscriber.call.write(this.lock(job, subscriber.daemonId));
+        this.lock(job, subscriber.daemonId);
+        this.push(subscriber, job, false);
         continue;
       }
       const waiter = this.pollWaiters.find((w) => this.matches(job, w.identity));

@@ -5,7 +5,7 @@ import { LogLevel } from "../../proto/provisioner.js";
 import { type AcquiredJob, LogSource } from "../../proto/provisionerd.js";
 import type { CallControl, ProvisionSession } from "../../provisioner/provisioner.js";
 import { ProvisionError } from "../../provisioner/provisioner.js";
-import { errorMessage, JobFailure } from "../errors.js";
+import { errorMessage, type JobErrorCode, JobFailure } from "../errors.js";
 import type { JobLink } from "../job-link.js";
 import type { LogBatcher } from "../log-batcher.js";
 import type { JobStage } from "../observer.js";
@@ -27,6 +27,11 @@ export interface JobContext {
   /** Waits until queued lines are delivered (never throws: a lost link is handled elsewhere). */
   flush(): Promise<void>;
   timed<T>(stage: JobStage, fn: () => Promise<T>): Promise<T>;
+  /**
+   * One step of the job: checks for a cancel first, times `fn` as `timing`, and turns its
+   * failure into the job's (`asJobFailure` with `prefix` and `code`).
+   */
+  step<T>(timing: JobStage, prefix: string, code: JobErrorCode, fn: () => Promise<T>): Promise<T>;
 }
 
 /**

@@ -9,7 +9,7 @@ import type {
 import type { PlanResult } from "../../provisioner/provisioner.js";
 import { JobFailure } from "../errors.js";
 import { FAILURE } from "../stages.js";
-import type { JobContext } from "./job-context.js";
+import { asJobFailure, type JobContext } from "./job-context.js";
 
 export interface PlanInput {
   stage: string;
@@ -21,9 +21,18 @@ export interface PlanInput {
   gitAuthProviders?: GitAuthProvider[];
 }
 
-export async function planTemplate(ctx: JobContext, input: PlanInput): Promise<PlanResult> {
-  ctx.checkCanceled();
-  const result = await ctx.timed("plan", () =>
+/** A plan; any failure, the cancel included, reads `prefix` + its text (as the reference's). */
+export async function planTemplate(
+  ctx: JobContext,
+  prefix: string,
+  input: PlanInput,
+): Promise<PlanResult> {
+  try {
+    ctx.checkCanceled();
+  } catch (error) {
+    throw asJobFailure(error, prefix);
+  }
+  const result = await ctx.step("plan", prefix, "TERRAFORM", () =>
     ctx.session.plan({
       ...ctx.control(input.stage),
       config: { metadata: input.metadata, state: input.state ?? new Uint8Array() },
@@ -37,7 +46,7 @@ export async function planTemplate(ctx: JobContext, input: PlanInput): Promise<P
     ctx.logger.warn(
       "template uses rich parameters which can't be used together with legacy parameters",
     );
-    throw new JobFailure(FAILURE.richWithLegacy, { code: "PARAMETERS" });
+    throw asJobFailure(new JobFailure(FAILURE.richWithLegacy, { code: "PARAMETERS" }), prefix);
   }
   return result;
 }

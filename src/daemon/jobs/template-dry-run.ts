@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../proto/provisionerd.js";
 import { STAGE } from "../stages.js";
-import { asJobFailure, type JobContext } from "./job-context.js";
+import type { JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";
 
 /** Every field a dry run does not get is filled as the reference does. */
@@ -27,14 +27,12 @@ export async function runTemplateDryRun(
   payload: AcquiredJob_TemplateDryRun,
 ): Promise<CompletedJob> {
   // No daemon marker here, as in the reference: only the provisioner's lines carry the stage.
-  const plan = await planTemplate(ctx, {
+  const plan = await planTemplate(ctx, "run dry-run provision job: ", {
     stage: STAGE.persistentResources,
     metadata: dryRunMetadata(payload, ctx.job.userName),
     parameterValues: payload.parameterValues,
     richParameterValues: payload.richParameterValues,
     variableValues: payload.variableValues,
-  }).catch((error: unknown) => {
-    throw asJobFailure(error, "run dry-run provision job: ", "TERRAFORM");
   });
   return {
     jobId: ctx.job.jobId,

@@ -4,7 +4,7 @@ import { LogLevel, type Metadata, WorkspaceTransition } from "../../proto/provis
 import type { AcquiredJob_TemplateImport, CompletedJob } from "../../proto/provisionerd.js";
 import { errorMessage, JobFailure } from "../errors.js";
 import { MISSING_PARAMETER, STAGE } from "../stages.js";
-import { asJobFailure, daemonLine, type JobContext } from "./job-context.js";
+import { daemonLine, type JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";
 
 function importMetadata(
@@ -40,12 +40,9 @@ export async function runTemplateImport(
   }
 
   ctx.marker(STAGE.parsingParameters);
-  ctx.checkCanceled();
-  const parsed = await ctx
-    .timed("parse", () => ctx.session.parse(ctx.control(STAGE.parseParameters)))
-    .catch((error: unknown) => {
-      throw asJobFailure(error, "run parse: ", "PARSE");
-    });
+  const parsed = await ctx.step("parse", "run parse: ", "PARSE", () =>
+    ctx.session.parse(ctx.control(STAGE.parseParameters)),
+  );
 
   ctx.checkCanceled();
   let resolved: Awaited<ReturnType<typeof ctx.logs.sendUpdate>>;
@@ -69,14 +66,12 @@ export async function runTemplateImport(
 
   const plan = (stage: string, transition: WorkspaceTransition, name: "start" | "stop") => {
     ctx.marker(stage);
-    return planTemplate(ctx, {
+    return planTemplate(ctx, `template import provision for ${name}: `, {
       stage,
       metadata: importMetadata(payload, transition),
       parameterValues: resolved.parameterValues,
       richParameterValues: [],
       variableValues: resolved.variableValues,
-    }).catch((error: unknown) => {
-      throw asJobFailure(error, `template import provision for ${name}: `, "TERRAFORM");
     });
   };
   const start = await plan(STAGE.persistentResources, WorkspaceTransition.START, "start");

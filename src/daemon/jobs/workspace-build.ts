@@ -4,7 +4,7 @@ import { WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_WorkspaceBuild, CompletedJob } from "../../proto/provisionerd.js";
 import { JobFailure } from "../errors.js";
 import { STAGE } from "../stages.js";
-import { asJobFailure, type JobContext } from "./job-context.js";
+import type { JobContext } from "./job-context.js";
 import { commitQuota } from "./quota.js";
 
 function applyStage(transition: WorkspaceTransition): string {
@@ -33,22 +33,17 @@ export async function runWorkspaceBuild(
   const stage = applyStage(metadata.workspaceTransition);
   const config = { metadata, state: payload.state };
 
-  ctx.checkCanceled();
   // Planning has no daemon marker (reference): the provisioner's lines carry the stage.
-  const plan = await ctx
-    .timed("plan", () =>
-      ctx.session.plan({
-        ...ctx.control(STAGE.planning),
-        config,
-        parameterValues: payload.parameterValues,
-        richParameterValues: payload.richParameterValues,
-        variableValues: payload.variableValues,
-        gitAuthProviders: payload.gitAuthProviders,
-      }),
-    )
-    .catch((error: unknown) => {
-      throw asJobFailure(error, "", "TERRAFORM");
-    });
+  const plan = await ctx.step("plan", "", "TERRAFORM", () =>
+    ctx.session.plan({
+      ...ctx.control(STAGE.planning),
+      config,
+      parameterValues: payload.parameterValues,
+      richParameterValues: payload.richParameterValues,
+      variableValues: payload.variableValues,
+      gitAuthProviders: payload.gitAuthProviders,
+    }),
+  );
   await ctx.flush();
 
   if (metadata.workspaceTransition !== WorkspaceTransition.DESTROY) {
@@ -58,11 +53,9 @@ export async function runWorkspaceBuild(
 
   ctx.checkCanceled();
   ctx.marker(stage);
-  const apply = await ctx
-    .timed("apply", () => ctx.session.apply({ ...ctx.control(stage), config, plan: plan.plan }))
-    .catch((error: unknown) => {
-      throw asJobFailure(error, "", "TERRAFORM");
-    });
+  const apply = await ctx.step("apply", "", "TERRAFORM", () =>
+    ctx.session.apply({ ...ctx.control(stage), config, plan: plan.plan }),
+  );
   await ctx.flush();
 
   return {

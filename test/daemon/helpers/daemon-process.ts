@@ -21,6 +21,7 @@ const daemon = createDaemon({
   coderUrl: config.coderUrl,
   psk: config.psk,
   daemonId: config.daemonId,
+  cacheDir: config.cacheDir,
   tags: config.tags ?? {},
   heartbeatIntervalMs: 250,
   logger,

@@ -1,7 +1,7 @@
 // A provisioner for daemon tests that do not need Terraform: it keeps the contract (real work
 // dirs, log sinks with back-pressure, graceful cancel vs kill, partial state on failure) and
 // lets each test script what plan and apply do.
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LogLevel, type Resource, WorkspaceTransition } from "../../../src/proto/provisioner.js";
@@ -43,7 +43,7 @@ export interface Script {
   applyFails?: string;
   /** Plan fails with this ProvisionError. */
   planFails?: { message: string; code: ProvisionError["code"] };
-  /** Apply waits for this promise before finishing. */
+  /** Apply waits for this promise before finishing (killed meanwhile: fails with partial state). */
   applyGate?: Promise<void>;
   /** Called when an apply starts. */
   onApplyStart?: (jobId: string) => void;
@@ -151,7 +151,15 @@ export class ScriptProvisioner implements Provisioner {
             state: partial,
           });
         }
-        if (s.applyGate) await s.applyGate;
+        if (s.applyGate) {
+          const kill = request.killSignal;
+          await Promise.race([s.applyGate, ...(kill ? [untilAborted(kill)] : [])]);
+          if (kill?.aborted)
+            throw new ProvisionError("terraform apply: killed", {
+              code: "CANCELED",
+              state: partial,
+            });
+        }
         const result: ApplyResult = {
           state: Buffer.from(`state:${WorkspaceTransition[transition]}:${prior}`),
           resources:
@@ -166,6 +174,15 @@ export class ScriptProvisioner implements Provisioner {
         await rm(directory, { recursive: true, force: true });
       },
     };
+  }
+
+  /** As terraform's: the state file in a dead daemon's work dir. */
+  async stateLeftIn(directory: string): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(join(directory, "terraform.tfstate")));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Work dirs that still exist (must be none once every job ended). */
