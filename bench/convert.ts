@@ -1,5 +1,5 @@
 // Benchmark: converting a synthetic state of 10,000 resources (1,000 agents, 2,000 apps,
-// 1,000 coder_metadata) with its terraform graph (issue 4: "well under a second").
+// 1,000 coder_metadata) with its terraform graph (target: well under a second).
 // Exports one async function returning the measured figures; the benchmark runner calls it.
 import { convertResources, parseStateJson, stateModules } from "../src/terraform/index.js";
 import { median, round } from "./lib/stats.js";

@@ -1,4 +1,4 @@
-// The targets of issue 8: what we aim for, printed next to each figure (never asserted).
+// The benchmark targets: what we aim for, printed next to each figure (never asserted).
 
 export interface Target {
   /** As printed, e.g. "≤ 5". */

@@ -1,5 +1,5 @@
 // A daemon keeps one id for life: coderd ties jobs to it, so a daemon that reconnects (or whose
-// process restarts) mid-job is still recognised as the owner (operator complaint #9399).
+// process restarts) mid-job is still recognised as the owner and its job is not orphaned.
 import { randomUUID } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";

@@ -2,7 +2,7 @@
 // writer in order, retried without loss or duplication, with back-pressure instead of an
 // unbounded queue.
 //
-// Fixes two reference quirks (runner.md §12.1/§12.2): the reference used a pure 50 ms debounce,
+// Fixes two reference quirks: the reference used a pure 50 ms debounce,
 // so a provisioner that never paused held its logs back until the next explicit flush, and its
 // 100-line early flush never fired. Here a line waits at most `maxDelayMs`, a full batch goes
 // at once, and a stage change sends the previous stage's lines straight away.

@@ -9,9 +9,9 @@ export interface BackoffPolicy {
   maxMs: number;
 }
 
-/** Reference values for job RPCs (runner.md §7): 25 ms doubling to 5 s. */
+/** The reference's backoff for job RPCs: 25 ms doubling to 5 s. */
 export const JOB_RPC_BACKOFF: BackoffPolicy = { initialMs: 25, maxMs: 5_000 };
-/** Reference values for (re)connecting (runner.md §1): 50 ms doubling to 10 s. */
+/** The reference's backoff for (re)connecting: 50 ms doubling to 10 s. */
 export const CONNECT_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 10_000 };
 
 /**

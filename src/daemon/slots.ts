@@ -1,5 +1,6 @@
 // The daemon's job slots: slot i always gets the same provider plugin cache, so two jobs never
-// share one (the "text file busy" race of operator complaint #9).
+// share one: concurrent `terraform init`s on one plugin cache race, and replacing a provider
+// binary that another job is running fails with "text file busy".
 import { EventEmitter } from "node:events";
 
 export class SlotPool {

@@ -1,4 +1,4 @@
-// Stage names and daemon log texts, exactly as the reference writes them (runner.md §8.1):
+// Stage names and daemon log texts, exactly as the reference writes them:
 // coderd's UI and CLI key on them.
 export const STAGE = {
   settingUp: "Setting up",

@@ -1,4 +1,4 @@
-// Template variables, parameter schemas, value resolution and validation (issue 5).
+// Template variables, parameter schemas, value resolution and validation.
 // Parse: a template directory → legacy ParameterSchemas or managed TemplateVariables.
 // Resolve: the values a plan gets (legacy scopes, managed variables, rich parameters).
 // Validate: a build's rich parameter values. Inputs are plain data, no database.

@@ -1,5 +1,5 @@
 // Legacy parameters: which value each schema of an import job ends up with, by scope
-// precedence (parameters.md §1.3), and the check that every schema got one (§1.4). Inputs are
+// precedence, and the check that every schema got one (`missing parameter: <name>`). Inputs are
 // plain data (schemas + the value rows of each scope) so a test coderd and the local build
 // mode can call this without a database.
 import { z } from "zod";

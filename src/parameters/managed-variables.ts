@@ -1,4 +1,4 @@
-// Managed template variables (parameters.md §2): values set by the template admin per template
+// Managed template variables: values set by the template admin per template
 // version. Plain data in, plain data out, so a test coderd and the local build mode can do
 // what coderd does at import (UpdateJob) and at build time.
 import { z } from "zod";

@@ -1,7 +1,6 @@
 // Template import, first half: the root module's `variable` blocks become legacy parameter
 // schemas or, when the template opts in with
 // `provider "coder" { feature_use_managed_variables = true }`, managed template variables.
-// Reference: terraform.md §10, parameters.md §1.1 and §2.
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {

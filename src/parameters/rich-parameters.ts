@@ -1,5 +1,5 @@
 // Rich parameters (`data "coder_parameter"`): the checks coderd makes on a build's values
-// against the template version's parameters and the previous build (parameters.md §3, §4),
+// against the template version's parameters and the previous build,
 // and which values the build then stores. Deliberate differences from the reference, each
 // fixing a reference quirk: monotonic rules compare numbers, not strings; a min or max of 0
 // is still a bound (validation_min_set / validation_max_set); an immutable parameter is only

@@ -1,7 +1,7 @@
 // Finding the terraform binary and checking its version. Nothing is ever downloaded: runners are
 // often air-gapped, so a missing or too old terraform is a clear error for the operator instead.
 //
-// Reference difference (terraform.md §2): the reference installed terraform 1.3.4 when the binary
+// Difference from the reference: it installed terraform 1.3.4 when the binary
 // was missing or newer than 1.3.4. We only enforce the lower bound (1.1.0), like the per-request
 // check of the reference, and use the detailed graph form on terraform >= 1.7 (see graphArgs).
 import { access, constants } from "node:fs/promises";

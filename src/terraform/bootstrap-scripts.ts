@@ -1,7 +1,7 @@
 // Agent bootstrap scripts, handed to terraform as CODER_AGENT_SCRIPT_<os>_<arch>. The coder
 // provider builds `coder_agent.init_script` from them, substituting ${ACCESS_URL} and
-// ${AUTH_TYPE}; ${ARCH} is substituted here. Written for this project from the behaviour
-// described in terraform.md §13 (download the agent binary with whatever tool exists, retry,
+// ${AUTH_TYPE}; ${ARCH} is substituted here. Written for this project to behave like the
+// reference's scripts (download the agent binary with whatever tool exists, retry,
 // exec `coder agent`; on failure keep the machine up for a while so it can be inspected).
 
 const unixScript = `#!/usr/bin/env sh

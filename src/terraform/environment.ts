@@ -1,4 +1,4 @@
-// The environment terraform runs with (terraform.md §3). Terraform and its providers inherit
+// The environment terraform runs with. Terraform and its providers inherit
 // everything we hand them, so the daemon's own CODER_* variables (PSK, URLs) never go in, and
 // the few variables that decide where providers come from are always ours.
 import {
@@ -93,7 +93,7 @@ export function transitionName(transition: WorkspaceTransition): string {
   }
 }
 
-/** Environment for plan and apply (terraform.md §3 provisionEnv). */
+/** Environment for plan and apply: the base environment plus the workspace's CODER_* values. */
 export function provisionEnvironment(
   inherited: Environment,
   controlled: Environment,

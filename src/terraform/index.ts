@@ -1,4 +1,4 @@
-// The Terraform provisioner (issue 4): template archive -> work dir, terraform runs with a
+// The Terraform provisioner: template archive -> work dir, terraform runs with a
 // controlled environment, -json output -> log lines, plan/state/graph -> resources.
 export {
   ArchiveError,

@@ -1,7 +1,7 @@
 // Running one terraform command: its own process group, graceful and forced cancellation, and
 // output read line by line in arrival order with back-pressure.
 //
-// Reference differences (terraform.md §6, §7): the reference sent SIGINT to terraform only and
+// Differences from the reference: it sent SIGINT to terraform only and
 // SIGKILL to terraform only, so provider plugins and local-exec children could outlive a killed
 // terraform; here both signals go to the whole process group. Lines of any length are kept (the
 // reference's bufio.Scanner stopped a reader at 64 KiB).

@@ -1,4 +1,5 @@
-// One job's work dir and the parse/plan/apply calls on it (terraform.md §4, §8).
+// One job's work dir and the parse/plan/apply calls on it; state goes in before a plan or
+// apply and comes back out with the result.
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";

@@ -1,4 +1,4 @@
-// coder_parameter's value rules and messages (terraform-provider-coder v0.6.x, parameters.md §3).
+// coder_parameter's value rules and messages (terraform-provider-coder v0.6.x).
 import { describe, expect, it } from "vitest";
 import { richParameterEnvName } from "../../src/parameters/terraform-inputs.js";
 import {

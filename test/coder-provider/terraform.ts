@@ -8,7 +8,7 @@ import { copyTemplate, getOfflineTerraform } from "../helpers/offline-terraform.
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
- * What the daemon puts in the environment of plan and apply (terraform.md §3), with recognisable
+ * What the daemon puts in the environment of plan and apply, with recognisable
  * values: the access URL has a port and a path the provider must drop for the init script.
  */
 // biome-ignore-start lint/suspicious/noTemplateCurlyInString: the bootstrap scripts' placeholders

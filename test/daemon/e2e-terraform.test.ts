@@ -1,4 +1,4 @@
-// The Done-when of issue 6, with real terraform and the test `coder` provider: import → dry run
+// The whole job lifecycle with real terraform and the test `coder` provider: import → dry run
 // → start → stop → delete through the daemon and the strict fake coderd, the faults (cancel
 // mid-apply, force cancel, quota denied, corrupt and hostile archives, a template that fails its
 // plan) and two daemons with different tags sharing one coderd.

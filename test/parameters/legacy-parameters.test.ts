@@ -14,7 +14,7 @@ import {
   ParameterValue,
 } from "../../src/proto/provisioner.js";
 
-// Schemas as Parse produces them (terraform.md §10).
+// Schemas as Parse produces them.
 function variable(name: string, opts: { default?: string; sensitive?: boolean } = {}) {
   return ParameterSchema.fromPartial({
     name,

@@ -1,4 +1,5 @@
-// The plan session shared by template import and dry run (runner.md §5.4).
+// The plan session shared by template import and dry run: the plan's error text is the job's
+// failure, and rich parameters together with legacy parameter values are refused.
 import type {
   GitAuthProvider,
   Metadata,

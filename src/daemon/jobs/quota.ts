@@ -1,4 +1,4 @@
-// Quota commit after a build's plan (runner.md §5.6), with the reference's exact log lines.
+// Quota commit after a build's plan, with the reference's exact log lines.
 import { LogLevel, type Resource } from "../../proto/provisioner.js";
 import type { CommitQuotaResponse } from "../../proto/provisionerd.js";
 import { errorMessage, JobFailure } from "../errors.js";

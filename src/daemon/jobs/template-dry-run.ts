@@ -1,4 +1,4 @@
-// Template dry run (runner.md §5.2): one START plan with defaults for missing metadata.
+// Template dry run: one START plan with defaults for missing metadata.
 import { randomUUID } from "node:crypto";
 import { type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../proto/provisionerd.js";

@@ -1,4 +1,4 @@
-// Template import (runner.md §5.1): README, parse, parameter resolution through coderd, then a
+// Template import: README, parse, parameter resolution through coderd, then a
 // START and a STOP plan to learn the template's resources and rich parameters.
 import { LogLevel, type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_TemplateImport, CompletedJob } from "../../proto/provisionerd.js";

@@ -1,4 +1,4 @@
-// Workspace build (runner.md §5.3): plan, quota (start/stop only), apply, state out. A failed
+// Workspace build: plan, quota (start and stop only), apply, state out. A failed
 // apply's partial state travels with the failure.
 import { WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_WorkspaceBuild, CompletedJob } from "../../proto/provisionerd.js";

@@ -1,5 +1,6 @@
 // The graph side of conversion: labels of graph nodes, and the "nearest resource" search that
-// decides which resource an agent or a coder_metadata belongs to (terraform.md §9.1, §9.3).
+// decides which resource an agent or a coder_metadata belongs to: the managed, non-coder_
+// resource nearest in the graph, ties broken by the smallest label.
 import { type DotGraph, type DotNode, parseDot } from "../dot.js";
 import { ConversionError } from "./attributes.js";
 

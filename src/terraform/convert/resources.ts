@@ -1,5 +1,5 @@
 // Plan/state modules + `terraform graph` -> resources with agents, apps and metadata, rich
-// parameters and git auth provider ids (terraform.md §9, coder v0.17.4 resources.go, plus the
+// parameters and git auth provider ids (as coder v0.17.4 resources.go, plus the
 // v0.18 git auth addendum). Reference errors keep their texts; the output is sorted, where the
 // reference's was in random map order.
 import {
@@ -44,7 +44,7 @@ const coderMetaTypes = new Set([
   "coder_metadata",
 ]);
 
-/** Cloud VM types whose agents can authenticate with the instance identity (§9.8). */
+/** Cloud VM types whose agents can authenticate with the instance identity. */
 const instanceIdentity: Record<string, { idAttribute: string; typeAttribute: string }> = {
   google_compute_instance: { idAttribute: "instance_id", typeAttribute: "machine_type" },
   aws_instance: { idAttribute: "id", typeAttribute: "instance_type" },
