@@ -33,6 +33,12 @@ export const terraformProvisionerOptionsSchema = z.object({
   maxFileBytes: positiveInt.default(defaultArchiveLimits.maxFileBytes),
   maxTotalBytes: positiveInt.default(defaultArchiveLimits.maxTotalBytes),
   maxFiles: positiveInt.default(defaultArchiveLimits.maxFiles),
+  /**
+   * Where conversion's dependency graph and the applied state come from: `derived` reads them from
+   * the plan JSON and the state file; `terraform` runs `terraform graph` and `terraform show -json`
+   * after apply, as the reference did (two more terraform starts per plan and per apply).
+   */
+  outputSource: z.enum(["derived", "terraform"]).default("derived"),
   /** Environment terraform inherits (CODER_* removed); defaults to process.env. */
   environment: z.record(z.string(), z.string().optional()).optional(),
   logger: z.custom<Logger>((value) => value === undefined || typeof value === "object").optional(),

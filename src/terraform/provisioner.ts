@@ -109,6 +109,7 @@ export class TerraformProvisioner implements Provisioner {
       inherited: this.inherited,
       controlled: controlledVariables({ cliConfigFile, pluginCacheDir }),
       gracePeriodMs: this.options.cancelGracePeriodMs,
+      outputSource: this.options.outputSource,
       logger: this.logger?.child({ jobId: options.jobId }),
     });
   }

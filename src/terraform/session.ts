@@ -31,9 +31,15 @@ import {
   TerraformCommandError,
   TerraformExecutor,
 } from "./executor.js";
+import {
+  appliedState,
+  type DependencyGraph,
+  type OutputSource,
+  planDependencyGraph,
+} from "./job-outputs.js";
 import { CommandStartError } from "./process.js";
 import { createRedactor, type Redactor } from "./redact.js";
-import { planModules, stateModules, TerraformJsonError } from "./terraform-json.js";
+import { planModules, TerraformJsonError } from "./terraform-json.js";
 import { type VariableTypes, varFileName, varFileText } from "./var-file.js";
 import { removeWorkDir } from "./workdir.js";
 
@@ -49,6 +55,8 @@ export interface SessionContext {
   /** TF_IN_AUTOMATION, TF_CLI_CONFIG_FILE, TF_PLUGIN_CACHE_DIR... */
   controlled: Environment;
   gracePeriodMs: number;
+  /** Where the dependency graph and the applied state come from (default: derived). */
+  outputSource?: OutputSource;
   logger?: Logger;
 }
 
@@ -66,6 +74,8 @@ export class TerraformSession implements ProvisionSession {
   private parsed: ParseResult | undefined;
   /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The last plan's dependency graph: the apply's state has the same configuration. */
+  private planGraph: DependencyGraph | undefined;
 
   constructor(private readonly context: SessionContext) {
     this.directory = context.directory;
@@ -76,6 +86,10 @@ export class TerraformSession implements ProvisionSession {
       gracePeriodMs: context.gracePeriodMs,
       logger: context.logger,
     });
+  }
+
+  private get outputSource(): OutputSource {
+    return this.context.outputSource ?? "derived";
   }
 
   async readme(): Promise<Uint8Array | undefined> {
@@ -153,8 +167,14 @@ export class TerraformSession implements ProvisionSession {
         if (varFile !== undefined) await rm(varFile, { force: true });
       }
       const plan = await this.executor.showPlan(control, planFile);
-      const dot = await this.executor.graph(control);
-      const converted = convertResources(planModules(plan), dot);
+      const graph = await planDependencyGraph(
+        this.outputSource,
+        plan,
+        () => this.executor.graph(control),
+        this.context.logger,
+      );
+      this.planGraph = graph;
+      const converted = convertResources(planModules(plan), graph);
       return {
         resources: converted.resources,
         parameters: converted.parameters,
@@ -183,10 +203,19 @@ export class TerraformSession implements ProvisionSession {
         gitAuthProviders: [],
       });
       await this.executor.apply(control, { env, planFile });
-      const state = await this.executor.showState(control);
-      const dot = await this.executor.graph(control);
-      const converted = convertResources(stateModules(state), dot);
-      return { state: await this.readState(), resources: converted.resources };
+      const state = await this.readState();
+      const applied = await appliedState(
+        this.outputSource,
+        state,
+        this.planGraph,
+        {
+          showState: () => this.executor.showState(control),
+          graph: () => this.executor.graph(control),
+        },
+        this.context.logger,
+      );
+      const converted = convertResources(applied.modules, applied.graph);
+      return { state, resources: converted.resources };
     } catch (error) {
       // Whatever terraform managed to write is returned, so nothing created is forgotten.
       const state = await this.readState().catch(() => new Uint8Array());
