@@ -39,6 +39,11 @@ export const terraformProvisionerOptionsSchema = z.object({
    * after apply, as the reference did (two more terraform starts per plan and per apply).
    */
   outputSource: z.enum(["derived", "terraform"]).default("derived"),
+  /**
+   * Reuse the `.terraform` dir and lock file an earlier job of this slot got from `terraform init`
+   * for the same archive, terraform, CLI config, provider mirror and TF_* environment.
+   */
+  reuseInit: z.boolean().default(true),
   /** Environment terraform inherits (CODER_* removed); defaults to process.env. */
   environment: z.record(z.string(), z.string().optional()).optional(),
   logger: z.custom<Logger>((value) => value === undefined || typeof value === "object").optional(),

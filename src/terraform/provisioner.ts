@@ -13,6 +13,7 @@ import { ArchiveError, type ArchiveLimits, unpackArchive } from "./archive.js";
 import { checkTerraform, findTerraform, type TerraformBinary } from "./binary.js";
 import { parseProviderMirror, writeCliConfig } from "./cli-config.js";
 import { controlledVariables, type Environment, sanitizedEnvironment } from "./environment.js";
+import { InitCache, initKey } from "./init-cache.js";
 import {
   parseTerraformProvisionerOptions,
   type ResolvedTerraformProvisionerOptions,
@@ -102,6 +103,7 @@ export class TerraformProvisioner implements Provisioner {
         cause: error,
       });
     }
+    const initReuse = await this.initReuse(options, binary, cliConfigFile, pluginCacheDir);
     return new TerraformSession({
       directory,
       jobId: options.jobId,
@@ -110,8 +112,39 @@ export class TerraformProvisioner implements Provisioner {
       controlled: controlledVariables({ cliConfigFile, pluginCacheDir }),
       gracePeriodMs: this.options.cancelGracePeriodMs,
       outputSource: this.options.outputSource,
+      ...(initReuse === undefined ? {} : { initReuse }),
       logger: this.logger?.child({ jobId: options.jobId }),
     });
+  }
+
+  /** The slot's init cache and this job's key in it; none when reuse is off or impossible. */
+  private async initReuse(
+    options: OpenSessionOptions,
+    binary: TerraformBinary,
+    cliConfigFile: string,
+    pluginCacheDir: string,
+  ): Promise<{ cache: InitCache; key: string } | undefined> {
+    // TF_DATA_DIR moves .terraform out of the work dir: nothing there to copy.
+    if (!this.options.reuseInit || this.inherited.TF_DATA_DIR !== undefined) return undefined;
+    try {
+      const key = await initKey({
+        archive: options.archive,
+        terraformPath: binary.path,
+        terraformVersion: binary.version,
+        cliConfigFile,
+        mirror:
+          this.options.providerMirror === undefined
+            ? undefined
+            : parseProviderMirror(this.options.providerMirror),
+        inherited: this.inherited,
+        pluginCacheDir,
+      });
+      const cache = new InitCache(join(this.options.cacheDir, "init", `slot-${options.slot}`));
+      return { cache, key };
+    } catch (error) {
+      this.logger?.warn({ err: error }, "terraform init reuse is off for this job");
+      return undefined;
+    }
   }
 
   private writeCliConfig(): Promise<string> {

@@ -31,6 +31,7 @@ import {
   TerraformCommandError,
   TerraformExecutor,
 } from "./executor.js";
+import type { InitCache } from "./init-cache.js";
 import {
   appliedState,
   type DependencyGraph,
@@ -45,6 +46,8 @@ import { removeWorkDir } from "./workdir.js";
 
 export const stateFileName = "terraform.tfstate";
 const applyPlanFileName = "terraform.apply.tfplan";
+export const reusedInitLine =
+  "Reusing terraform init of an earlier job: same template, lock file, provider mirror and terraform";
 
 export interface SessionContext {
   directory: string;
@@ -55,6 +58,8 @@ export interface SessionContext {
   /** TF_IN_AUTOMATION, TF_CLI_CONFIG_FILE, TF_PLUGIN_CACHE_DIR... */
   controlled: Environment;
   gracePeriodMs: number;
+  /** The slot's saved init results and this template's key among them; absent: always init. */
+  initReuse?: { cache: InitCache; key: string };
   /** Where the dependency graph and the applied state come from (default: derived). */
   outputSource?: OutputSource;
   logger?: Logger;
@@ -289,10 +294,24 @@ export class TerraformSession implements ProvisionSession {
     // Once per work dir: init is idempotent, and a second plan (template import's stop plan) or
     // the apply after a plan finds providers installed already.
     if (this.initialized) return;
+    const reuse = this.context.initReuse;
+    const found =
+      reuse === undefined ? "foreign" : await reuse.cache.restore(this.directory, reuse.key);
+    if (found === "restored") {
+      await control.onLog({ level: LogLevel.DEBUG, output: reusedInitLine });
+      this.initialized = true;
+      return;
+    }
     const started = performance.now();
     await this.executor.init(control);
     this.initialized = true;
     control.onTiming?.("init", (performance.now() - started) / 1000);
+    if (reuse !== undefined && found === "missing") {
+      // Saved before plan runs any template code, so the entry is exactly what init wrote.
+      await reuse.cache.save(this.directory, reuse.key).catch((error: unknown) => {
+        this.context.logger?.warn({ err: error }, "saving the terraform init for reuse failed");
+      });
+    }
   }
 
   private async reportEnvironment(control: CommandControl): Promise<void> {

@@ -144,63 +144,67 @@ function blankIdentity(resources: Resource[]): Resource[] {
   return copy;
 }
 
-describe.each(templates)("%s: derived outputs equal terraform's", (_name, files) => {
-  it("plan graph, state file and the session results", async () => {
-    const session = await open(derived, files());
-    const old = await open(reference, files());
-    try {
-      const plan = await session.plan(planRequest(START, noState, new LogCollector()));
-      const env = {
-        PATH: process.env.PATH ?? "",
-        TF_CLI_CONFIG_FILE: join(derived.cacheDir, "terraform-cli-config.tfrc"),
-        CHECKPOINT_DISABLE: "1",
-        TF_IN_AUTOMATION: "1",
-      };
-      const run = (args: string[]) =>
-        execa("terraform", args, { cwd: session.directory, env, extendEnv: false }).then(
-          (r) => r.stdout,
+describe.each(templates)(
+  "%s: derived outputs equal terraform's",
+  { timeout: 300_000 },
+  (_name, files) => {
+    it("plan graph, state file and the session results", async () => {
+      const session = await open(derived, files());
+      const old = await open(reference, files());
+      try {
+        const plan = await session.plan(planRequest(START, noState, new LogCollector()));
+        const env = {
+          PATH: process.env.PATH ?? "",
+          TF_CLI_CONFIG_FILE: join(derived.cacheDir, "terraform-cli-config.tfrc"),
+          CHECKPOINT_DISABLE: "1",
+          TF_IN_AUTOMATION: "1",
+        };
+        const run = (args: string[]) =>
+          execa("terraform", args, { cwd: session.directory, env, extendEnv: false }).then(
+            (r) => r.stdout,
+          );
+        const planJson = parsePlanJson(await run(["show", "-json", "terraform.tfplan"]));
+        const dot = await run(["graph", "-type=plan"]);
+        const fromDot = convertResources(planModules(planJson), dot);
+        const fromConfig = convertResources(
+          planModules(planJson),
+          configurationGraph(planJson.configuration),
         );
-      const planJson = parsePlanJson(await run(["show", "-json", "terraform.tfplan"]));
-      const dot = await run(["graph", "-type=plan"]);
-      const fromDot = convertResources(planModules(planJson), dot);
-      const fromConfig = convertResources(
-        planModules(planJson),
-        configurationGraph(planJson.configuration),
-      );
-      expect(fromConfig).toEqual(fromDot);
-      expect(plan.resources).toEqual(fromDot.resources);
+        expect(fromConfig).toEqual(fromDot);
+        expect(plan.resources).toEqual(fromDot.resources);
 
-      const applied = await session.apply(
-        applyRequest(START, noState, plan.plan, new LogCollector()),
-      );
-      const shown = stateModules(parseStateJson(await run(["show", "-json"])));
-      const fromFile = stateFileModules(
-        readFileSync(join(session.directory, "terraform.tfstate"), "utf8"),
-        "terraform.tfstate",
-      );
-      const stateDot = await run(["graph", "-type=plan"]);
-      const reference = convertResources(shown, stateDot);
-      expect(convertResources(fromFile, stateDot)).toEqual(reference);
-      expect(convertResources(shown, configurationGraph(planJson.configuration))).toEqual(
-        reference,
-      );
-      expect(convertResources(fromFile, stateDependencyGraph(fromFile))).toEqual(reference);
-      expect(applied.resources).toEqual(reference.resources);
+        const applied = await session.apply(
+          applyRequest(START, noState, plan.plan, new LogCollector()),
+        );
+        const shown = stateModules(parseStateJson(await run(["show", "-json"])));
+        const fromFile = stateFileModules(
+          readFileSync(join(session.directory, "terraform.tfstate"), "utf8"),
+          "terraform.tfstate",
+        );
+        const stateDot = await run(["graph", "-type=plan"]);
+        const reference = convertResources(shown, stateDot);
+        expect(convertResources(fromFile, stateDot)).toEqual(reference);
+        expect(convertResources(shown, configurationGraph(planJson.configuration))).toEqual(
+          reference,
+        );
+        expect(convertResources(fromFile, stateDependencyGraph(fromFile))).toEqual(reference);
+        expect(applied.resources).toEqual(reference.resources);
 
-      // The same jobs with terraform graph and show -json, as the reference ran them.
-      const oldPlan = await old.plan(planRequest(START, noState, new LogCollector()));
-      expect(oldPlan.resources).toEqual(plan.resources);
-      expect(oldPlan.parameters).toEqual(plan.parameters);
-      const oldApplied = await old.apply(
-        applyRequest(START, noState, oldPlan.plan, new LogCollector()),
-      );
-      expect(blankIdentity(oldApplied.resources)).toEqual(blankIdentity(applied.resources));
-    } finally {
-      await session.close();
-      await old.close();
-    }
-  });
-});
+        // The same jobs with terraform graph and show -json, as the reference ran them.
+        const oldPlan = await old.plan(planRequest(START, noState, new LogCollector()));
+        expect(oldPlan.resources).toEqual(plan.resources);
+        expect(oldPlan.parameters).toEqual(plan.parameters);
+        const oldApplied = await old.apply(
+          applyRequest(START, noState, oldPlan.plan, new LogCollector()),
+        );
+        expect(blankIdentity(oldApplied.resources)).toEqual(blankIdentity(applied.resources));
+      } finally {
+        await session.close();
+        await old.close();
+      }
+    });
+  },
+);
 
 describe("stateFileModules", () => {
   it("reads no state as no modules", () => {
