@@ -44,6 +44,11 @@ export const terraformProvisionerOptionsSchema = z.object({
    * for the same archive, terraform, CLI config, provider mirror and TF_* environment.
    */
   reuseInit: z.boolean().default(true),
+  /**
+   * A template import's START and STOP plans run side by side, each in its own work dir:
+   * `auto` when the machine has at least two cores (os.availableParallelism()).
+   */
+  sideBySidePlans: z.enum(["auto", "always", "never"]).default("auto"),
   /** Environment terraform inherits (CODER_* removed); defaults to process.env. */
   environment: z.record(z.string(), z.string().optional()).optional(),
   logger: z.custom<Logger>((value) => value === undefined || typeof value === "object").optional(),

@@ -1,6 +1,7 @@
 // The terraform Provisioner: unpacks a job's archive into a fresh work dir and hands out a
 // session that runs terraform there.
 import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import {
@@ -63,6 +64,19 @@ export class TerraformProvisioner implements Provisioner {
   }
 
   async open(options: OpenSessionOptions): Promise<ProvisionSession> {
+    return this.openSession(options, undefined);
+  }
+
+  /** Whether a session's plans may run beside each other in two work dirs. */
+  private get sideBySide(): boolean {
+    const setting = this.options.sideBySidePlans;
+    return setting === "always" || (setting === "auto" && availableParallelism() >= 2);
+  }
+
+  private async openSession(
+    options: OpenSessionOptions,
+    initSettled: Promise<void> | undefined,
+  ): Promise<TerraformSession> {
     if (!Number.isInteger(options.slot) || options.slot < 0) {
       throw new ProvisionError(`invalid daemon slot ${options.slot}`, { code: "INTERNAL" });
     }
@@ -113,6 +127,14 @@ export class TerraformProvisioner implements Provisioner {
       gracePeriodMs: this.options.cancelGracePeriodMs,
       outputSource: this.options.outputSource,
       ...(initReuse === undefined ? {} : { initReuse }),
+      ...(initSettled === undefined ? {} : { initSettled }),
+      // One fork level: the sibling itself does not fork again.
+      ...(this.sideBySide && initSettled === undefined
+        ? {
+            fork: (settled: Promise<void>) =>
+              this.openSession({ ...options, jobId: `${options.jobId}-side` }, settled),
+          }
+        : {}),
       logger: this.logger?.child({ jobId: options.jobId }),
     });
   }

@@ -2,6 +2,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { deferred } from "../daemon/abort.js";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
 import { LogLevel, type Metadata, WorkspaceTransition } from "../proto/provisioner.js";
 import {
@@ -60,6 +61,13 @@ export interface SessionContext {
   gracePeriodMs: number;
   /** The slot's saved init results and this template's key among them; absent: always init. */
   initReuse?: { cache: InitCache; key: string };
+  /**
+   * Opens a sibling session on the same archive and slot; absent when calls may not run side by
+   * side. The sibling waits for this session's init and then reuses it.
+   */
+  fork?: (initSettled: Promise<void>) => Promise<ProvisionSession>;
+  /** Settles once the session this one was forked from has initialized (or given up). */
+  initSettled?: Promise<void>;
   /** Where the dependency graph and the applied state come from (default: derived). */
   outputSource?: OutputSource;
   logger?: Logger;
@@ -79,6 +87,8 @@ export class TerraformSession implements ProvisionSession {
   private parsed: ParseResult | undefined;
   /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Resolved when this session's init settled or its first call ended: a fork's go-ahead. */
+  private readonly initGate = deferred<void>();
   /** The last plan's dependency graph: the apply's state has the same configuration. */
   private planGraph: DependencyGraph | undefined;
 
@@ -117,11 +127,21 @@ export class TerraformSession implements ProvisionSession {
   }
 
   plan(request: PlanRequest): Promise<PlanResult> {
-    return this.exclusive(() => this.runPlan(request));
+    const planned = this.exclusive(() => this.runPlan(request));
+    // A fork must not wait for a plan that never reached init (a failure before it).
+    planned.then(
+      () => this.initGate.resolve(),
+      () => this.initGate.resolve(),
+    );
+    return planned;
   }
 
   apply(request: ApplyRequest): Promise<ApplyResult> {
     return this.exclusive(() => this.runApply(request));
+  }
+
+  async fork(): Promise<ProvisionSession | undefined> {
+    return this.context.fork?.(this.initGate.promise);
   }
 
   close(): Promise<void> {
@@ -294,6 +314,17 @@ export class TerraformSession implements ProvisionSession {
     // Once per work dir: init is idempotent, and a second plan (template import's stop plan) or
     // the apply after a plan finds providers installed already.
     if (this.initialized) return;
+    try {
+      await this.initialize(control);
+    } finally {
+      this.initGate.resolve();
+    }
+  }
+
+  private async initialize(control: CommandControl): Promise<void> {
+    // Two inits at once would share the slot's plugin cache, which terraform does not lock:
+    // a fork waits for its origin's, then normally finds it saved.
+    await this.context.initSettled;
     const reuse = this.context.initReuse;
     const found =
       reuse === undefined ? "foreign" : await reuse.cache.restore(this.directory, reuse.key);

@@ -17,7 +17,7 @@ import {
   scratchProvisioner,
 } from "./helpers/provisioner.js";
 
-const { START } = WorkspaceTransition;
+const { START, STOP } = WorkspaceTransition;
 const noState = new Uint8Array();
 
 let tmp: string;
@@ -96,6 +96,61 @@ describe("terraform starts per workspace build", { timeout: 300_000 }, () => {
         ]);
       } finally {
         reference.cleanup();
+      }
+    } finally {
+      scratch.cleanup();
+    }
+  });
+
+  it("a template import's two plans side by side: one init, the STOP plan in its own work dir", async () => {
+    const tf = await getOfflineTerraform();
+    const scratch = scratchProvisioner({
+      providerMirror: tf.mirrorDir,
+      terraformPath: wrapper,
+      sideBySidePlans: "always",
+    });
+    try {
+      const session = await scratch.provisioner.open({
+        archive: templateTar("minimal"),
+        jobId: "import",
+        slot: 0,
+        signal: new AbortController().signal,
+      });
+      const side = await session.fork?.();
+      if (side === undefined) throw new Error("no fork with sideBySidePlans=always");
+      try {
+        expect(side.directory).not.toBe(session.directory);
+        // A fork does not fork again.
+        expect(await side.fork?.()).toBeUndefined();
+        runsSince();
+        const [start, stop] = await Promise.all([
+          session.plan(planRequest(START, noState, new LogCollector())),
+          side.plan(planRequest(STOP, noState, new LogCollector())),
+        ]);
+        expect(start.resources.map((r) => r.agents.length)).toEqual([1]);
+        // minimal counts its machine by start_count: none when stopped.
+        expect(stop.resources).toEqual([]);
+        expect(runsSince().sort()).toEqual(["init", "plan", "plan", "show", "show"]);
+      } finally {
+        await side.close();
+        await session.close();
+      }
+      expect(scratch.workDirs()).toEqual([]);
+      const sequential = scratchProvisioner({
+        providerMirror: tf.mirrorDir,
+        sideBySidePlans: "never",
+      });
+      try {
+        const session = await sequential.provisioner.open({
+          archive: templateTar("minimal"),
+          jobId: "import",
+          slot: 0,
+          signal: new AbortController().signal,
+        });
+        expect(await session.fork?.()).toBeUndefined();
+        await session.close();
+      } finally {
+        sequential.cleanup();
       }
     } finally {
       scratch.cleanup();
