@@ -195,6 +195,7 @@ export class TerraformSession implements ProvisionSession {
       const graph = await planDependencyGraph(
         this.outputSource,
         plan,
+        this.directory,
         () => this.executor.graph(control),
         this.context.logger,
       );

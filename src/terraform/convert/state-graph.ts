@@ -2,6 +2,8 @@
 // instance (`depends_on` in `terraform show -json`, `dependencies` in the state file). They are
 // resource addresses only, already followed through variables, locals and modules, so the graph
 // has resources alone — the shape of the resource-only graph terraform >= 1.7 prints by default.
+// Hops through locals and module variables are gone, so the nearest-resource search can tie
+// where the detailed graph does not, so an apply converts with the plan's graph (or terraform's).
 import type { DotGraph } from "../dot.js";
 import type { StateModule } from "../terraform-json.js";
 import { addressLabel } from "./address.js";
