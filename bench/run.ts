@@ -6,6 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { benchConcurrency, CONCURRENCY_FIGURES } from "./concurrency.js";
 import { benchConvert } from "./convert.js";
+import { benchImportOverhead, IMPORT_OVERHEAD_FIGURES } from "./import-overhead.js";
 import { benchJobOverhead, JOB_OVERHEAD_FIGURES } from "./job-overhead.js";
 import { type BenchContext, prepareContext } from "./lib/context.js";
 import {
@@ -43,6 +44,7 @@ const GROUPS: Group[] = [
   },
   { name: "pickup", figures: PICKUP_FIGURES, run: benchPickup },
   { name: "overhead", figures: JOB_OVERHEAD_FIGURES, run: benchJobOverhead },
+  { name: "import", figures: IMPORT_OVERHEAD_FIGURES, run: benchImportOverhead },
   { name: "logs", figures: LOG_FIGURES, run: benchLogStreaming },
   { name: "concurrency", figures: CONCURRENCY_FIGURES, run: benchConcurrency },
   {

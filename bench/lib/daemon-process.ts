@@ -24,6 +24,8 @@ export interface DaemonProcessOptions {
   /** Scratch name; the daemon gets its own cache and work dirs under it. */
   name: string;
   readyTimeoutMs?: number;
+  /** --terraform-path (e.g. a wrapper counting terraform's starts); PATH's terraform without. */
+  terraformPath?: string;
 }
 
 const TAIL_CHARS = 8_000;
@@ -64,6 +66,7 @@ export async function startDaemonProcess(
       join(dir, "work"),
       "--log-format",
       "json",
+      ...(options.terraformPath === undefined ? [] : ["--terraform-path", options.terraformPath]),
     ],
     {
       env: { ...inheritedEnvironment(), CODER_PROVISIONER_DAEMON_PSK: options.fake.psk },

@@ -14,7 +14,7 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   pickup_stream_p50_ms: atMost(5),
   pickup_stream_p99_ms: atMost(25),
   pickup_speedup: atLeast(100),
-  job_overhead_ratio: atMost(1.1),
+  job_overhead_ratio: atMost(0.7),
   log_lines_per_s: atLeast(50_000),
   log_max_delay_ms: atMost(150),
   log_lost: exactly(0),

@@ -36,6 +36,25 @@ export function buildScript(terraformVersion: string): string {
   ].join("\n");
 }
 
+/**
+ * init, then plan -out, show -json and graph for START and again for STOP: a template import's
+ * commands. The STOP plan writes its own plan file, as a second Provision call would.
+ */
+export function importScript(terraformVersion: string): string {
+  const graph = ["terraform", ...graphArgs(terraformVersion)].map(quote).join(" ");
+  const plan = (transition: string, file: string) => [
+    `CODER_WORKSPACE_TRANSITION=${transition} terraform plan -no-color -input=false -json -refresh=true -out=${file} >/dev/null`,
+    `terraform show -json -no-color ${file} >/dev/null`,
+    `${graph} >/dev/null`,
+  ];
+  return [
+    "set -e",
+    "terraform init -no-color -input=false >/dev/null",
+    ...plan("start", "start.tfplan"),
+    ...plan("stop", "stop.tfplan"),
+  ].join("\n");
+}
+
 /** The environment the provisioner gives terraform's plan and apply for this build. */
 export function terraformEnvironment(
   options: Omit<ShellBuildOptions, "directory" | "terraformVersion">,
@@ -51,10 +70,18 @@ export function terraformEnvironment(
   });
 }
 
-/** Runs the script; resolves with its wall time in milliseconds. */
-export async function runShellBuild(options: ShellBuildOptions): Promise<number> {
+/** Runs the build script; resolves with its wall time in milliseconds. */
+export function runShellBuild(options: ShellBuildOptions): Promise<number> {
+  return runShellScript(options, buildScript(options.terraformVersion));
+}
+
+/** Runs the import script; resolves with its wall time in milliseconds. */
+export function runShellImport(options: ShellBuildOptions): Promise<number> {
+  return runShellScript(options, importScript(options.terraformVersion));
+}
+
+async function runShellScript(options: ShellBuildOptions, script: string): Promise<number> {
   const env = terraformEnvironment(options);
-  const script = buildScript(options.terraformVersion);
   const start = performance.now();
   await execa("sh", ["-c", script], {
     cwd: options.directory,

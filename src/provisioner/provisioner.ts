@@ -173,6 +173,12 @@ export interface ProvisionSession {
   parse(control: CallControl): Promise<ParseResult>;
   plan(request: PlanRequest): Promise<PlanResult>;
   apply(request: ApplyRequest): Promise<ApplyResult>;
+  /**
+   * A second session on its own copy of the template, whose calls may run at the same time as
+   * this one's (a template import's STOP plan beside its START plan); undefined when the
+   * provisioner would rather run them one after the other (too few cores). The caller closes it.
+   */
+  fork?(): Promise<ProvisionSession | undefined>;
   /** Removes the work dir (with retries). Idempotent; never throws. */
   close(): Promise<void>;
 }

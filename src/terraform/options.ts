@@ -33,6 +33,22 @@ export const terraformProvisionerOptionsSchema = z.object({
   maxFileBytes: positiveInt.default(defaultArchiveLimits.maxFileBytes),
   maxTotalBytes: positiveInt.default(defaultArchiveLimits.maxTotalBytes),
   maxFiles: positiveInt.default(defaultArchiveLimits.maxFiles),
+  /**
+   * Where conversion's dependency graph and the applied state come from: `derived` reads them from
+   * the plan JSON and the state file; `terraform` runs `terraform graph` and `terraform show -json`
+   * after apply, as the reference did (two more terraform starts per plan and per apply).
+   */
+  outputSource: z.enum(["derived", "terraform"]).default("derived"),
+  /**
+   * Reuse the `.terraform` dir and lock file an earlier job of this slot got from `terraform init`
+   * for the same archive, terraform, CLI config, provider mirror and TF_* environment.
+   */
+  reuseInit: z.boolean().default(true),
+  /**
+   * A template import's START and STOP plans run side by side, each in its own work dir:
+   * `auto` when the machine has at least two cores (os.availableParallelism()).
+   */
+  sideBySidePlans: z.enum(["auto", "always", "never"]).default("auto"),
   /** Environment terraform inherits (CODER_* removed); defaults to process.env. */
   environment: z.record(z.string(), z.string().optional()).optional(),
   logger: z.custom<Logger>((value) => value === undefined || typeof value === "object").optional(),

@@ -1,6 +1,7 @@
 // The terraform Provisioner: unpacks a job's archive into a fresh work dir and hands out a
 // session that runs terraform there.
-import { lstat, readFile } from "node:fs/promises";
+import { lstat, mkdir, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { makeDirectory } from "../fs/directories.js";
@@ -19,6 +20,7 @@ import {
   writeCliConfig,
 } from "./cli-config.js";
 import { controlledVariables, type Environment, sanitizedEnvironment } from "./environment.js";
+import { InitCache, initKey } from "./init-cache.js";
 import {
   parseTerraformProvisionerOptions,
   type ResolvedTerraformProvisionerOptions,
@@ -80,6 +82,19 @@ export class TerraformProvisioner implements Provisioner {
   }
 
   async open(options: OpenSessionOptions): Promise<ProvisionSession> {
+    return this.openSession(options, undefined);
+  }
+
+  /** Whether a session's plans may run beside each other in two work dirs. */
+  private get sideBySide(): boolean {
+    const setting = this.options.sideBySidePlans;
+    return setting === "always" || (setting === "auto" && availableParallelism() >= 2);
+  }
+
+  private async openSession(
+    options: OpenSessionOptions,
+    initSettled: Promise<void> | undefined,
+  ): Promise<TerraformSession> {
     if (!Number.isInteger(options.slot) || options.slot < 0) {
       throw new ProvisionError(`invalid daemon slot ${options.slot}`, { code: "INTERNAL" });
     }
@@ -120,6 +135,7 @@ export class TerraformProvisioner implements Provisioner {
         cause: error,
       });
     }
+    const initReuse = await this.initReuse(options, binary, cliConfigFile, pluginCacheDir);
     return new TerraformSession({
       directory,
       jobId: options.jobId,
@@ -127,8 +143,48 @@ export class TerraformProvisioner implements Provisioner {
       inherited: this.inherited,
       controlled: controlledVariables({ cliConfigFile, pluginCacheDir }),
       gracePeriodMs: this.options.cancelGracePeriodMs,
+      outputSource: this.options.outputSource,
+      ...(initReuse === undefined ? {} : { initReuse }),
+      ...(initSettled === undefined ? {} : { initSettled }),
+      // One fork level: the sibling itself does not fork again.
+      ...(this.sideBySide && initSettled === undefined
+        ? {
+            fork: (settled: Promise<void>) =>
+              this.openSession({ ...options, jobId: `${options.jobId}-side` }, settled),
+          }
+        : {}),
       logger: this.logger?.child({ jobId: options.jobId }),
     });
+  }
+
+  /** The slot's init cache and this job's key in it; none when reuse is off or impossible. */
+  private async initReuse(
+    options: OpenSessionOptions,
+    binary: TerraformBinary,
+    cliConfigFile: string,
+    pluginCacheDir: string,
+  ): Promise<{ cache: InitCache; key: string } | undefined> {
+    // TF_DATA_DIR moves .terraform out of the work dir: nothing there to copy.
+    if (!this.options.reuseInit || this.inherited.TF_DATA_DIR !== undefined) return undefined;
+    try {
+      const key = await initKey({
+        archive: options.archive,
+        terraformPath: binary.path,
+        terraformVersion: binary.version,
+        cliConfigFile,
+        mirror:
+          this.options.providerMirror === undefined
+            ? undefined
+            : parseProviderMirror(this.options.providerMirror),
+        inherited: this.inherited,
+        pluginCacheDir,
+      });
+      const cache = new InitCache(join(this.options.cacheDir, "init", `slot-${options.slot}`));
+      return { cache, key };
+    } catch (error) {
+      this.logger?.warn({ err: error }, "terraform init reuse is off for this job");
+      return undefined;
+    }
   }
 
   private writeCliConfig(): Promise<string> {

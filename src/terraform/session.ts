@@ -3,6 +3,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { deferred } from "../daemon/abort.js";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
 import { LogLevel, type Metadata, WorkspaceTransition } from "../proto/provisioner.js";
 import {
@@ -32,6 +33,13 @@ import {
   TerraformCommandError,
   TerraformExecutor,
 } from "./executor.js";
+import type { InitCache } from "./init-cache.js";
+import {
+  appliedState,
+  type DependencyGraph,
+  type OutputSource,
+  planDependencyGraph,
+} from "./job-outputs.js";
 import { planPreview } from "./plan-preview.js";
 import { CommandStartError } from "./process.js";
 import {
@@ -51,6 +59,9 @@ import {
   writeWorkFile,
 } from "./workdir.js";
 
+export const reusedInitLine =
+  "Reusing terraform init of an earlier job: same template, lock file, provider mirror and terraform";
+
 export interface SessionContext {
   directory: string;
   jobId: string;
@@ -60,6 +71,17 @@ export interface SessionContext {
   /** TF_IN_AUTOMATION, TF_CLI_CONFIG_FILE, TF_PLUGIN_CACHE_DIR... */
   controlled: Environment;
   gracePeriodMs: number;
+  /** The slot's saved init results and this template's key among them; absent: always init. */
+  initReuse?: { cache: InitCache; key: string };
+  /**
+   * Opens a sibling session on the same archive and slot; absent when calls may not run side by
+   * side. The sibling waits for this session's init and then reuses it.
+   */
+  fork?: (initSettled: Promise<void>) => Promise<ProvisionSession>;
+  /** Settles once the session this one was forked from has initialized (or given up). */
+  initSettled?: Promise<void>;
+  /** Where the dependency graph and the applied state come from (default: derived). */
+  outputSource?: OutputSource;
   logger?: Logger;
 }
 
@@ -79,6 +101,10 @@ export class TerraformSession implements ProvisionSession {
   private parsed: ParseResult | undefined;
   /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Resolved when this session's init settled or its first call ended: a fork's go-ahead. */
+  private readonly initGate = deferred<void>();
+  /** The last plan's dependency graph: the apply's state has the same configuration. */
+  private planGraph: DependencyGraph | undefined;
 
   constructor(private readonly context: SessionContext) {
     this.directory = context.directory;
@@ -89,6 +115,10 @@ export class TerraformSession implements ProvisionSession {
       gracePeriodMs: context.gracePeriodMs,
       logger: context.logger,
     });
+  }
+
+  private get outputSource(): OutputSource {
+    return this.context.outputSource ?? "derived";
   }
 
   async readme(): Promise<Uint8Array | undefined> {
@@ -111,11 +141,21 @@ export class TerraformSession implements ProvisionSession {
   }
 
   plan(request: PlanRequest): Promise<PlanResult> {
-    return this.exclusive(() => this.runPlan(request));
+    const planned = this.exclusive(() => this.runPlan(request));
+    // A fork must not wait for a plan that never reached init (a failure before it).
+    planned.then(
+      () => this.initGate.resolve(),
+      () => this.initGate.resolve(),
+    );
+    return planned;
   }
 
   apply(request: ApplyRequest): Promise<ApplyResult> {
     return this.exclusive(() => this.runApply(request));
+  }
+
+  async fork(): Promise<ProvisionSession | undefined> {
+    return this.context.fork?.(this.initGate.promise);
   }
 
   close(): Promise<void> {
@@ -171,8 +211,15 @@ export class TerraformSession implements ProvisionSession {
         if (varFile !== undefined) await rm(varFile, { force: true });
       }
       const plan = await this.executor.showPlan(control, planFile);
-      const dot = await this.executor.graph(control);
-      const converted = convertResources(planModules(plan), dot);
+      const graph = await planDependencyGraph(
+        this.outputSource,
+        plan,
+        this.directory,
+        () => this.executor.graph(control),
+        this.context.logger,
+      );
+      this.planGraph = graph;
+      const converted = convertResources(planModules(plan), graph);
       return {
         resources: converted.resources,
         parameters: converted.parameters,
@@ -201,10 +248,19 @@ export class TerraformSession implements ProvisionSession {
         gitAuthProviders: [],
       });
       await this.executor.apply(control, { env, planFile });
-      const state = await this.executor.showState(control);
-      const dot = await this.executor.graph(control);
-      const converted = convertResources(stateModules(state), dot);
-      return { state: await this.readState(), resources: converted.resources };
+      const state = await this.readState();
+      const applied = await appliedState(
+        this.outputSource,
+        state,
+        this.planGraph,
+        {
+          showState: () => this.executor.showState(control),
+          graph: () => this.executor.graph(control),
+        },
+        this.context.logger,
+      );
+      const converted = convertResources(applied.modules, applied.graph);
+      return { state, resources: converted.resources };
     } catch (error) {
       // Whatever terraform managed to write is returned, so nothing created is forgotten.
       const state = await this.readState().catch(() => new Uint8Array());
@@ -290,10 +346,35 @@ export class TerraformSession implements ProvisionSession {
     // Once per work dir: init is idempotent, and a second plan (template import's stop plan) or
     // the apply after a plan finds providers installed already.
     if (this.initialized) return;
+    try {
+      await this.initialize(control);
+    } finally {
+      this.initGate.resolve();
+    }
+  }
+
+  private async initialize(control: CommandControl): Promise<void> {
+    // Two inits at once would share the slot's plugin cache, which terraform does not lock:
+    // a fork waits for its origin's, then normally finds it saved.
+    await this.context.initSettled;
+    const reuse = this.context.initReuse;
+    const found =
+      reuse === undefined ? "foreign" : await reuse.cache.restore(this.directory, reuse.key);
+    if (found === "restored") {
+      await control.onLog({ level: LogLevel.DEBUG, output: reusedInitLine });
+      this.initialized = true;
+      return;
+    }
     const started = performance.now();
     await this.executor.init(control);
     this.initialized = true;
     control.onTiming?.("init", (performance.now() - started) / 1000);
+    if (reuse !== undefined && found === "missing") {
+      // Saved before plan runs any template code, so the entry is exactly what init wrote.
+      await reuse.cache.save(this.directory, reuse.key).catch((error: unknown) => {
+        this.context.logger?.warn({ err: error }, "saving the terraform init for reuse failed");
+      });
+    }
   }
 
   private async reportEnvironment(control: CommandControl): Promise<void> {

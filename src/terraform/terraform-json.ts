@@ -10,6 +10,8 @@ export interface StateResource {
   name: string;
   /** Attribute values; absent or null when terraform printed none. */
   values?: Record<string, unknown> | null | undefined;
+  /** Addresses of the resources this one depends on, directly or not (state only). */
+  depends_on?: string[] | undefined;
 }
 
 export interface StateModule {
@@ -24,6 +26,7 @@ const stateResourceSchema = z.object({
   type: z.string(),
   name: z.string(),
   values: z.record(z.string(), z.unknown()).nullish(),
+  depends_on: z.array(z.string()).optional(),
 });
 
 export const stateModuleSchema: z.ZodType<StateModule> = z.lazy(() =>
@@ -58,6 +61,11 @@ export const planJsonSchema = z.object({
     .optional(),
   resource_changes: z.array(resourceChangeSchema).optional(),
   prior_state: z.object({ values: valuesSchema.nullish() }).nullish(),
+  /**
+   * The configuration with each expression's references; validated where it is used
+   * (convert/config-graph.ts), so that a shape we do not know only costs a `terraform graph`.
+   */
+  configuration: z.unknown().optional(),
 });
 
 export const stateJsonSchema = z.object({

@@ -12,7 +12,10 @@ import {
   RichParameter,
   RichParameterOption,
 } from "../../src/proto/provisioner.js";
+import { configurationGraph } from "../../src/terraform/convert/config-graph.js";
 import { convertResources } from "../../src/terraform/convert/resources.js";
+import { stateDependencyGraph } from "../../src/terraform/convert/state-graph.js";
+import type { DotGraph } from "../../src/terraform/dot.js";
 import {
   parsePlanJson,
   parseStateJson,
@@ -129,17 +132,41 @@ function expectedOf(c: Case) {
   };
 }
 
+/**
+ * Where the graph comes from: terraform's own (`plan.dot`/`state.dot`), or derived without
+ * terraform from the plan's configuration (plan and apply) or the state's recorded dependencies.
+ */
+const planGraphs = {
+  dot: (c: Case): string | DotGraph => read(c, "plan.dot"),
+  configuration: (c: Case): string | DotGraph =>
+    configurationGraph(parsePlanJson(read(c, "plan.json")).configuration),
+};
+const stateGraphs = {
+  dot: (c: Case): string | DotGraph => read(c, "state.dot"),
+  configuration: planGraphs.configuration,
+  dependencies: (c: Case): string | DotGraph => {
+    const root = parseStateJson(read(c, "state.json")).values?.root_module;
+    return stateDependencyGraph(root ? [root] : []);
+  },
+};
+
 function runSuite(label: string, dir: string, options: { production: boolean }) {
   describe(label, () => {
     const cases = casesIn(dir);
-    it.each(cases)("$name: plan", (c) => {
+    const planRuns = cases.flatMap((c) =>
+      Object.entries(planGraphs).map(([graph, make]) => ({ ...c, graph, make })),
+    );
+    const stateRuns = cases.flatMap((c) =>
+      Object.entries(stateGraphs).map(([graph, make]) => ({ ...c, graph, make })),
+    );
+    it.each(planRuns)("$name: plan ($graph graph)", (c) => {
       const expected = expectedOf(c);
       const plan = parsePlanJson(read(c, "plan.json"));
       // README order: planned values, then the prior state when there is one.
       const modules: StateModule[] = [];
       if (plan.planned_values?.root_module) modules.push(plan.planned_values.root_module);
       if (plan.prior_state?.values?.root_module) modules.push(plan.prior_state.values.root_module);
-      const got = convertResources(modules, read(c, "plan.dot"));
+      const got = convertResources(modules, c.make(c));
       planIsNullFalse(got.resources);
       const want = sortResources(expected.resources);
       planIsNullFalse(want);
@@ -150,17 +177,17 @@ function runSuite(label: string, dir: string, options: { production: boolean }) 
       }
       if (options.production) {
         // What the provisioner really passes (prior data sources, then planned values).
-        const prod = convertResources(planModules(plan), read(c, "plan.dot"));
+        const prod = convertResources(planModules(plan), c.make(c));
         planIsNullFalse(prod.resources);
         expect(sortResources(prod.resources)).toEqual(want);
         expect(sortParameters(prod.parameters)).toEqual(sortParameters(expected.parameters));
       }
     });
-    it.each(cases)("$name: state", (c) => {
+    it.each(stateRuns)("$name: state ($graph graph)", (c) => {
       const expected = expectedOf(c);
       const state = parseStateJson(read(c, "state.json"));
       const root = state.values?.root_module;
-      const got = convertResources(root ? [root] : [], read(c, "state.dot"));
+      const got = convertResources(root ? [root] : [], c.make(c));
       blankAgentIdentity(got.resources);
       const want = sortResources(expected.resources);
       blankAgentIdentity(want);

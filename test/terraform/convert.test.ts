@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { AppSharingLevel } from "../../src/proto/provisioner.js";
 import { addressLabel } from "../../src/terraform/convert/address.js";
 import { ConversionError } from "../../src/terraform/convert/attributes.js";
-import { convertResources } from "../../src/terraform/convert/resources.js";
+import { configurationGraph } from "../../src/terraform/convert/config-graph.js";
+import { convertResources as convertWithGraph } from "../../src/terraform/convert/resources.js";
+import type { DotGraph } from "../../src/terraform/dot.js";
 import {
   parsePlanJson,
   planModules,
@@ -23,6 +25,102 @@ function res(
   return { address, mode, type, name, values };
 }
 
+/** The plan configurations equivalent to graphs made by dot(), by DOT text. */
+const configurations = new Map<string, unknown>();
+
+/**
+ * Every conversion here runs both ways: with the DOT graph the case gives, and with the graph
+ * derived from the equivalent plan configuration (when dot() made the graph and its edges can be
+ * written as configuration). Both must give the same result or the same error.
+ */
+function convertResources(modules: StateModule[], graph: string | DotGraph) {
+  let viaDot: ReturnType<typeof convertWithGraph> | undefined;
+  let dotError: unknown;
+  try {
+    viaDot = convertWithGraph(modules, graph);
+  } catch (error) {
+    dotError = error;
+  }
+  const configuration = typeof graph === "string" ? configurations.get(graph) : undefined;
+  if (configuration !== undefined) {
+    const derived = () => convertWithGraph(modules, configurationGraph(configuration));
+    if (dotError === undefined) expect(derived()).toEqual(viaDot);
+    else expect(derived).toThrow((dotError as Error).message);
+  }
+  if (dotError !== undefined) throw dotError;
+  return viaDot as ReturnType<typeof convertWithGraph>;
+}
+
+interface ModuleConfig {
+  resources: Array<{ address: string; depends_on: string[]; expressions: object }>;
+  module_calls: Record<
+    string,
+    { expressions: Record<string, { references: string[] }>; module: ModuleConfig }
+  >;
+}
+
+/** `module.a.module.b.x.y` -> ["module.a.module.b.", "x.y"]. */
+function splitLabel(label: string): [string, string] {
+  const match = /^((?:module\.[^.]+\.)*)(.*)$/.exec(label);
+  return [match?.[1] ?? "", match?.[2] ?? label];
+}
+
+/**
+ * The plan configuration whose graph is the one dot() draws, or undefined when an edge has no
+ * such counterpart: a resource may depend on a resource or a variable of its own module, a
+ * module's variable on what its caller's module holds.
+ */
+function configurationOf(labels: Set<string>, edges: Array<[string, string]>): unknown {
+  const root: ModuleConfig = { resources: [], module_calls: {} };
+  const moduleAt = (prefix: string): ModuleConfig => {
+    let module = root;
+    for (const name of prefix.split(".").filter((_, i) => i % 2 === 1)) {
+      module.module_calls[name] ??= {
+        expressions: {},
+        module: { resources: [], module_calls: {} },
+      };
+      module = module.module_calls[name].module;
+    }
+    return module;
+  };
+  const resourceAt = (label: string) => {
+    const [prefix, address] = splitLabel(label);
+    const module = moduleAt(prefix);
+    let resource = module.resources.find((r) => r.address === address);
+    if (resource === undefined) {
+      resource = { address, depends_on: [], expressions: {} };
+      module.resources.push(resource);
+    }
+    return resource;
+  };
+  for (const label of labels) {
+    const rest = splitLabel(label)[1];
+    // Locals, outputs and providers are not drawn: such a graph has no configuration here.
+    if (/^(local|output|provider|each|count|path|terraform|self)[.[]/.test(rest)) return undefined;
+    if (!rest.startsWith("var.")) resourceAt(label);
+  }
+  for (const [from, to] of edges) {
+    const [fromPrefix, fromRest] = splitLabel(from);
+    const [toPrefix, toRest] = splitLabel(to);
+    if (!fromRest.startsWith("var.")) {
+      if (toPrefix !== fromPrefix) return undefined;
+      const resource = resourceAt(from);
+      if (toRest.startsWith("var.")) {
+        Object.assign(resource.expressions, { [toRest]: { references: [toRest] } });
+      } else resource.depends_on.push(toRest);
+      continue;
+    }
+    const call = /^(.*?)module\.([^.]+)\.$/.exec(fromPrefix);
+    if (call === null || call[1] !== toPrefix || call[2] === undefined) return undefined;
+    moduleAt(fromPrefix);
+    const expressions = moduleAt(toPrefix).module_calls[call[2]]?.expressions ?? {};
+    const input = fromRest.slice("var.".length);
+    expressions[input] ??= { references: [] };
+    expressions[input].references.push(toRest);
+  }
+  return { root_module: root };
+}
+
 /** A detailed (`[root] ... (expand)`) graph from `dependant -> dependency` pairs of labels. */
 function dot(edges: Array<[string, string]>, extraNodes: string[] = []): string {
   const labels = new Set(extraNodes);
@@ -35,7 +133,10 @@ function dot(edges: Array<[string, string]>, extraNodes: string[] = []): string 
   for (const label of labels) lines.push(`\t\t${id(label)} [label = ${JSON.stringify(label)}]`);
   for (const [a, b] of edges) lines.push(`\t\t${id(a)} -> ${id(b)}`);
   lines.push("\t}", "}");
-  return lines.join("\n");
+  const text = lines.join("\n");
+  const configuration = configurationOf(labels, edges);
+  if (configuration !== undefined) configurations.set(text, configuration);
+  return text;
 }
 
 const agent = (extra: Record<string, unknown> = {}) => ({ auth: "token", os: "linux", ...extra });

@@ -6,6 +6,7 @@ import { errorMessage, JobFailure } from "../errors.js";
 import { MISSING_PARAMETER, STAGE } from "../stages.js";
 import { daemonLine, type JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";
+import { sideBySide } from "./side-by-side.js";
 
 function importMetadata(
   payload: AcquiredJob_TemplateImport,
@@ -64,7 +65,12 @@ export async function runTemplateImport(
     }
   }
 
-  const plan = (stage: string, transition: WorkspaceTransition, name: "start" | "stop") => {
+  const plan = (
+    ctx: JobContext,
+    stage: string,
+    transition: WorkspaceTransition,
+    name: "start" | "stop",
+  ) => {
     ctx.marker(stage);
     return planTemplate(ctx, `template import provision for ${name}: `, {
       stage,
@@ -74,8 +80,28 @@ export async function runTemplateImport(
       variableValues: resolved.variableValues,
     });
   };
-  const start = await plan(STAGE.persistentResources, WorkspaceTransition.START, "start");
-  const stop = await plan(STAGE.ephemeralResources, WorkspaceTransition.STOP, "stop");
+  const planStart = (c: JobContext) =>
+    plan(c, STAGE.persistentResources, WorkspaceTransition.START, "start");
+  const planStop = (c: JobContext) =>
+    plan(c, STAGE.ephemeralResources, WorkspaceTransition.STOP, "stop");
+  let start: Awaited<ReturnType<typeof planStart>>;
+  let stop: Awaited<ReturnType<typeof planStop>>;
+  // The STOP plan in a second work dir beside the START plan, when the provisioner offers one.
+  // Opening it can fail like any unpack; the plans then simply run one after the other.
+  const side = await ctx.session.fork?.().catch((error: unknown) => {
+    ctx.logger.warn({ err: error }, "no second work dir for the STOP plan");
+    return undefined;
+  });
+  if (side === undefined) {
+    start = await planStart(ctx);
+    stop = await planStop(ctx);
+  } else {
+    try {
+      [start, stop] = await sideBySide(ctx, side, planStart, planStop);
+    } finally {
+      await side.close();
+    }
+  }
 
   return {
     jobId: ctx.job.jobId,
