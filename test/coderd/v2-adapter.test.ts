@@ -1,0 +1,159 @@
+// The coderd v2 adapter against the strict dRPC fake: acquisition over AcquireJobWithCancel
+// (draining ends the open stream with CancelAcquire, and a job coderd locks at that moment
+// still runs), and a template import and workspace build with real terraform.
+import { performance } from "node:perf_hooks";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { coderdV2 } from "../../src/coderd/adapters/v2-adapter.js";
+import type { CoderdCredential } from "../../src/coderd/handshake.js";
+import type * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
+import { createDaemon, type Daemon } from "../../src/daemon/index.js";
+import {
+  type TerraformScratch,
+  templateTar,
+  terraformScratch,
+} from "../daemon/helpers/terraform.js";
+import { FakeCoderdDrpc, type FakeJob, type FakeOptions } from "./fake-coderd-drpc.js";
+
+const PSK = "psk-0123456789-abcdefghij";
+const LONG = 120_000;
+
+describe("daemon over the coderd v2 adapter", () => {
+  let scratch: TerraformScratch;
+  let fake: FakeCoderdDrpc;
+  let daemon: Daemon | undefined;
+
+  beforeAll(async () => {
+    scratch = await terraformScratch();
+  });
+  afterAll(() => scratch.cleanup());
+  afterEach(async () => {
+    await daemon?.close();
+    daemon = undefined;
+    await fake?.close();
+  });
+
+  async function start(
+    credential: CoderdCredential = { kind: "psk", psk: PSK },
+    fakeOptions: Partial<FakeOptions> = {},
+  ) {
+    fake = await FakeCoderdDrpc.start({ generation: "v2", psk: PSK, ...fakeOptions });
+    const coderUrl = new URL(fake.url.href.replace(/^ws/, "http"));
+    daemon = createDaemon({
+      coderUrl: coderUrl.href,
+      connect: coderdV2({
+        coderUrl,
+        credential,
+        tags: {},
+        name: "daemon-under-test",
+        buildVersion: "v0.0.0-test",
+      }),
+      daemonId: "5d9f2c1e-6b7a-4c3d-8e9f-0a1b2c3d4e5f",
+      provisioners: [scratch.provisioner],
+      pollIntervalMs: 0,
+      pollJitterMs: 0,
+      heartbeatIntervalMs: 250,
+    });
+    await daemon.start();
+    return daemon;
+  }
+
+  async function ended(job: FakeJob): Promise<FakeJob> {
+    await vi.waitFor(() => expect(job.state).toMatch(/completed|failed/), {
+      timeout: LONG,
+      interval: 50,
+    });
+    return job;
+  }
+
+  function importJob(): Record<string, unknown> {
+    return {
+      provisioner: "terraform",
+      userName: "admin",
+      templateSourceArchive: templateTar("minimal"),
+      type: { $case: "templateImport", value: { metadata: { coderUrl: "http://coder" } } },
+    };
+  }
+
+  it("drains an idle daemon at once, ending its open acquire with CancelAcquire", async () => {
+    const d = await start();
+    await vi.waitFor(() => expect(fake.waiting).toBe(1), { timeout: 10_000, interval: 10 });
+    const began = performance.now();
+    await d.shutdown({ mode: "drain" });
+    await d.done;
+    const ms = performance.now() - began;
+    expect(fake.cancelAcquires).toBe(1);
+    expect(fake.waiting).toBe(0);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it("runs a job coderd locks for it while it drains", { timeout: LONG }, async () => {
+    let raced: FakeJob | undefined;
+    const d = await start(undefined, {
+      onCancelAcquire: () => {
+        raced = fake.enqueue(importJob());
+      },
+    });
+    await vi.waitFor(() => expect(fake.waiting).toBe(1), { timeout: 10_000, interval: 10 });
+    await d.shutdown({ mode: "drain" });
+    await d.done;
+    expect(fake.cancelAcquires).toBe(1);
+    expect(raced?.owner).toBe(fake.daemons[0]?.owner);
+    expect(raced?.state).toBe("completed");
+    expect(raced?.failure).toBeUndefined();
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("imports a template, then builds a workspace from it", { timeout: LONG }, async () => {
+    await start();
+    const imported = await ended(fake.enqueue(importJob()));
+    expect(imported.failure).toBeUndefined();
+    const importResult = (imported.terminal as v2.CompletedJob).type;
+    expect(importResult?.$case).toBe("templateImport");
+    if (importResult?.$case !== "templateImport") return;
+    expect(importResult.value.startResources.length).toBeGreaterThan(0);
+    const updates = imported.updates as v2.UpdateJobRequest[];
+    expect(updates.flatMap((u) => u.logs.map((l) => l.output)).join("\n")).toMatch(/Terraform/);
+
+    const built = await ended(
+      fake.enqueue({
+        provisioner: "terraform",
+        userName: "admin",
+        templateSourceArchive: templateTar("minimal"),
+        type: {
+          $case: "workspaceBuild",
+          value: {
+            workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+            workspaceName: "ws",
+            logLevel: "debug",
+            metadata: {
+              coderUrl: "http://coder",
+              workspaceTransition: 0,
+              workspaceName: "ws",
+              workspaceOwner: "admin",
+              workspaceId: "1b5a5f5e-1111-4222-8333-944445555666",
+              workspaceOwnerId: "2b5a5f5e-1111-4222-8333-944445555666",
+              workspaceOwnerEmail: "admin@example.com",
+              workspaceOwnerName: "Admin",
+              workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+            },
+          },
+        },
+      }),
+    );
+    expect(built.failure).toBeUndefined();
+    const build = (built.terminal as v2.CompletedJob).type;
+    expect(build?.$case).toBe("workspaceBuild");
+    if (build?.$case !== "workspaceBuild") return;
+    expect(JSON.parse(build.value.state.toString("utf8")).resources.length).toBeGreaterThan(0);
+    expect(build.value.resources.flatMap((r) => r.agents).length).toBeGreaterThan(0);
+    expect(fake.daemons.map((x) => [x.name, x.credential, x.apiVersion])).toEqual([
+      ["daemon-under-test", "psk", "1.18"],
+    ]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("stops with one line naming the PSK when coderd refuses it", async () => {
+    const d = await start({ kind: "psk", psk: "not-the-psk" });
+    await expect(d.done).rejects.toThrow(/401.*we sent a provisioner daemon PSK/);
+  });
+});
