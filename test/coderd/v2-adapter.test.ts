@@ -156,4 +156,27 @@ describe("daemon over the coderd v2 adapter", () => {
     const d = await start({ kind: "psk", psk: "not-the-psk" });
     await expect(d.done).rejects.toThrow(/401.*we sent a provisioner daemon PSK/);
   });
+
+  it("stops with coderd's versions when coderd is older than the API it claims", async () => {
+    const d = await start(undefined, { apiMinor: 17 });
+    await expect(d.done).rejects.toThrow(
+      /400.*server is at version 1\.17, behind requested minor version 1\.18/,
+    );
+  });
+
+  it("authenticates with a provisioner key, taking its organization and tags", async () => {
+    const key = "k".repeat(43);
+    await start(
+      { kind: "provisioner-key", key },
+      {
+        provisionerKeys: {
+          [key]: { organization: "8f2c5b5e-1d1e-4c3a-9b0e-0123456789ab", tags: { pool: "gpu" } },
+        },
+      },
+    );
+    await vi.waitFor(() => expect(fake.waiting).toBe(1), { timeout: 10_000, interval: 10 });
+    expect(fake.daemons.map((x) => [x.credential, x.tags])).toEqual([
+      ["provisioner-key", { pool: "gpu", scope: "organization" }],
+    ]);
+  });
 });
