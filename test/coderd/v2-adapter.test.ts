@@ -179,4 +179,39 @@ describe("daemon over the coderd v2 adapter", () => {
       ["provisioner-key", { pool: "gpu", scope: "organization" }],
     ]);
   });
+
+  it("keeps reporting a job after its connection is cut mid-apply, under the same name", {
+    timeout: LONG,
+  }, async () => {
+    await start();
+    const job = fake.enqueue({
+      provisioner: "terraform",
+      userName: "admin",
+      templateSourceArchive: templateTar("slow-and-chatty"),
+      type: {
+        $case: "workspaceBuild",
+        value: {
+          workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+          workspaceName: "ws",
+          variableValues: [{ name: "sleep_seconds", value: "3", sensitive: false }],
+          metadata: { coderUrl: "http://coder", workspaceName: "ws", workspaceOwner: "admin" },
+        },
+      },
+    });
+    const logged = () =>
+      (job.updates as v2.UpdateJobRequest[]).flatMap((u) => u.logs.map((l) => l.output));
+    await vi.waitFor(() => expect(logged().join("\n")).toMatch(/sleeping 3s/), {
+      timeout: LONG,
+      interval: 20,
+    });
+    const cutAt = job.updates.length;
+    fake.connections[0]?.session.close();
+    await ended(job);
+    expect(job.failure).toBeUndefined();
+    expect(job.state).toBe("completed");
+    expect(fake.daemons.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(fake.daemons.map((x) => x.owner)).size).toBe(1);
+    expect(job.updates.length).toBeGreaterThan(cutAt);
+    expect(fake.violations).toEqual([]);
+  });
 });
