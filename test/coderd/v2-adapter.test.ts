@@ -103,7 +103,9 @@ describe("daemon over the coderd v2 adapter", () => {
     expect(fake.violations).toEqual([]);
   });
 
-  it("imports a template, then builds a workspace from it", { timeout: LONG }, async () => {
+  it("imports a template, then starts, stops and deletes a workspace", {
+    timeout: LONG,
+  }, async () => {
     await start();
     const imported = await ended(fake.enqueue(importJob()));
     expect(imported.failure).toBeUndefined();
@@ -146,6 +148,32 @@ describe("daemon over the coderd v2 adapter", () => {
     if (build?.$case !== "workspaceBuild") return;
     expect(JSON.parse(build.value.state.toString("utf8")).resources.length).toBeGreaterThan(0);
     expect(build.value.resources.flatMap((r) => r.agents).length).toBeGreaterThan(0);
+
+    // stop, then delete, each from the state the previous build left
+    let state = build.value.state;
+    for (const workspaceTransition of [1, 2]) {
+      const next = await ended(
+        fake.enqueue({
+          provisioner: "terraform",
+          userName: "admin",
+          templateSourceArchive: templateTar("minimal"),
+          type: {
+            $case: "workspaceBuild",
+            value: {
+              workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+              workspaceName: "ws",
+              state,
+              metadata: { coderUrl: "http://coder", workspaceTransition, workspaceName: "ws" },
+            },
+          },
+        }),
+      );
+      expect(next.failure).toBeUndefined();
+      const result = (next.terminal as v2.CompletedJob).type;
+      if (result?.$case !== "workspaceBuild") throw new Error(`transition ${workspaceTransition}`);
+      state = result.value.state;
+    }
+    expect(JSON.parse(state.toString("utf8")).resources).toEqual([]);
     expect(fake.daemons.map((x) => [x.name, x.credential, x.apiVersion])).toEqual([
       ["daemon-under-test", "psk", "1.18"],
     ]);
