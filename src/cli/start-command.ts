@@ -65,8 +65,10 @@ function v2Credential(config: StartConfig): CoderdCredential {
  */
 async function coordinatorOption(config: StartConfig, logger: Logger) {
   if (config.protocol === "grpc") {
-    // gRPC has no path prefix: the origin is the endpoint.
-    return { coderUrl: config.coderUrl.origin.replace(/^grpc(s?):/, "http$1:"), psk: config.psk };
+    // gRPC has no path prefix: scheme and host are the endpoint. (URL.origin is "null" for
+    // grpc:, which WHATWG URLs treat as an opaque scheme.)
+    const scheme = config.coderUrl.protocol === "grpcs:" ? "https:" : "http:";
+    return { coderUrl: `${scheme}//${config.coderUrl.host}`, psk: config.psk };
   }
   const { caFile, certFile, keyFile } = config.tls;
   const read = (file: string | undefined) => (file === undefined ? undefined : readFile(file));
