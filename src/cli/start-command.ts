@@ -2,15 +2,20 @@
 // signal stops it (SIGTERM drains, SIGINT cancels, a second signal forces) or `--max-jobs` jobs
 // ran. A refusal of our credentials is fatal: logged, and the exit code is 1, never a hang.
 import { readFile } from "node:fs/promises";
+import type { Logger } from "pino";
+import { coderdV2 } from "../coderd/adapters/v2-adapter.js";
 import { coderdV017 } from "../coderd/adapters/v017-adapter.js";
+import type { CoderdCredential } from "../coderd/handshake.js";
 import {
   AuthenticationRefusedError,
   createDaemon,
+  DAEMON_VERSION,
   type Daemon,
   handleShutdownSignals,
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
 import { SecretMasker, unmaskedSecretNotice } from "../terraform/redact.js";
+import { detectCoderdApi } from "./coderd-generation.js";
 import {
   checkJobDirectories,
   checkTerraformOption,
@@ -21,8 +26,8 @@ import { createLogger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
 import type { CliIo } from "./program.js";
 import { combineObservers, ReadinessTracker } from "./readiness.js";
-import type { StartConfig } from "./start-config.js";
-import { ReportedError } from "./usage-error.js";
+import { type StartConfig, V017_REQUIRED } from "./start-config.js";
+import { ReportedError, UsageError } from "./usage-error.js";
 
 function tlsOption(config: StartConfig) {
   const { caFile, certFile, keyFile } = config.tls;
@@ -51,8 +56,19 @@ function refusalHint(error: unknown): string | undefined {
   return REFUSAL_HINTS[error.credential];
 }
 
-/** The protocol adapter the URL selects; undefined = our gRPC protocol (the daemon's own). */
-async function coordinatorOption(config: StartConfig) {
+/** coderd v2's credentials in the order Coder's own daemon prefers them. */
+function v2Credential(config: StartConfig): CoderdCredential {
+  if (config.key !== undefined) return { kind: "provisioner-key", key: config.key };
+  if (config.psk !== undefined) return { kind: "psk", psk: config.psk };
+  return { kind: "session-token", token: config.token ?? "" };
+}
+
+/**
+ * The protocol adapter the URL selects; for http(s):// the coderd generation too, from
+ * --coderd-api or coderd's buildinfo. The poll interval is 0 for coderd v2, whose acquire call
+ * waits for a job itself.
+ */
+async function coordinatorOption(config: StartConfig, logger: Logger) {
   if (config.protocol === "grpc") {
     // gRPC has no path prefix: the host is the endpoint (a grpc: URL has no web origin).
     const scheme = config.coderUrl.protocol === "grpcs:" ? "https" : "http";
@@ -61,21 +77,57 @@ async function coordinatorOption(config: StartConfig) {
   const { caFile, certFile, keyFile } = config.tls;
   const read = (file: string | undefined) => (file === undefined ? undefined : readFile(file));
   const [ca, cert, key] = await Promise.all([read(caFile), read(certFile), read(keyFile)]);
+  let api = config.coderdApi;
+  if (api === undefined) {
+    const choice = await detectCoderdApi(config.coderUrl, { ca, cert, key });
+    api = choice.api;
+    if (choice.version === undefined) {
+      logger.warn(
+        { coderdApi: api, problem: choice.problem },
+        "could not tell coderd's generation from its buildinfo; speaking coderd v2 (set --coderd-api to choose)",
+      );
+    } else {
+      logger.info({ coderdApi: api, coderdVersion: choice.version }, "coderd generation detected");
+    }
+  } else {
+    logger.info({ coderdApi: api }, "coderd generation set by --coderd-api");
+  }
+  const connect = { tls: { ca, cert, key } };
+  if (api === "v0.17") {
+    const missing = (["token", "organization"] as const)
+      .filter((key) => config[key] === undefined)
+      .map((key) => `--${key}: ${V017_REQUIRED[key]}`);
+    if (missing.length > 0) throw new UsageError(missing);
+    return {
+      coderUrl: config.coderUrl.href,
+      pollIntervalMs: config.pollIntervalMs,
+      connect: coderdV017({
+        coderUrl: config.coderUrl,
+        organization: config.organization ?? "",
+        sessionToken: config.token ?? "",
+        tags: config.tags,
+        connect,
+      }),
+    };
+  }
   return {
     coderUrl: config.coderUrl.href,
-    connect: coderdV017({
+    pollIntervalMs: 0,
+    connect: coderdV2({
       coderUrl: config.coderUrl,
-      organization: config.organization ?? "",
-      sessionToken: config.token ?? "",
+      organization: config.organization,
+      credential: v2Credential(config),
       tags: config.tags,
-      connect: { tls: { ca, cert, key } },
+      name: config.name,
+      buildVersion: DAEMON_VERSION,
+      connect,
     }),
   };
 }
 
 export async function runStart(config: StartConfig, io: CliIo): Promise<number> {
   const secrets = new SecretMasker();
-  const credentials = { "--psk": config.psk, "--token": config.token };
+  const credentials = { "--psk": config.psk, "--key": config.key, "--token": config.token };
   const unmasked = Object.entries(credentials).filter(
     ([, value]) => value !== undefined && !secrets.add(value),
   );
@@ -99,14 +151,14 @@ export async function runStart(config: StartConfig, io: CliIo): Promise<number> 
   });
   await checkTerraformOption(provisioner);
   const daemon: Daemon = createDaemon({
-    ...(await coordinatorOption(config)),
+    pollIntervalMs: config.pollIntervalMs,
+    ...(await coordinatorOption(config, logger)),
     cacheDir: config.cacheDir,
     name: config.name,
     tags: config.tags,
     provisioners: [provisioner],
     ...(config.protocol === "grpc" ? tlsOption(config) : {}),
     concurrency: config.concurrency,
-    pollIntervalMs: config.pollIntervalMs,
     pollJitterMs: config.pollJitterMs,
     forceCancelIntervalMs: config.forceCancelIntervalMs,
     ...(config.maxJobs > 0 ? { maxJobs: config.maxJobs } : {}),

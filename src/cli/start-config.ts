@@ -39,7 +39,15 @@ export function startOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
       flags: "--psk <key>",
       env: "CODER_PROVISIONER_DAEMON_PSK",
       description:
-        "pre-shared key of the gRPC protocol (grpc:// URLs; prefer the env var: flags show in ps)",
+        "pre-shared key: of the gRPC protocol (grpc:// URLs), or coderd v2's provisioner daemon PSK (default organization only; prefer the env var: flags show in ps)",
+      secret: true,
+    },
+    {
+      key: "key",
+      flags: "--key <key>",
+      env: "CODER_PROVISIONER_DAEMON_KEY",
+      description:
+        "coderd v2 provisioner key; coderd takes the organization and tags from it (prefer the env var)",
       secret: true,
     },
     {
@@ -54,7 +62,16 @@ export function startOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
       key: "organization",
       flags: "--organization <id>",
       env: "CODER_ORGANIZATION",
-      description: "id (UUID) of the organization whose jobs the daemon takes (http(s):// URLs)",
+      description:
+        "organization whose jobs the daemon takes (http(s):// URLs): its id for coderd v0.17, its id or name for v2",
+      defaultDescription: "coderd v2: the default organization",
+    },
+    {
+      key: "coderdApi",
+      flags: "--coderd-api <generation>",
+      env: "CODER_PROVISIONERD_CODERD_API",
+      description: `coderd's generation for http(s):// URLs: ${CODERD_APIS.join(" or ")}`,
+      defaultDescription: "asked from coderd (GET /api/v2/buildinfo); v2 when that fails",
     },
     {
       key: "tag",
@@ -140,6 +157,17 @@ export function startOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
   ];
 }
 
+/** The coderd generations an http(s):// URL can speak. */
+export const CODERD_APIS = ["v0.17", "v2"] as const;
+export type CoderdApi = (typeof CODERD_APIS)[number];
+
+/** What coderd v0.17 needs that v2 does not: flag → the line that says so. */
+export const V017_REQUIRED = {
+  token: "required with coderd v0.17: set CODER_SESSION_TOKEN (or --token)",
+  organization:
+    "required with coderd v0.17: set CODER_ORGANIZATION (or --organization) to the organization's id",
+} as const;
+
 /** Which wire protocol a URL selects: our gRPC one, or real coderd's WebSocket/dRPC one. */
 export function protocolOf(url: URL): "grpc" | "coderd" {
   return url.protocol === "grpc:" || url.protocol === "grpcs:" ? "grpc" : "coderd";
@@ -153,6 +181,8 @@ export function startConfigSchema(env: NodeJS.ProcessEnv) {
         coordinatorUrl("https://coder.example.com"),
       ),
       psk: requiredString("expected a non-empty key").optional(),
+      key: requiredString("expected a non-empty provisioner key").optional(),
+      coderdApi: oneOf(CODERD_APIS).optional(),
       token: requiredString("expected a non-empty session token").optional(),
       organization: requiredString("expected an organization id").optional(),
       tag: keyValues("a tag"),
@@ -195,19 +225,35 @@ export function startConfigSchema(env: NodeJS.ProcessEnv) {
       };
       if (protocolOf(config.coderUrl) === "grpc") {
         needs("psk", "required with a grpc:// URL: set CODER_PROVISIONER_DAEMON_PSK (or --psk)");
+      } else if (config.coderdApi === "v0.17") {
+        needs("token", V017_REQUIRED.token);
+        needs("organization", V017_REQUIRED.organization);
       } else {
-        needs("token", "required with an http(s):// URL: set CODER_SESSION_TOKEN (or --token)");
-        needs(
-          "organization",
-          "required with an http(s):// URL: set CODER_ORGANIZATION (or --organization) to the organization's id",
-        );
+        if ([config.token, config.psk, config.key].every((c) => c === undefined)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["token"],
+            message:
+              "required with an http(s):// URL: set CODER_SESSION_TOKEN (--token), CODER_PROVISIONER_DAEMON_PSK (--psk) or CODER_PROVISIONER_DAEMON_KEY (--key)",
+          });
+        }
+        if (config.key !== undefined && Object.keys(config.tag).length > 0) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["tag"],
+            message:
+              "cannot be given with a provisioner key (--key, CODER_PROVISIONER_DAEMON_KEY): coderd takes the tags from the key",
+          });
+        }
       }
     })
     .transform((config) => ({
       coderUrl: config.coderUrl,
       protocol: protocolOf(config.coderUrl),
       psk: config.psk,
+      key: config.key,
       token: config.token,
+      coderdApi: config.coderdApi,
       organization: config.organization,
       tags: config.tag,
       name: config.name,

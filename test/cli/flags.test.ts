@@ -260,8 +260,31 @@ describe("bad start flags: one line naming the flag, exit 2", () => {
     const coderd = await provisionerd(["start", "--coder-url", "https://coder.test"]);
     expect(coderd.exitCode).toBe(2);
     expect(lines(coderd.stderr)).toEqual([
-      "provisionerd start: --token: required with an http(s):// URL: set CODER_SESSION_TOKEN (or --token)",
-      "provisionerd start: --organization: required with an http(s):// URL: set CODER_ORGANIZATION (or --organization) to the organization's id",
+      "provisionerd start: --token: required with an http(s):// URL: set CODER_SESSION_TOKEN (--token), CODER_PROVISIONER_DAEMON_PSK (--psk) or CODER_PROVISIONER_DAEMON_KEY (--key)",
+    ]);
+    const v017 = await provisionerd([
+      "start",
+      "--coder-url",
+      "https://coder.test",
+      "--coderd-api",
+      "v0.17",
+    ]);
+    expect(v017.exitCode).toBe(2);
+    expect(lines(v017.stderr)).toEqual([
+      "provisionerd start: --token: required with coderd v0.17: set CODER_SESSION_TOKEN (or --token)",
+      "provisionerd start: --organization: required with coderd v0.17: set CODER_ORGANIZATION (or --organization) to the organization's id",
+    ]);
+  });
+
+  it("refuses tags with a provisioner key: coderd takes them from the key", async () => {
+    const env = cleanEnv({ CODER_PROVISIONER_DAEMON_KEY: "k".repeat(43) });
+    const result = await provisionerd(
+      ["start", "--coder-url", "https://coder.test", "--tag", "pool=gpu"],
+      { env },
+    );
+    expect(result.exitCode).toBe(2);
+    expect(lines(result.stderr)).toEqual([
+      "provisionerd start: --tag: cannot be given with a provisioner key (--key, CODER_PROVISIONER_DAEMON_KEY): coderd takes the tags from the key",
     ]);
   });
 

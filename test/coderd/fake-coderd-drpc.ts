@@ -39,6 +39,13 @@ export interface FakeOptions {
   longPollMs?: number;
   /** CommitQuota: the budget every job shares. */
   budget?: number;
+  /** What GET /api/v2/buildinfo reports as `version`; default by generation. */
+  buildVersion?: string;
+  /**
+   * v2: runs when a CancelAcquire arrives, before the fake stops waiting, so a test can lock a
+   * job to the daemon at that moment (the race coderd allows).
+   */
+  onCancelAcquire?: () => void;
 }
 
 export interface Daemon {
@@ -87,6 +94,8 @@ export class FakeCoderdDrpc {
   /** Anything a correct daemon never does (a second terminal message, …). */
   readonly violations: string[] = [];
   consumedCredits = 0;
+  /** CancelAcquire messages received. */
+  cancelAcquires = 0;
   private server!: WsDrpcServer;
   private readonly waiters = new Set<() => void>();
 
@@ -98,6 +107,12 @@ export class FakeCoderdDrpc {
     const fake = new FakeCoderdDrpc(options);
     fake.server = await startWsDrpcServer({
       check: (request) => fake.check(request),
+      buildInfo: () => ({
+        version:
+          options.buildVersion ??
+          (options.generation === "v2" ? "v2.35.0+f963381" : "v0.17.4+a1b2c3d"),
+        external_url: "https://github.com/coder/coder",
+      }),
       serverFor: (connection) => fake.serverFor(connection),
     });
     return fake;
@@ -352,7 +367,13 @@ export class FakeCoderdDrpc {
         const cancel = new AbortController();
         // CancelAcquire, CloseSend, or the stream going away: stop waiting.
         void call.receive().then(
-          () => cancel.abort(),
+          (bytes) => {
+            if (bytes !== undefined) {
+              this.cancelAcquires++;
+              this.options.onCancelAcquire?.();
+            }
+            cancel.abort();
+          },
           () => cancel.abort(),
         );
         call.signal.addEventListener("abort", () => cancel.abort(), { once: true });

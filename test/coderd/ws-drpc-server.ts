@@ -55,13 +55,21 @@ export async function startWsDrpcServer(options: {
   serverFor: (connection: ServedConnection) => DrpcServer;
   /** Checks the upgrade request; a refusal is answered as coderd does, with its JSON body. */
   check?: (request: IncomingMessage) => Refusal | undefined;
+  /** The JSON body of GET /api/v2/buildinfo; 404 when absent. */
+  buildInfo?: () => Record<string, unknown>;
   keepaliveIntervalMs?: number;
   /** Serve wss:// with this certificate; with clientCa, require a client certificate it signed. */
   tls?: { key: string; cert: string; clientCa?: string };
 }): Promise<WsDrpcServer> {
   const sizes = { c2s: [] as number[], s2c: [] as number[] };
   const connections: ServedConnection[] = [];
-  const notFound = (_: IncomingMessage, response: ServerResponse) => {
+  const notFound = (request: IncomingMessage, response: ServerResponse) => {
+    const info = options.buildInfo;
+    if (info !== undefined && request.method === "GET" && request.url === "/api/v2/buildinfo") {
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify(info()));
+      return;
+    }
     response.statusCode = 404;
     response.end();
   };

@@ -1,0 +1,373 @@
+// Our own protocol's job messages ⇄ coderd v2's (provisioner daemon API 1.18). The layouts share
+// most field names, so leaf messages map by name (`fromPartial` keeps the fields the target
+// knows); what differs is spelled out here:
+// - v2 has no legacy parameters, no log sequence numbers and no job tags;
+// - our git auth providers are v2's external auth providers (same id and token);
+// - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
+// - v2 agents carry scripts where ours carry one startup script;
+// - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set.
+
+import * as oursSdk from "../../proto/provisioner.js";
+import * as ours from "../../proto/provisionerd.js";
+import * as sdk from "../v2/gen/provisioner.js";
+import * as v2 from "../v2/gen/provisionerd.js";
+
+/** Copies the fields `codec` knows from a message of the other layout, by name. */
+function byName<T>(codec: { fromPartial(object: never): T }, message: unknown): T {
+  return codec.fromPartial(message as never);
+}
+
+// The display name, icon and log file Coder's terraform provisioner gives an agent's startup
+// script, so the agent shows and logs it the same way.
+const STARTUP_SCRIPT = {
+  displayName: "Startup Script",
+  icon: "/emojis/25b6-fe0f.png",
+  logPath: "coder-startup-script.log",
+} as const;
+
+// ---- coderd → daemon ----
+
+export function acquiredJobFromV2(job: v2.AcquiredJob): ours.AcquiredJob {
+  const base = {
+    jobId: job.jobId,
+    createdAt: job.createdAt,
+    provisioner: job.provisioner,
+    userName: job.userName,
+    templateSourceArchive: job.templateSourceArchive,
+    tags: {},
+  };
+  const type = job.type;
+  if (type === undefined) return ours.AcquiredJob.fromPartial(base);
+  switch (type.$case) {
+    case "workspaceBuild": {
+      const build = type.value;
+      return ours.AcquiredJob.fromPartial({
+        ...base,
+        type: {
+          $case: "workspaceBuild",
+          value: {
+            workspaceBuildId: build.workspaceBuildId,
+            workspaceName: build.workspaceName,
+            richParameterValues: build.richParameterValues,
+            variableValues: build.variableValues,
+            metadata: metadataFromV2(build.metadata),
+            state: build.state,
+            gitAuthProviders: build.externalAuthProviders,
+            previousRichParameterValues: build.previousParameterValues,
+          },
+        },
+      });
+    }
+    case "templateImport":
+      return ours.AcquiredJob.fromPartial({
+        ...base,
+        type: {
+          $case: "templateImport",
+          value: {
+            metadata: metadataFromV2(type.value.metadata),
+            userVariableValues: type.value.userVariableValues,
+          },
+        },
+      });
+    case "templateDryRun":
+      return ours.AcquiredJob.fromPartial({
+        ...base,
+        type: {
+          $case: "templateDryRun",
+          value: {
+            richParameterValues: type.value.richParameterValues,
+            variableValues: type.value.variableValues,
+            metadata: metadataFromV2(type.value.metadata),
+          },
+        },
+      });
+  }
+}
+
+function metadataFromV2(metadata: sdk.Metadata | undefined): oursSdk.Metadata | undefined {
+  return metadata === undefined ? undefined : byName(oursSdk.Metadata, metadata);
+}
+
+export function updateJobResponseFromV2(response: v2.UpdateJobResponse): ours.UpdateJobResponse {
+  return ours.UpdateJobResponse.fromPartial({
+    canceled: response.canceled,
+    variableValues: response.variableValues,
+  });
+}
+
+export function commitQuotaResponseFromV2(
+  response: v2.CommitQuotaResponse,
+): ours.CommitQuotaResponse {
+  return byName(ours.CommitQuotaResponse, response);
+}
+
+// ---- daemon → coderd ----
+
+export function updateJobRequestToV2(request: ours.UpdateJobRequest): v2.UpdateJobRequest {
+  return v2.UpdateJobRequest.fromPartial({
+    jobId: request.jobId,
+    logs: request.logs.map((log) => byName(v2.Log, log)),
+    templateVariables: request.templateVariables,
+    userVariableValues: request.userVariableValues,
+    readme: request.readme,
+  });
+}
+
+export function commitQuotaRequestToV2(request: ours.CommitQuotaRequest): v2.CommitQuotaRequest {
+  return byName(v2.CommitQuotaRequest, request);
+}
+
+export function failedJobToV2(failed: ours.FailedJob): v2.FailedJob {
+  const base = { jobId: failed.jobId, error: failed.error, errorCode: failed.errorCode };
+  const type = failed.type;
+  if (type === undefined) return v2.FailedJob.fromPartial(base);
+  switch (type.$case) {
+    case "workspaceBuild":
+      return v2.FailedJob.fromPartial({
+        ...base,
+        type: { $case: "workspaceBuild", value: { state: type.value.state } },
+      });
+    case "templateImport":
+      return v2.FailedJob.fromPartial({ ...base, type: { $case: "templateImport", value: {} } });
+    case "templateDryRun":
+      return v2.FailedJob.fromPartial({ ...base, type: { $case: "templateDryRun", value: {} } });
+  }
+}
+
+export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob {
+  const jobId = completed.jobId;
+  const type = completed.type;
+  if (type === undefined) return v2.CompletedJob.fromPartial({ jobId });
+  switch (type.$case) {
+    case "workspaceBuild":
+      return v2.CompletedJob.fromPartial({
+        jobId,
+        type: {
+          $case: "workspaceBuild",
+          value: { state: type.value.state, resources: type.value.resources.map(resourceToV2) },
+        },
+      });
+    case "templateImport": {
+      const imported = type.value;
+      return v2.CompletedJob.fromPartial({
+        jobId,
+        type: {
+          $case: "templateImport",
+          value: {
+            startResources: imported.startResources.map(resourceToV2),
+            stopResources: imported.stopResources.map(resourceToV2),
+            richParameters: imported.richParameters.map(richParameterToV2),
+            externalAuthProvidersNames: imported.gitAuthProviders,
+            externalAuthProviders: imported.gitAuthProviders.map((id) => ({ id, optional: false })),
+          },
+        },
+      });
+    }
+    case "templateDryRun":
+      return v2.CompletedJob.fromPartial({
+        jobId,
+        type: {
+          $case: "templateDryRun",
+          value: { resources: type.value.resources.map(resourceToV2) },
+        },
+      });
+  }
+}
+
+export function resourceToV2(resource: oursSdk.Resource): sdk.Resource {
+  return sdk.Resource.fromPartial({
+    ...byName(sdk.Resource, { ...resource, agents: [] }),
+    agents: resource.agents.map(agentToV2),
+  });
+}
+
+function agentToV2(agent: oursSdk.Agent): sdk.Agent {
+  const scripts: sdk.Script[] = [];
+  if (agent.startupScript !== "") {
+    scripts.push(
+      sdk.Script.fromPartial({
+        ...STARTUP_SCRIPT,
+        script: agent.startupScript,
+        runOnStart: true,
+        startBlocksLogin: !agent.loginBeforeReady,
+        timeoutSeconds: agent.startupScriptTimeoutSeconds,
+      }),
+    );
+  }
+  return sdk.Agent.fromPartial({
+    ...byName(sdk.Agent, agent),
+    apps: agent.apps.map((app) => byName(sdk.App, app)),
+    scripts,
+  });
+}
+
+export function richParameterToV2(parameter: oursSdk.RichParameter): sdk.RichParameter {
+  return sdk.RichParameter.fromPartial({
+    ...byName(sdk.RichParameter, parameter),
+    validationMin: parameter.validationMinSet ? parameter.validationMin : undefined,
+    validationMax: parameter.validationMaxSet ? parameter.validationMax : undefined,
+    // Our parameters do not record whether a default was given at all; one without a value
+    // has to be asked for.
+    required: parameter.defaultValue === "",
+  });
+}
+
+// ---- coderd's messages read back into ours (the reverse of the above, for the daemon's side of
+// a message coderd would send or expect; used to check that no field is dropped by accident) ----
+
+export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.UpdateJobRequest {
+  return ours.UpdateJobRequest.fromPartial({
+    jobId: request.jobId,
+    logs: request.logs.map((log) => byName(ours.Log, log)),
+    templateVariables: request.templateVariables,
+    userVariableValues: request.userVariableValues,
+    readme: request.readme,
+  });
+}
+
+export function failedJobFromV2(failed: v2.FailedJob): ours.FailedJob {
+  return byName(ours.FailedJob, failed);
+}
+
+export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJob {
+  const jobId = completed.jobId;
+  const type = completed.type;
+  if (type === undefined) return ours.CompletedJob.fromPartial({ jobId });
+  switch (type.$case) {
+    case "workspaceBuild":
+      return ours.CompletedJob.fromPartial({
+        jobId,
+        type: {
+          $case: "workspaceBuild",
+          value: { state: type.value.state, resources: type.value.resources.map(resourceFromV2) },
+        },
+      });
+    case "templateImport": {
+      const imported = type.value;
+      return ours.CompletedJob.fromPartial({
+        jobId,
+        type: {
+          $case: "templateImport",
+          value: {
+            startResources: imported.startResources.map(resourceFromV2),
+            stopResources: imported.stopResources.map(resourceFromV2),
+            richParameters: imported.richParameters.map(richParameterFromV2),
+            gitAuthProviders: imported.externalAuthProvidersNames,
+          },
+        },
+      });
+    }
+    case "templateDryRun":
+      return ours.CompletedJob.fromPartial({
+        jobId,
+        type: {
+          $case: "templateDryRun",
+          value: { resources: type.value.resources.map(resourceFromV2) },
+        },
+      });
+  }
+}
+
+function resourceFromV2(resource: sdk.Resource): oursSdk.Resource {
+  return oursSdk.Resource.fromPartial({
+    ...byName(oursSdk.Resource, { ...resource, agents: [] }),
+    agents: resource.agents.map(agentFromV2),
+  });
+}
+
+function agentFromV2(agent: sdk.Agent): oursSdk.Agent {
+  const startup = agent.scripts.find(
+    (script) => script.displayName === STARTUP_SCRIPT.displayName && script.runOnStart,
+  );
+  return oursSdk.Agent.fromPartial({
+    ...byName(oursSdk.Agent, agent),
+    apps: agent.apps.map((app) => byName(oursSdk.App, app)),
+    startupScript: startup?.script ?? "",
+    loginBeforeReady: startup === undefined ? false : !startup.startBlocksLogin,
+    startupScriptTimeoutSeconds: startup?.timeoutSeconds ?? 0,
+  });
+}
+
+function richParameterFromV2(parameter: sdk.RichParameter): oursSdk.RichParameter {
+  return oursSdk.RichParameter.fromPartial({
+    ...byName(oursSdk.RichParameter, parameter),
+    validationMin: parameter.validationMin ?? 0,
+    validationMinSet: parameter.validationMin !== undefined,
+    validationMax: parameter.validationMax ?? 0,
+    validationMaxSet: parameter.validationMax !== undefined,
+  });
+}
+
+/** For checks only: what our AcquiredJob would have been in coderd's layout. */
+export function acquiredJobToV2(job: ours.AcquiredJob): v2.AcquiredJob {
+  const base = {
+    jobId: job.jobId,
+    createdAt: job.createdAt,
+    provisioner: job.provisioner,
+    userName: job.userName,
+    templateSourceArchive: job.templateSourceArchive,
+  };
+  const type = job.type;
+  if (type === undefined) return v2.AcquiredJob.fromPartial(base);
+  switch (type.$case) {
+    case "workspaceBuild": {
+      const build = type.value;
+      return v2.AcquiredJob.fromPartial({
+        ...base,
+        type: {
+          $case: "workspaceBuild",
+          value: {
+            workspaceBuildId: build.workspaceBuildId,
+            workspaceName: build.workspaceName,
+            richParameterValues: build.richParameterValues,
+            variableValues: build.variableValues,
+            externalAuthProviders: build.gitAuthProviders,
+            metadata: build.metadata && byName(sdk.Metadata, build.metadata),
+            state: build.state,
+            previousParameterValues: build.previousRichParameterValues,
+          },
+        },
+      });
+    }
+    case "templateImport":
+      return v2.AcquiredJob.fromPartial({
+        ...base,
+        type: {
+          $case: "templateImport",
+          value: {
+            metadata: type.value.metadata && byName(sdk.Metadata, type.value.metadata),
+            userVariableValues: type.value.userVariableValues,
+          },
+        },
+      });
+    case "templateDryRun":
+      return v2.AcquiredJob.fromPartial({
+        ...base,
+        type: {
+          $case: "templateDryRun",
+          value: {
+            richParameterValues: type.value.richParameterValues,
+            variableValues: type.value.variableValues,
+            metadata: type.value.metadata && byName(sdk.Metadata, type.value.metadata),
+          },
+        },
+      });
+  }
+}
+
+export function updateJobResponseToV2(response: ours.UpdateJobResponse): v2.UpdateJobResponse {
+  return v2.UpdateJobResponse.fromPartial({
+    canceled: response.canceled,
+    variableValues: response.variableValues,
+  });
+}
+
+export function commitQuotaRequestFromV2(request: v2.CommitQuotaRequest): ours.CommitQuotaRequest {
+  return byName(ours.CommitQuotaRequest, request);
+}
+
+export function commitQuotaResponseToV2(
+  response: ours.CommitQuotaResponse,
+): v2.CommitQuotaResponse {
+  return byName(v2.CommitQuotaResponse, response);
+}

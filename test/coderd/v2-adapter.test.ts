@@ -1,0 +1,245 @@
+// The coderd v2 adapter against the strict dRPC fake: acquisition over AcquireJobWithCancel
+// (draining ends the open stream with CancelAcquire, and a job coderd locks at that moment
+// still runs), and a template import and workspace build with real terraform.
+import { performance } from "node:perf_hooks";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { coderdV2 } from "../../src/coderd/adapters/v2-adapter.js";
+import type { CoderdCredential } from "../../src/coderd/handshake.js";
+import type * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
+import { createDaemon, type Daemon } from "../../src/daemon/index.js";
+import {
+  type TerraformScratch,
+  templateTar,
+  terraformScratch,
+} from "../daemon/helpers/terraform.js";
+import { FakeCoderdDrpc, type FakeJob, type FakeOptions } from "./fake-coderd-drpc.js";
+
+const PSK = "psk-0123456789-abcdefghij";
+const LONG = 120_000;
+
+describe("daemon over the coderd v2 adapter", () => {
+  let scratch: TerraformScratch;
+  let fake: FakeCoderdDrpc;
+  let daemon: Daemon | undefined;
+
+  beforeAll(async () => {
+    scratch = await terraformScratch();
+  });
+  afterAll(() => scratch.cleanup());
+  afterEach(async () => {
+    await daemon?.close();
+    daemon = undefined;
+    await fake?.close();
+  });
+
+  async function start(
+    credential: CoderdCredential = { kind: "psk", psk: PSK },
+    fakeOptions: Partial<FakeOptions> = {},
+  ) {
+    fake = await FakeCoderdDrpc.start({ generation: "v2", psk: PSK, ...fakeOptions });
+    const coderUrl = new URL(fake.url.href.replace(/^ws/, "http"));
+    daemon = createDaemon({
+      coderUrl: coderUrl.href,
+      connect: coderdV2({
+        coderUrl,
+        credential,
+        tags: {},
+        name: "daemon-under-test",
+        buildVersion: "v0.0.0-test",
+      }),
+      daemonId: "5d9f2c1e-6b7a-4c3d-8e9f-0a1b2c3d4e5f",
+      provisioners: [scratch.provisioner],
+      pollIntervalMs: 0,
+      pollJitterMs: 0,
+      heartbeatIntervalMs: 250,
+    });
+    await daemon.start();
+    return daemon;
+  }
+
+  async function ended(job: FakeJob): Promise<FakeJob> {
+    await vi.waitFor(() => expect(job.state).toMatch(/completed|failed/), {
+      timeout: LONG,
+      interval: 50,
+    });
+    return job;
+  }
+
+  function importJob(): Record<string, unknown> {
+    return {
+      provisioner: "terraform",
+      userName: "admin",
+      templateSourceArchive: templateTar("minimal"),
+      type: { $case: "templateImport", value: { metadata: { coderUrl: "http://coder" } } },
+    };
+  }
+
+  it("drains an idle daemon at once, ending its open acquire with CancelAcquire", async () => {
+    const d = await start();
+    await vi.waitFor(() => expect(fake.waiting).toBe(1), { timeout: 10_000, interval: 10 });
+    const began = performance.now();
+    await d.shutdown({ mode: "drain" });
+    await d.done;
+    const ms = performance.now() - began;
+    expect(fake.cancelAcquires).toBe(1);
+    expect(fake.waiting).toBe(0);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it("runs a job coderd locks for it while it drains", { timeout: LONG }, async () => {
+    let raced: FakeJob | undefined;
+    const d = await start(undefined, {
+      onCancelAcquire: () => {
+        raced = fake.enqueue(importJob());
+      },
+    });
+    await vi.waitFor(() => expect(fake.waiting).toBe(1), { timeout: 10_000, interval: 10 });
+    await d.shutdown({ mode: "drain" });
+    await d.done;
+    expect(fake.cancelAcquires).toBe(1);
+    expect(raced?.owner).toBe(fake.daemons[0]?.owner);
+    expect(raced?.state).toBe("completed");
+    expect(raced?.failure).toBeUndefined();
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("imports a template, then starts, stops and deletes a workspace", {
+    timeout: LONG,
+  }, async () => {
+    await start();
+    const imported = await ended(fake.enqueue(importJob()));
+    expect(imported.failure).toBeUndefined();
+    const importResult = (imported.terminal as v2.CompletedJob).type;
+    expect(importResult?.$case).toBe("templateImport");
+    if (importResult?.$case !== "templateImport") return;
+    expect(importResult.value.startResources.length).toBeGreaterThan(0);
+    const updates = imported.updates as v2.UpdateJobRequest[];
+    expect(updates.flatMap((u) => u.logs.map((l) => l.output)).join("\n")).toMatch(/Terraform/);
+
+    const built = await ended(
+      fake.enqueue({
+        provisioner: "terraform",
+        userName: "admin",
+        templateSourceArchive: templateTar("minimal"),
+        type: {
+          $case: "workspaceBuild",
+          value: {
+            workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+            workspaceName: "ws",
+            logLevel: "debug",
+            metadata: {
+              coderUrl: "http://coder",
+              workspaceTransition: 0,
+              workspaceName: "ws",
+              workspaceOwner: "admin",
+              workspaceId: "1b5a5f5e-1111-4222-8333-944445555666",
+              workspaceOwnerId: "2b5a5f5e-1111-4222-8333-944445555666",
+              workspaceOwnerEmail: "admin@example.com",
+              workspaceOwnerName: "Admin",
+              workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+            },
+          },
+        },
+      }),
+    );
+    expect(built.failure).toBeUndefined();
+    const build = (built.terminal as v2.CompletedJob).type;
+    expect(build?.$case).toBe("workspaceBuild");
+    if (build?.$case !== "workspaceBuild") return;
+    expect(JSON.parse(build.value.state.toString("utf8")).resources.length).toBeGreaterThan(0);
+    expect(build.value.resources.flatMap((r) => r.agents).length).toBeGreaterThan(0);
+
+    // stop, then delete, each from the state the previous build left
+    let state = build.value.state;
+    for (const workspaceTransition of [1, 2]) {
+      const next = await ended(
+        fake.enqueue({
+          provisioner: "terraform",
+          userName: "admin",
+          templateSourceArchive: templateTar("minimal"),
+          type: {
+            $case: "workspaceBuild",
+            value: {
+              workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+              workspaceName: "ws",
+              state,
+              metadata: { coderUrl: "http://coder", workspaceTransition, workspaceName: "ws" },
+            },
+          },
+        }),
+      );
+      expect(next.failure).toBeUndefined();
+      const result = (next.terminal as v2.CompletedJob).type;
+      if (result?.$case !== "workspaceBuild") throw new Error(`transition ${workspaceTransition}`);
+      state = result.value.state;
+    }
+    expect(JSON.parse(state.toString("utf8")).resources).toEqual([]);
+    expect(fake.daemons.map((x) => [x.name, x.credential, x.apiVersion])).toEqual([
+      ["daemon-under-test", "psk", "1.18"],
+    ]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("stops with one line naming the PSK when coderd refuses it", async () => {
+    const d = await start({ kind: "psk", psk: "not-the-psk" });
+    await expect(d.done).rejects.toThrow(/401.*we sent a provisioner daemon PSK/);
+  });
+
+  it("stops with coderd's versions when coderd is older than the API it claims", async () => {
+    const d = await start(undefined, { apiMinor: 17 });
+    await expect(d.done).rejects.toThrow(
+      /400.*server is at version 1\.17, behind requested minor version 1\.18/,
+    );
+  });
+
+  it("authenticates with a provisioner key, taking its organization and tags", async () => {
+    const key = "k".repeat(43);
+    await start(
+      { kind: "provisioner-key", key },
+      {
+        provisionerKeys: {
+          [key]: { organization: "8f2c5b5e-1d1e-4c3a-9b0e-0123456789ab", tags: { pool: "gpu" } },
+        },
+      },
+    );
+    await vi.waitFor(() => expect(fake.waiting).toBe(1), { timeout: 10_000, interval: 10 });
+    expect(fake.daemons.map((x) => [x.credential, x.tags])).toEqual([
+      ["provisioner-key", { pool: "gpu", scope: "organization" }],
+    ]);
+  });
+
+  it("keeps reporting a job after its connection is cut mid-apply, under the same name", {
+    timeout: LONG,
+  }, async () => {
+    await start();
+    const job = fake.enqueue({
+      provisioner: "terraform",
+      userName: "admin",
+      templateSourceArchive: templateTar("slow-and-chatty"),
+      type: {
+        $case: "workspaceBuild",
+        value: {
+          workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
+          workspaceName: "ws",
+          variableValues: [{ name: "sleep_seconds", value: "3", sensitive: false }],
+          metadata: { coderUrl: "http://coder", workspaceName: "ws", workspaceOwner: "admin" },
+        },
+      },
+    });
+    const logged = () =>
+      (job.updates as v2.UpdateJobRequest[]).flatMap((u) => u.logs.map((l) => l.output));
+    await vi.waitFor(() => expect(logged().join("\n")).toMatch(/sleeping 3s/), {
+      timeout: LONG,
+      interval: 20,
+    });
+    const cutAt = job.updates.length;
+    fake.connections[0]?.session.close();
+    await ended(job);
+    expect(job.failure).toBeUndefined();
+    expect(job.state).toBe("completed");
+    expect(fake.daemons.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(fake.daemons.map((x) => x.owner)).size).toBe(1);
+    expect(job.updates.length).toBeGreaterThan(cutAt);
+    expect(fake.violations).toEqual([]);
+  });
+});

@@ -1,0 +1,163 @@
+// Every coderd v2 (API 1.18) job message sample goes through our own messages and back: the
+// fields that do not survive are exactly the ones our domain has no place for, listed here.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import * as map from "../../src/coderd/adapters/v2-mapping.js";
+import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
+import { sharedData } from "../helpers/shared-data.js";
+
+/** Decodes a sample and sends it through ours and back: both as JSON. */
+type RoundTrip = (bytes: Uint8Array) => [unknown, unknown];
+function roundTrip<T>(
+  codec: { decode(bytes: Uint8Array): T; toJSON(message: T): unknown },
+  trip: (message: T) => T,
+): RoundTrip {
+  return (bytes) => {
+    const message = codec.decode(bytes);
+    return [codec.toJSON(message), codec.toJSON(trip(message))];
+  };
+}
+const trips: Record<string, RoundTrip> = {
+  AcquiredJob: roundTrip(v2.AcquiredJob, (m) => map.acquiredJobToV2(map.acquiredJobFromV2(m))),
+  UpdateJobRequest: roundTrip(v2.UpdateJobRequest, (m) =>
+    map.updateJobRequestToV2(map.updateJobRequestFromV2(m)),
+  ),
+  UpdateJobResponse: roundTrip(v2.UpdateJobResponse, (m) =>
+    map.updateJobResponseToV2(map.updateJobResponseFromV2(m)),
+  ),
+  CommitQuotaRequest: roundTrip(v2.CommitQuotaRequest, (m) =>
+    map.commitQuotaRequestToV2(map.commitQuotaRequestFromV2(m)),
+  ),
+  CommitQuotaResponse: roundTrip(v2.CommitQuotaResponse, (m) =>
+    map.commitQuotaResponseToV2(map.commitQuotaResponseFromV2(m)),
+  ),
+  FailedJob: roundTrip(v2.FailedJob, (m) => map.failedJobToV2(map.failedJobFromV2(m))),
+  CompletedJob: roundTrip(v2.CompletedJob, (m) => map.completedJobToV2(map.completedJobFromV2(m))),
+};
+
+/** Paths (array indices as []) whose JSON value differs between the two messages. */
+function lostPaths(before: unknown, after: unknown, path = ""): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return [...new Set(before.flatMap((b, i) => lostPaths(b, after[i], `${path}[]`)))];
+  }
+  if (isObject(before) && isObject(after)) {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    return [...keys].flatMap((k) => lostPaths(before[k], after[k], path ? `${path}.${k}` : k));
+  }
+  return [path];
+}
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// What our domain has no place for, per sample.
+const METADATA_LOST = [
+  "workspaceOwnerOidcAccessToken",
+  "workspaceOwnerSessionToken",
+  "templateId",
+  "workspaceOwnerName",
+  "workspaceOwnerGroups",
+  "workspaceOwnerSshPublicKey",
+  "workspaceOwnerSshPrivateKey",
+  "workspaceBuildId",
+  "workspaceOwnerLoginType",
+  "workspaceOwnerRbacRoles",
+  "prebuiltWorkspaceBuildStage",
+  "runningAgentAuthTokens",
+  "taskId",
+  "taskPrompt",
+  "templateVersionId",
+  "templateVersionModulesFile",
+];
+const under = (prefix: string, fields: string[]) => fields.map((f) => `${prefix}.${f}`);
+// v2 agents and apps have no counterpart in ours for these; scripts other than a startup script
+// with Coder's defaults, too.
+const AGENT_LOST = [
+  ...under("apps[]", ["order", "hidden", "openIn", "group", "id", "tooltip"]),
+  "metadata",
+  "displayApps",
+  "scripts",
+  "extraEnvs",
+  "order",
+  "resourcesMonitoring",
+  "devcontainers",
+  "apiKeyScope",
+];
+const resourcesLost = (prefix: string) => [
+  ...under(`${prefix}[].agents[]`, AGENT_LOST),
+  `${prefix}[].modulePath`,
+];
+const expectedLoss: Record<string, string[]> = {
+  "provisionerd.AcquiredJob__template_dry_run.bin": [
+    "traceMetadata",
+    ...under("templateDryRun.metadata", METADATA_LOST),
+  ],
+  "provisionerd.AcquiredJob__template_import.bin": [
+    "traceMetadata",
+    ...under("templateImport.metadata", METADATA_LOST),
+  ],
+  "provisionerd.AcquiredJob__workspace_build.bin": [
+    "traceMetadata",
+    ...under("workspaceBuild.metadata", METADATA_LOST),
+    "workspaceBuild.logLevel",
+  ],
+  "provisionerd.CompletedJob__template_dry_run.bin": [
+    ...resourcesLost("templateDryRun.resources"),
+    "templateDryRun.modules",
+  ],
+  "provisionerd.CompletedJob__template_import.bin": [
+    ...resourcesLost("templateImport.startResources"),
+    ...resourcesLost("templateImport.stopResources"),
+    ...under("templateImport.richParameters[]", [
+      "required",
+      "displayName",
+      "order",
+      "ephemeral",
+      "formType",
+    ]),
+    // ours keeps the provider names only: ids come back from the names, `optional` as false
+    ...under("templateImport.externalAuthProviders[]", ["id", "optional"]),
+    ...under("templateImport", [
+      "startModules",
+      "presets",
+      "plan",
+      "moduleFiles",
+      "moduleFilesHash",
+      "hasAiTasks",
+      "hasExternalAgents",
+    ]),
+  ],
+  "provisionerd.CompletedJob__workspace_build.bin": [
+    ...resourcesLost("workspaceBuild.resources"),
+    ...under("workspaceBuild", ["timings", "modules", "resourceReplacements", "aiTasks"]),
+  ],
+  "provisionerd.FailedJob__workspace_build_partial_state.bin": ["workspaceBuild.timings"],
+  "provisionerd.UpdateJobRequest__full.bin": ["workspaceTags"],
+};
+
+const samples = sharedData("coderd-wire/messages/v2-api-1.18");
+describe.skipIf(!samples.ok)("v2 API 1.18 samples through our own messages", () => {
+  const files = samples.ok
+    ? readdirSync(samples.path).filter(
+        (f) =>
+          f.startsWith("provisionerd.") &&
+          f.endsWith(".bin") &&
+          !/^provisionerd\.(Empty|CancelAcquire|FileRequest)__/.test(f),
+      )
+    : [];
+  it("covers every job message", () => {
+    const names = new Set(files.map((f) => f.slice("provisionerd.".length, f.indexOf("__"))));
+    expect([...names].sort()).toEqual(Object.keys(trips).sort());
+  });
+  for (const file of files) {
+    it(file, () => {
+      const name = file.slice("provisionerd.".length, file.indexOf("__"));
+      const trip = trips[name] as RoundTrip;
+      const [before, after] = trip(new Uint8Array(readFileSync(join(samples.path, file))));
+      const lost = lostPaths(before, after);
+      expect(lost.sort()).toEqual((expectedLoss[file] ?? []).sort());
+    });
+  }
+});
