@@ -74,8 +74,11 @@ export function keyValues(what: string) {
     });
 }
 
-/** coderd's URL: http(s):// for a real coderd, grpc(s):// for our own gRPC protocol. */
-export function coordinatorUrl(example: string) {
+/** A URL with a host and one of `schemes` (without "://"), named in the error as written. */
+function urlWithScheme(schemes: readonly string[], example: string) {
+  const names = schemes.map((scheme) => `${scheme}://`);
+  const expected =
+    names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
   return z.string().transform((value, ctx) => {
     let url: URL | undefined;
     try {
@@ -83,10 +86,10 @@ export function coordinatorUrl(example: string) {
     } catch {
       url = undefined;
     }
-    if (!url || !/^(https?|grpcs?):$/.test(url.protocol) || url.hostname === "") {
+    if (!url || !schemes.includes(url.protocol.slice(0, -1)) || url.hostname === "") {
       ctx.addIssue({
         code: "custom",
-        message: `expected an http://, https://, grpc:// or grpcs:// URL such as ${example}, got ${shown(value)}`,
+        message: `expected an ${expected} URL such as ${example}, got ${shown(value)}`,
       });
       return z.NEVER;
     }
@@ -94,24 +97,11 @@ export function coordinatorUrl(example: string) {
   });
 }
 
-export function httpUrl(example: string) {
-  return z.string().transform((value, ctx) => {
-    let url: URL | undefined;
-    try {
-      url = new URL(value.trim());
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected an http:// or https:// URL such as ${example}, got ${shown(value)}`,
-      });
-      return z.NEVER;
-    }
-    return url;
-  });
-}
+/** coderd's URL: http(s):// for a real coderd, grpc(s):// for our own gRPC protocol. */
+export const coordinatorUrl = (example: string) =>
+  urlWithScheme(["http", "https", "grpc", "grpcs"], example);
+
+export const httpUrl = (example: string) => urlWithScheme(["http", "https"], example);
 
 export interface ListenAddress {
   host: string;
