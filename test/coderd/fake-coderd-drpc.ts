@@ -96,11 +96,27 @@ export class FakeCoderdDrpc {
 
   static async start(options: FakeOptions): Promise<FakeCoderdDrpc> {
     const fake = new FakeCoderdDrpc(options);
-    fake.server = await startWsDrpcServer({
-      check: (request) => fake.check(request),
-      serverFor: (connection) => fake.serverFor(connection),
-    });
+    await fake.listen();
     return fake;
+  }
+
+  private async listen(port?: number): Promise<void> {
+    this.server = await startWsDrpcServer({
+      check: (request) => this.check(request),
+      serverFor: (connection) => this.serverFor(connection),
+      ...(port === undefined ? {} : { port }),
+    });
+  }
+
+  /**
+   * A coderd restart with its database intact: every connection drops, then the same port
+   * serves again with the same jobs. Daemon rows are per connection, so a job in flight stays
+   * owned by a connection that no longer exists.
+   */
+  async restart(): Promise<void> {
+    const port = this.server.port;
+    await this.server.close();
+    await this.listen(port);
   }
 
   get url(): URL {

@@ -56,6 +56,8 @@ export async function startWsDrpcServer(options: {
   /** Checks the upgrade request; a refusal is answered as coderd does, with its JSON body. */
   check?: (request: IncomingMessage) => Refusal | undefined;
   keepaliveIntervalMs?: number;
+  /** Listen on this port (a restarted coderd comes back where it was); a free one by default. */
+  port?: number;
   /** Serve wss:// with this certificate; with clientCa, require a client certificate it signed. */
   tls?: { key: string; cert: string; clientCa?: string };
 }): Promise<WsDrpcServer> {
@@ -110,7 +112,7 @@ export async function startWsDrpcServer(options: {
       attach(session);
     });
   });
-  http.listen(0, "127.0.0.1");
+  http.listen(options.port ?? 0, "127.0.0.1");
   await once(http, "listening");
   const port = (http.address() as AddressInfo).port;
   return {
