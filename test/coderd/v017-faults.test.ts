@@ -133,12 +133,14 @@ describe("coderd v0.17 faults (real terraform)", () => {
       "the connection's end",
       LONG,
     );
-    // The new connection is a new daemon row: coderd refuses every call about the lost job.
-    await log.waitForLine(
-      (l) => JSON.stringify(l).includes("you don't own this job"),
-      "coderd's refusal of the lost job",
+    // The new connection is a new daemon row: coderd refuses every call about the lost job,
+    // and the daemon gives the job up.
+    const given = await log.waitForLine(
+      (l) => l.msg === "lost contact with coderd; failing the job",
+      "the daemon giving the lost job up",
       LONG,
     );
+    expect(given.err).toContain("you don't own this job");
     const next = await ended(fake.enqueue(importJob(templateTar("minimal"))));
     expect(next.state).toBe("completed");
     expect(fake.daemons.length).toBeGreaterThanOrEqual(2);
