@@ -86,9 +86,7 @@ async function v017Daemon(context: BenchContext, name: string, poll: boolean) {
 /** Queued → first log line, for delete builds of a workspace without state (no terraform run). */
 async function pickupSamples(context: BenchContext): Promise<number[]> {
   const { fake, stop } = await v017Daemon(context, "pickup-v017", true);
-  const payload = buildJob(templateArchive("minimal"));
-  const build = (payload.type as { value: { metadata: { workspaceTransition: number } } }).value;
-  build.metadata.workspaceTransition = WorkspaceTransition.DESTROY;
+  const payload = buildJob(templateArchive("minimal"), {}, WorkspaceTransition.DESTROY);
   const samples: number[] = [];
   try {
     for (let i = 0; i < WARMUP_JOBS + POLL_JOBS; i++) {

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { expect, vi } from "vitest";
 import { coderdV017 } from "../../../src/coderd/adapters/v017-adapter.js";
 import { createDaemon, type Daemon, type DaemonOptions } from "../../../src/daemon/index.js";
+import { WorkspaceTransition } from "../../../src/proto/provisioner.js";
 import type { TerraformScratch } from "../../daemon/helpers/terraform.js";
 import {
   FakeCoderdDrpc,
@@ -84,10 +85,11 @@ export function importJob(archive: Uint8Array): Record<string, unknown> {
   };
 }
 
-/** A v0.17 start build of `archive` with the template's variables set to `variables`. */
+/** A v0.17 build of `archive` (a start by default) with the template's variables set. */
 export function buildJob(
   archive: Uint8Array,
   variables: Record<string, string> = {},
+  transition: WorkspaceTransition = WorkspaceTransition.START,
 ): Record<string, unknown> {
   return {
     provisioner: "terraform",
@@ -105,7 +107,7 @@ export function buildJob(
         })),
         metadata: {
           coderUrl: "http://coder",
-          workspaceTransition: 0,
+          workspaceTransition: transition,
           workspaceName: "ws",
           workspaceOwner: "admin",
           workspaceId: "1b5a5f5e-1111-4222-8333-944445555666",
