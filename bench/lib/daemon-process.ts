@@ -53,7 +53,8 @@ export async function startDaemonProcess(
       entry.path,
       "start",
       "--coder-url",
-      options.fake.url,
+      // The fake speaks our gRPC protocol, which grpc:// and grpcs:// URLs select.
+      options.fake.url.replace(/^http(s?):/, "grpc$1:"),
       "--name",
       options.name,
       "--concurrency",

@@ -5,6 +5,7 @@
 // organization, so a daemon that reconnects under its name keeps its jobs.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { performance } from "node:perf_hooks";
 import { DrpcServer } from "../../src/coderd/transport/drpc.js";
 import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
 import * as v017 from "../../src/coderd/v017/gen/provisionerd.js";
@@ -71,6 +72,8 @@ export interface FakeJob {
   terminal: unknown;
   cancelRequested: boolean;
   failure: string | undefined;
+  /** performance.now() when queued, when its first log line arrived, and at its terminal call. */
+  times: { queued: number; firstLog?: number; ended?: number };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -105,17 +108,34 @@ export class FakeCoderdDrpc {
 
   static async start(options: FakeOptions): Promise<FakeCoderdDrpc> {
     const fake = new FakeCoderdDrpc(options);
-    fake.server = await startWsDrpcServer({
-      check: (request) => fake.check(request),
+    await fake.listen();
+    return fake;
+  }
+
+  private async listen(port?: number): Promise<void> {
+    const { options } = this;
+    this.server = await startWsDrpcServer({
+      check: (request) => this.check(request),
       buildInfo: () => ({
         version:
           options.buildVersion ??
           (options.generation === "v2" ? "v2.35.0+f963381" : "v0.17.4+a1b2c3d"),
         external_url: "https://github.com/coder/coder",
       }),
-      serverFor: (connection) => fake.serverFor(connection),
+      serverFor: (connection) => this.serverFor(connection),
+      ...(port === undefined ? {} : { port }),
     });
-    return fake;
+  }
+
+  /**
+   * A coderd restart with its database intact: every connection drops, then the same port
+   * serves again with the same jobs. Daemon rows are per connection, so a job in flight stays
+   * owned by a connection that no longer exists.
+   */
+  async restart(): Promise<void> {
+    const port = this.server.port;
+    await this.server.close();
+    await this.listen(port);
   }
 
   get url(): URL {
@@ -150,6 +170,7 @@ export class FakeCoderdDrpc {
       terminal: undefined,
       cancelRequested: false,
       failure: undefined,
+      times: { queued: performance.now() },
     };
     this.jobs.set(job.id, job);
     for (const wake of [...this.waiters]) wake();
@@ -393,6 +414,7 @@ export class FakeCoderdDrpc {
       const request = pb.UpdateJobRequest.decode(bytes);
       const job = this.ownedJob(request.jobId, daemon);
       job.updates.push(request);
+      if (request.logs.length > 0) job.times.firstLog ??= performance.now();
       return pb.UpdateJobResponse.encode(
         (pb.UpdateJobResponse.fromPartial as (o: object) => unknown)({
           canceled: job.cancelRequested,
@@ -405,6 +427,7 @@ export class FakeCoderdDrpc {
       job.state = "failed";
       job.terminal = failed;
       job.failure = failed.error;
+      this.ended(job);
       return new Uint8Array();
     });
     server.unary(path("CompleteJob"), async (bytes) => {
@@ -412,6 +435,7 @@ export class FakeCoderdDrpc {
       const job = this.ownedJob(completed.jobId, daemon, true);
       job.state = "completed";
       job.terminal = completed;
+      this.ended(job);
       return new Uint8Array();
     });
     server.unary(path("CommitQuota"), async (bytes) => {
@@ -427,6 +451,34 @@ export class FakeCoderdDrpc {
       }).finish();
     });
     return server;
+  }
+
+  private readonly endWaiters = new Set<() => void>();
+
+  private ended(job: FakeJob): void {
+    job.times.ended = performance.now();
+    for (const wake of [...this.endWaiters]) wake();
+  }
+
+  /** Resolves when the job has had its terminal message; rejects after `timeoutMs`. */
+  waitForEnd(job: FakeJob, timeoutMs: number): Promise<FakeJob> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (job.times.ended === undefined) return;
+        finish();
+        resolve(job);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`job ${job.id} did not end within ${timeoutMs} ms (${job.state})`));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        this.endWaiters.delete(check);
+      };
+      this.endWaiters.add(check);
+      check();
+    });
   }
 
   /** The first queued job this daemon may run, now locked for it. */

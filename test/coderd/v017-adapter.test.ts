@@ -3,10 +3,8 @@
 // takes a template import and a workspace build from the strict dRPC fake with real terraform.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { coderdV017 } from "../../src/coderd/adapters/v017-adapter.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as v017 from "../../src/coderd/v017/gen/provisionerd.js";
-import { createDaemon, type Daemon } from "../../src/daemon/index.js";
 import * as ours from "../../src/proto/provisionerd.js";
 import {
   type TerraformScratch,
@@ -14,7 +12,14 @@ import {
   terraformScratch,
 } from "../daemon/helpers/terraform.js";
 import { sharedData } from "../helpers/shared-data.js";
-import { FakeCoderdDrpc, type FakeJob, randomUUIDFixed } from "./fake-coderd-drpc.js";
+import {
+  buildJob,
+  ended,
+  importJob,
+  LONG,
+  startV017,
+  type V017Setup,
+} from "./helpers/v017-daemon.js";
 
 type Codec = {
   decode(bytes: Uint8Array): unknown;
@@ -53,62 +58,24 @@ describe.skipIf(!samples.ok)("v0.17.4 samples through our own messages", () => {
   }
 });
 
-const TOKEN = "abcdefghij-0123456789abcdefghijkl";
-const LONG = 120_000;
-
 describe("daemon over the coderd v0.17 adapter (real terraform)", () => {
   let scratch: TerraformScratch;
-  let fake: FakeCoderdDrpc;
-  let daemon: Daemon | undefined;
+  let setup: V017Setup | undefined;
 
   beforeAll(async () => {
     scratch = await terraformScratch();
   });
   afterAll(() => scratch.cleanup());
   afterEach(async () => {
-    await daemon?.close();
-    daemon = undefined;
-    await fake?.close();
+    await setup?.close();
+    setup = undefined;
   });
 
-  async function start(token = TOKEN, tags: Record<string, string> = {}) {
-    fake = await FakeCoderdDrpc.start({
-      generation: "v0.17",
-      sessionTokens: { [TOKEN]: { orgAdmin: true } },
-    });
-    const coderUrl = new URL(fake.url.href.replace(/^ws/, "http"));
-    daemon = createDaemon({
-      coderUrl: coderUrl.href,
-      connect: coderdV017({ coderUrl, organization: randomUUIDFixed, sessionToken: token, tags }),
-      daemonId: "5d9f2c1e-6b7a-4c3d-8e9f-0a1b2c3d4e5f",
-      provisioners: [scratch.provisioner],
-      pollIntervalMs: 20,
-      pollJitterMs: 0,
-      heartbeatIntervalMs: 250,
-    });
-    await daemon.start();
-    return daemon;
-  }
-
-  async function ended(job: FakeJob): Promise<FakeJob> {
-    await vi.waitFor(() => expect(job.state).toMatch(/completed|failed/), {
-      timeout: LONG,
-      interval: 50,
-    });
-    return job;
-  }
-
   it("imports a template, then builds a workspace from it", { timeout: LONG }, async () => {
-    await start();
+    setup = await startV017(scratch);
+    const { fake } = setup;
     const archive = templateTar("minimal");
-    const imported = await ended(
-      fake.enqueue({
-        provisioner: "terraform",
-        userName: "admin",
-        templateSourceArchive: archive,
-        type: { $case: "templateImport", value: { metadata: { coderUrl: "http://coder" } } },
-      }),
-    );
+    const imported = await ended(fake.enqueue(importJob(archive)));
     expect(imported.failure).toBeUndefined();
     const importResult = (imported.terminal as v017.CompletedJob).type;
     expect(importResult?.$case).toBe("templateImport");
@@ -118,29 +85,7 @@ describe("daemon over the coderd v0.17 adapter (real terraform)", () => {
     const lines = updates.flatMap((u) => u.logs.map((l) => l.output));
     expect(lines.some((l) => l.includes("Terraform"))).toBe(true);
 
-    const built = await ended(
-      fake.enqueue({
-        provisioner: "terraform",
-        userName: "admin",
-        templateSourceArchive: archive,
-        type: {
-          $case: "workspaceBuild",
-          value: {
-            workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
-            workspaceName: "ws",
-            metadata: {
-              coderUrl: "http://coder",
-              workspaceTransition: 0,
-              workspaceName: "ws",
-              workspaceOwner: "admin",
-              workspaceId: "1b5a5f5e-1111-4222-8333-944445555666",
-              workspaceOwnerId: "2b5a5f5e-1111-4222-8333-944445555666",
-              workspaceOwnerEmail: "admin@example.com",
-            },
-          },
-        },
-      }),
-    );
+    const built = await ended(fake.enqueue(buildJob(archive)));
     expect(built.failure).toBeUndefined();
     const build = (built.terminal as v017.CompletedJob).type;
     expect(build?.$case).toBe("workspaceBuild");
@@ -151,7 +96,9 @@ describe("daemon over the coderd v0.17 adapter (real terraform)", () => {
   });
 
   it("stops with coderd's refusal when the session token is wrong", async () => {
-    const d = await start("zzzzzzzzzz-0123456789abcdefghijkl");
-    await expect(d.done).rejects.toThrow(/401.*API key secret is invalid.*we sent a session token/);
+    setup = await startV017(scratch, { token: "zzzzzzzzzz-0123456789abcdefghijkl" });
+    await expect(setup.daemon.done).rejects.toThrow(
+      /401.*API key secret is invalid.*we sent a session token/,
+    );
   });
 });

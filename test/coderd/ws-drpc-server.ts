@@ -58,6 +58,8 @@ export async function startWsDrpcServer(options: {
   /** The JSON body of GET /api/v2/buildinfo; 404 when absent. */
   buildInfo?: () => Record<string, unknown>;
   keepaliveIntervalMs?: number;
+  /** Listen on this port (a restarted coderd comes back where it was); a free one by default. */
+  port?: number;
   /** Serve wss:// with this certificate; with clientCa, require a client certificate it signed. */
   tls?: { key: string; cert: string; clientCa?: string };
 }): Promise<WsDrpcServer> {
@@ -118,7 +120,7 @@ export async function startWsDrpcServer(options: {
       attach(session);
     });
   });
-  http.listen(0, "127.0.0.1");
+  http.listen(options.port ?? 0, "127.0.0.1");
   await once(http, "listening");
   const port = (http.address() as AddressInfo).port;
   return {
