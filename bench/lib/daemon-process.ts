@@ -53,8 +53,7 @@ export async function startDaemonProcess(
       entry.path,
       "start",
       "--coder-url",
-      // The fake speaks our gRPC protocol, which grpc:// and grpcs:// URLs select.
-      options.fake.url.replace(/^http(s?):/, "grpc$1:"),
+      options.fake.grpcUrl,
       "--name",
       options.name,
       "--concurrency",

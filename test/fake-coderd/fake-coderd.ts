@@ -237,6 +237,11 @@ export class FakeCoderd {
       : `https://localhost:${this.boundPort}`;
   }
 
+  /** The same endpoint as `provisionerd start` takes it: grpc:// and grpcs:// select our protocol. */
+  get grpcUrl(): string {
+    return this.url.replace(/^http(s?):/, "grpc$1:");
+  }
+
   get accessUrl(): string {
     return this.options.accessUrl ?? "http://coder.test";
   }
