@@ -27,7 +27,7 @@ export async function pollForJobs(
   timing: PollTiming,
   signal: AbortSignal,
 ): Promise<void> {
-  let failures = 0;
+  const failures = { count: 0 };
   while (!signal.aborted) {
     if (deps.readySlots() <= 0) {
       try {
@@ -37,45 +37,60 @@ export async function pollForJobs(
       }
       continue;
     }
-    const started = performance.now();
-    try {
-      const job = await deps.client.acquireJob(
-        { daemon: deps.identity, waitMs: timing.waitMs },
-        signal,
-      );
-      failures = 0;
-      const gotJob = job.jobId !== "";
-      deps.observer.acquired({
-        mode: "poll",
-        seconds: (performance.now() - started) / 1000,
-        gotJob,
-      });
-      if (gotJob) {
-        deps.onJob(job);
-        continue;
-      }
-      const jitter = timing.jitterMs > 0 ? randomInt(timing.jitterMs) : 0;
-      await delay(Math.max(0, timing.intervalMs + jitter - (performance.now() - started)), signal);
-    } catch (error) {
-      if (signal.aborted) return;
-      if (error instanceof AuthenticationRefusedError) throw error;
-      if (error instanceof TransportError) {
-        const wait = backoffDelay(failures++, deps.backoff);
-        deps.logger.warn(
-          { err: error.message, retryInMs: wait },
-          "acquire job failed; coderd unreachable",
-        );
-        await delay(wait, signal).catch(() => {});
-        continue;
-      }
-      if (error instanceof CoordinatorRefusedError) {
-        // A coderd without AcquireJob cannot serve this daemon at all.
-        if (error.name === "UnimplementedError") throw error;
-        deps.logger.warn({ err: errorMessage(error) }, "acquire job refused");
-        await delay(timing.intervalMs, signal).catch(() => {});
-        continue;
-      }
-      throw error;
+    await acquireOnce(deps, timing, failures, signal);
+  }
+}
+
+/**
+ * One acquire and the wait after it: a job goes to `onJob` (also when `signal` aborted while
+ * coderd answered, since coderd locked it for us); an empty answer waits interval + jitter; a
+ * transport failure waits the jittered backoff for attempt `failures.count`. Throws what no
+ * retry can help.
+ */
+export async function acquireOnce(
+  deps: AcquireDeps,
+  timing: PollTiming,
+  failures: { count: number },
+  signal: AbortSignal,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    const job = await deps.client.acquireJob(
+      { daemon: deps.identity, waitMs: timing.waitMs },
+      signal,
+    );
+    failures.count = 0;
+    const gotJob = job.jobId !== "";
+    deps.observer.acquired({
+      mode: "poll",
+      seconds: (performance.now() - started) / 1000,
+      gotJob,
+    });
+    if (gotJob) {
+      deps.onJob(job);
+      return;
     }
+    const jitter = timing.jitterMs > 0 ? randomInt(timing.jitterMs) : 0;
+    await delay(Math.max(0, timing.intervalMs + jitter - (performance.now() - started)), signal);
+  } catch (error) {
+    if (signal.aborted) return;
+    if (error instanceof AuthenticationRefusedError) throw error;
+    if (error instanceof TransportError) {
+      const wait = backoffDelay(failures.count++, deps.backoff);
+      deps.logger.warn(
+        { err: error.message, retryInMs: wait },
+        "acquire job failed; coderd unreachable",
+      );
+      await delay(wait, signal).catch(() => {});
+      return;
+    }
+    if (error instanceof CoordinatorRefusedError) {
+      // A coderd without AcquireJob cannot serve this daemon at all.
+      if (error.name === "UnimplementedError") throw error;
+      deps.logger.warn({ err: errorMessage(error) }, "acquire job refused");
+      await delay(timing.intervalMs, signal).catch(() => {});
+      return;
+    }
+    throw error;
   }
 }

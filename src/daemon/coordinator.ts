@@ -42,6 +42,12 @@ export interface AcquireStream {
 export interface CoordinatorClient extends JobCoordinator {
   /** One acquire: a job, or an empty one (jobId "") when there is none now. */
   acquireJob(request: AcquireJobRequest, signal: AbortSignal): Promise<AcquiredJob>;
+  /**
+   * True when `acquireJob` waits until the coordinator has a job (aborting `signal` ends the
+   * wait, and a job answered then is still returned): the daemon then keeps one acquire open per
+   * free slot instead of polling.
+   */
+  readonly acquireBlocks?: true | undefined;
   /** Present when the protocol can push jobs; the daemon polls otherwise. */
   readonly acquireStream?: AcquireStream | undefined;
   close(): void;

@@ -8,6 +8,7 @@ import { type Logger, pino } from "pino";
 import type { AcquiredJob, DaemonIdentity } from "../proto/provisionerd.js";
 import type { Provisioner } from "../provisioner/provisioner.js";
 import { deferred } from "./abort.js";
+import { holdForJobs } from "./acquire-hold.js";
 import { pollForJobs } from "./acquire-poll.js";
 import { streamJobs } from "./acquire-stream.js";
 import type { AcquireDeps } from "./acquire-types.js";
@@ -308,8 +309,11 @@ class ProvisionerDaemon implements Daemon {
       slotEvents: this.slots.events,
       onJob: (job) => this.onJob(job),
     };
+    // A coordinator whose acquire blocks gets one open acquire per free slot; otherwise the
+    // daemon polls, one acquire at a time.
+    const unary = client.acquireBlocks === true ? holdForJobs : pollForJobs;
     const poll = () =>
-      pollForJobs(
+      unary(
         deps,
         {
           intervalMs: this.config.pollIntervalMs,

@@ -1,12 +1,15 @@
 // The coderd v2 adapter against the strict dRPC fake: acquisition over AcquireJobWithCancel
-// (draining ends the open stream with CancelAcquire, and a job coderd locks at that moment
-// still runs), and a template import and workspace build with real terraform.
+// (one open stream per free slot; draining ends every open stream with CancelAcquire, and a job
+// coderd locks at that moment still runs), and a template import and workspace build with real
+// terraform.
 import { performance } from "node:perf_hooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { coderdV2 } from "../../src/coderd/adapters/v2-adapter.js";
 import type { CoderdCredential } from "../../src/coderd/handshake.js";
 import type * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
-import { createDaemon, type Daemon } from "../../src/daemon/index.js";
+import { deferred } from "../../src/daemon/abort.js";
+import { createDaemon, type Daemon, type DaemonOptions } from "../../src/daemon/index.js";
+import { ScriptProvisioner } from "../daemon/helpers/script-provisioner.js";
 import {
   type TerraformScratch,
   templateTar,
@@ -35,6 +38,7 @@ describe("daemon over the coderd v2 adapter", () => {
   async function start(
     credential: CoderdCredential = { kind: "psk", psk: PSK },
     fakeOptions: Partial<FakeOptions> = {},
+    daemonOptions: Partial<DaemonOptions> = {},
   ) {
     fake = await FakeCoderdDrpc.start({ generation: "v2", psk: PSK, ...fakeOptions });
     const coderUrl = new URL(fake.url.href.replace(/^ws/, "http"));
@@ -49,9 +53,10 @@ describe("daemon over the coderd v2 adapter", () => {
       }),
       daemonId: "5d9f2c1e-6b7a-4c3d-8e9f-0a1b2c3d4e5f",
       provisioners: [scratch.provisioner],
-      pollIntervalMs: 0,
+      pollIntervalMs: 1,
       pollJitterMs: 0,
       heartbeatIntervalMs: 250,
+      ...daemonOptions,
     });
     await daemon.start();
     return daemon;
@@ -84,6 +89,57 @@ describe("daemon over the coderd v2 adapter", () => {
     expect(fake.cancelAcquires).toBe(1);
     expect(fake.waiting).toBe(0);
     expect(ms).toBeLessThan(1_000);
+  });
+
+  it("holds one acquire per idle slot and drains them all at once", async () => {
+    const d = await start(undefined, {}, { concurrency: 3 });
+    await vi.waitFor(() => expect(fake.waiting).toBe(3), { timeout: 10_000, interval: 10 });
+    const began = performance.now();
+    await d.shutdown({ mode: "drain" });
+    await d.done;
+    const ms = performance.now() - began;
+    expect(fake.cancelAcquires).toBe(3);
+    expect(fake.waiting).toBe(0);
+    expect(d.state).toBe("stopped");
+    expect(ms).toBeLessThan(1_000);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("runs three jobs queued at once side by side, and acquires no more while they run", {
+    timeout: LONG,
+  }, async () => {
+    const gate = deferred<void>();
+    const applying = new Set<string>();
+    const provisioner = new ScriptProvisioner({
+      applyGate: gate.promise,
+      onApplyStart: (jobId) => applying.add(jobId),
+    });
+    await start(undefined, {}, { concurrency: 3, provisioners: [provisioner] });
+    await vi.waitFor(() => expect(fake.waiting).toBe(3), { timeout: 10_000, interval: 10 });
+    const jobs = ["1", "2", "3"].map((n) =>
+      fake.enqueue({
+        provisioner: "terraform",
+        userName: "admin",
+        templateSourceArchive: templateTar("minimal"),
+        type: {
+          $case: "workspaceBuild",
+          value: {
+            workspaceBuildId: `0b5a5f5e-1111-4222-8333-94444555566${n}`,
+            workspaceName: `ws${n}`,
+            metadata: { coderUrl: "http://coder", workspaceName: `ws${n}`, workspaceOwner: "a" },
+          },
+        },
+      }),
+    );
+    // Every apply is held at the gate, so all three are running at the same moment.
+    await vi.waitFor(() => expect(applying.size).toBe(3), { timeout: 10_000, interval: 10 });
+    expect([...applying].sort()).toEqual(jobs.map((j) => j.id).sort());
+    // Every slot is busy: no acquire may be open, or coderd could lock a job with no slot for it.
+    expect(fake.waiting).toBe(0);
+    gate.resolve();
+    for (const job of jobs) expect((await ended(job)).state).toBe("completed");
+    await vi.waitFor(() => expect(fake.waiting).toBe(3), { timeout: 10_000, interval: 10 });
+    expect(fake.violations).toEqual([]);
   });
 
   it("runs a job coderd locks for it while it drains", { timeout: LONG }, async () => {

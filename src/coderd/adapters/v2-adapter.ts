@@ -43,6 +43,8 @@ export class CoderdV2Adapter implements CoordinatorClient {
   private readonly context: CoordinatorContext;
   /** coderd predates AcquireJobWithCancel: use the deprecated unary AcquireJob. */
   private unaryAcquire = false;
+  /** Both AcquireJobWithCancel and the deprecated AcquireJob wait for a job in coderd v2. */
+  readonly acquireBlocks = true;
 
   constructor(options: V2AdapterOptions, context: CoordinatorContext) {
     this.context = context;
