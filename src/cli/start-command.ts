@@ -100,7 +100,6 @@ async function coordinatorOption(config: StartConfig, logger: Logger) {
     if (missing.length > 0) throw new UsageError(missing);
     return {
       coderUrl: config.coderUrl.href,
-      pollIntervalMs: config.pollIntervalMs,
       connect: coderdV017({
         coderUrl: config.coderUrl,
         organization: config.organization ?? "",
@@ -112,7 +111,6 @@ async function coordinatorOption(config: StartConfig, logger: Logger) {
   }
   return {
     coderUrl: config.coderUrl.href,
-    pollIntervalMs: 0,
     connect: coderdV2({
       coderUrl: config.coderUrl,
       organization: config.organization,
