@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { JobFailure, runJob } from "../daemon/index.js";
+import { JobFailure, RESCUED_STATE_DIR, runJob } from "../daemon/index.js";
 import type { RichParameterValue } from "../proto/provisioner.js";
 import type {
   AcquiredJob,
@@ -367,7 +367,7 @@ async function buildWorkspace(
   const kept =
     completed || newState.length > 0
       ? await keepState(config.stateFile, newState, [
-          path.join(config.cacheDir, "rescued-state"),
+          path.join(config.cacheDir, RESCUED_STATE_DIR),
           os.tmpdir(),
         ])
       : undefined;

@@ -17,6 +17,7 @@ export {
   TransportError,
   UnimplementedError,
 } from "./errors.js";
+export { RESCUED_STATE_DIR } from "./job-records.js";
 export {
   DEFAULT_JOB_TIMING,
   type JobOutcome,

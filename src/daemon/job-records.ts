@@ -21,10 +21,18 @@ const JobRecordSchema = z.object({
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 
+/** Folder of the cache dir where state that could not be handed over is kept, one file a job. */
+export const RESCUED_STATE_DIR = "rescued-state";
+
 /** Where a running job reports what it leaves on disk. */
 export interface JobJournal {
   workDir(directory: string): void;
   processStarted(processGroup: number): void;
+  /**
+   * Keeps Terraform state that coderd did not take (it refused or never answered the terminal
+   * message), so the infrastructure it records is not forgotten; resolves with the file.
+   */
+  rescueState(state: Uint8Array): Promise<string>;
 }
 
 /** A job's record while the job runs; `end()` removes it. */
@@ -39,10 +47,12 @@ function fileName(jobId: string): string {
 
 export class JobRecords {
   readonly directory: string;
+  private readonly rescueDirectory: string;
   private readonly logger: Logger;
 
   constructor(cacheDir: string, logger: Logger) {
     this.directory = join(cacheDir, "jobs");
+    this.rescueDirectory = join(cacheDir, RESCUED_STATE_DIR);
     this.logger = logger;
   }
 
@@ -71,6 +81,15 @@ export class JobRecords {
       processStarted: (processGroup) => {
         current.processGroups.push(processGroup);
         save();
+      },
+      rescueState: async (state) => {
+        await mkdir(this.rescueDirectory, { recursive: true, mode: 0o700 });
+        const rescued = join(
+          this.rescueDirectory,
+          fileName(record.jobId).replace(/\.json$/, ".tfstate"),
+        );
+        await writeFile(rescued, state, { mode: 0o600 });
+        return rescued;
       },
       end: () =>
         writes.run(async () => {

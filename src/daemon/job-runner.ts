@@ -422,7 +422,27 @@ class JobRun {
         { err: errorMessage(error) },
         `send ${message.kind === "complete" ? "CompleteJob" : "FailJob"}`,
       );
+      await this.rescueState(message.request);
       return false;
+    }
+  }
+
+  /** State that coderd did not take stays on this host instead of vanishing with the work dir. */
+  private async rescueState(request: CompletedJob | FailedJob): Promise<void> {
+    const state = request.type?.$case === "workspaceBuild" ? request.type.value.state : undefined;
+    const journal = this.options.journal;
+    if (state === undefined || state.length === 0 || journal === undefined) return;
+    try {
+      const file = await journal.rescueState(state);
+      this.logger.error(
+        { file },
+        "coderd did not take the job's result: the Terraform state it carried was saved to this file",
+      );
+    } catch (error) {
+      this.logger.error(
+        { err: errorMessage(error) },
+        "saving the undelivered Terraform state failed",
+      );
     }
   }
 
