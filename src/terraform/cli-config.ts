@@ -3,7 +3,7 @@
 // where providers come from; air-gapped hosts name a provider mirror instead. Setting it also
 // stops terraform from reading ~/.terraform.d/*.tfrc (including `terraform login` credentials),
 // so the operator is told which of their files are not used and how to pass what they need.
-import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { makeDirectory } from "../fs/directories.js";
 import type { Environment } from "./environment.js";

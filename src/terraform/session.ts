@@ -48,7 +48,7 @@ import {
   type SensitiveValue,
   unmaskedSecretNotice,
 } from "./redact.js";
-import { planModules, stateModules, TerraformJsonError } from "./terraform-json.js";
+import { planModules, TerraformJsonError } from "./terraform-json.js";
 import { type VariableTypes, varFileName, varFileText } from "./var-file.js";
 import {
   applyPlanFileName,

@@ -1,5 +1,5 @@
 // Per-job work directories, and the files in them that terraform and the daemon write.
-import { lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeDirectory } from "../fs/directories.js";
 import { planFileName } from "./executor.js";
