@@ -1,7 +1,7 @@
 // The two jobs of a local build, shaped as coderd would hand them to a daemon.
 import { randomUUID } from "node:crypto";
 import {
-  type Metadata,
+  Metadata,
   type ParameterValue,
   type RichParameterValue,
   type VariableValue,
@@ -62,7 +62,7 @@ export interface WorkspaceBuildInput extends TemplateJobInput {
 }
 
 export function workspaceBuildJob(input: WorkspaceBuildInput): AcquiredJob {
-  const metadata: Metadata = {
+  const metadata: Metadata = Metadata.create({
     coderUrl: input.coderUrl,
     workspaceTransition: TRANSITION[input.transition],
     workspaceName: input.workspaceName,
@@ -72,7 +72,7 @@ export function workspaceBuildJob(input: WorkspaceBuildInput): AcquiredJob {
     workspaceOwnerEmail: `${input.owner}@localhost`,
     templateName: input.templateName,
     templateVersion: LOCAL_TEMPLATE_VERSION,
-  };
+  });
   return localJob(input, {
     $case: "workspaceBuild",
     value: {

@@ -24,6 +24,7 @@ import { convertResources } from "./convert/resources.js";
 import {
   basicEnvironment,
   type Environment,
+  metadataSecrets,
   provisionEnvironment,
   terraformVariableLogs,
 } from "./environment.js";
@@ -185,6 +186,7 @@ export class TerraformSession implements ProvisionSession {
     try {
       await this.addSecrets(control, [
         ...inputs.secrets,
+        ...metadataSecrets(request.config.metadata),
         ...request.gitAuthProviders.map((provider) => ({
           label: `git auth provider ${JSON.stringify(provider.id)}`,
           value: provider.accessToken,
@@ -236,6 +238,8 @@ export class TerraformSession implements ProvisionSession {
     const redact = this.secrets.redact;
     const control = this.commandControl(request, redact);
     try {
+      // Apply may run in a session that planned nothing (a daemon's plan and apply split).
+      await this.addSecrets(control, metadataSecrets(request.config.metadata));
       if (!(await this.prepare(control, request.config))) {
         return { state: new Uint8Array(), resources: [] };
       }

@@ -53,24 +53,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 // What our domain has no place for, per sample.
-const METADATA_LOST = [
-  "workspaceOwnerOidcAccessToken",
-  "workspaceOwnerSessionToken",
-  "templateId",
-  "workspaceOwnerName",
-  "workspaceOwnerGroups",
-  "workspaceOwnerSshPublicKey",
-  "workspaceOwnerSshPrivateKey",
-  "workspaceBuildId",
-  "workspaceOwnerLoginType",
-  "workspaceOwnerRbacRoles",
-  "prebuiltWorkspaceBuildStage",
-  "runningAgentAuthTokens",
-  "taskId",
-  "taskPrompt",
-  "templateVersionId",
-  "templateVersionModulesFile",
-];
 const under = (prefix: string, fields: string[]) => fields.map((f) => `${prefix}.${f}`);
 // v2 agents and apps have no counterpart in ours for these; scripts other than a startup script
 // with Coder's defaults, too.
@@ -90,19 +72,9 @@ const resourcesLost = (prefix: string) => [
   `${prefix}[].modulePath`,
 ];
 const expectedLoss: Record<string, string[]> = {
-  "provisionerd.AcquiredJob__template_dry_run.bin": [
-    "traceMetadata",
-    ...under("templateDryRun.metadata", METADATA_LOST),
-  ],
-  "provisionerd.AcquiredJob__template_import.bin": [
-    "traceMetadata",
-    ...under("templateImport.metadata", METADATA_LOST),
-  ],
-  "provisionerd.AcquiredJob__workspace_build.bin": [
-    "traceMetadata",
-    ...under("workspaceBuild.metadata", METADATA_LOST),
-    "workspaceBuild.logLevel",
-  ],
+  "provisionerd.AcquiredJob__template_dry_run.bin": ["traceMetadata"],
+  "provisionerd.AcquiredJob__template_import.bin": ["traceMetadata"],
+  "provisionerd.AcquiredJob__workspace_build.bin": ["traceMetadata", "workspaceBuild.logLevel"],
   "provisionerd.CompletedJob__template_dry_run.bin": [
     ...resourcesLost("templateDryRun.resources"),
     "templateDryRun.modules",

@@ -1,7 +1,7 @@
 // Job payload builders for tests: the `type` part of an AcquiredJob, filled like coderd does.
 import { randomUUID } from "node:crypto";
 import {
-  type Metadata,
+  Metadata,
   type ParameterValue,
   type RichParameterValue,
   type VariableValue,
@@ -10,7 +10,7 @@ import {
 import type { AcquiredJob } from "../../src/proto/provisionerd.js";
 
 export function metadata(fields: Partial<Metadata> = {}): Metadata {
-  return {
+  return Metadata.create({
     coderUrl: "http://coder.test",
     workspaceTransition: WorkspaceTransition.START,
     workspaceName: "",
@@ -21,7 +21,7 @@ export function metadata(fields: Partial<Metadata> = {}): Metadata {
     templateName: "",
     templateVersion: "",
     ...fields,
-  };
+  });
 }
 
 export function importPayload(

@@ -3,7 +3,6 @@
 // knows); what differs is spelled out here:
 // - v2 has no legacy parameters, no log sequence numbers and no job tags;
 // - our git auth providers are v2's external auth providers (same id and token);
-// - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
 // - v2 agents carry scripts where ours carry one startup script;
 // - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set.
 

@@ -1,6 +1,6 @@
 // Template dry run: one START plan with defaults for missing metadata.
 import { randomUUID } from "node:crypto";
-import { type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
+import { Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../proto/provisionerd.js";
 import { STAGE } from "../stages.js";
 import type { JobContext } from "./job-context.js";
@@ -10,6 +10,8 @@ import { planTemplate } from "./plan.js";
 export function dryRunMetadata(payload: AcquiredJob_TemplateDryRun, userName: string): Metadata {
   const given = payload.metadata;
   return {
+    // coderd v2 fills more of the metadata (template and owner fields): kept as given.
+    ...Metadata.create(given),
     coderUrl: given?.coderUrl || "http://localhost:3000",
     workspaceTransition: WorkspaceTransition.START,
     workspaceName: given?.workspaceName || "dryrun",

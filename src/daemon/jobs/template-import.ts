@@ -1,6 +1,6 @@
 // Template import: README, parse, parameter resolution through coderd, then a
 // START and a STOP plan to learn the template's resources and rich parameters.
-import { LogLevel, type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
+import { LogLevel, Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_TemplateImport, CompletedJob } from "../../proto/provisionerd.js";
 import { errorMessage, JobFailure } from "../errors.js";
 import { MISSING_PARAMETER, STAGE } from "../stages.js";
@@ -13,6 +13,8 @@ function importMetadata(
   transition: WorkspaceTransition,
 ): Metadata {
   return {
+    // coderd v2 also sends template and owner fields (template id, owner groups): kept as given.
+    ...Metadata.create(payload.metadata),
     coderUrl: payload.metadata?.coderUrl ?? "",
     workspaceTransition: transition,
     workspaceName: "",
