@@ -216,6 +216,11 @@ export interface AcquiredJob_WorkspaceBuild {
   gitAuthProviders: GitAuthProvider[];
   /** Rich parameter values of the previous build, for monotonic and immutability checks. */
   previousRichParameterValues: RichParameterValue[];
+  /**
+   * "" normally; any other value (coderd sends "debug") asks for terraform's own log
+   * (`TF_LOG`) in the job's log, each line at terraform's level.
+   */
+  logLevel: string;
 }
 
 /** Template import job. */
@@ -1300,6 +1305,7 @@ function createBaseAcquiredJob_WorkspaceBuild(): AcquiredJob_WorkspaceBuild {
     state: Buffer.alloc(0),
     gitAuthProviders: [],
     previousRichParameterValues: [],
+    logLevel: "",
   };
 }
 
@@ -1331,6 +1337,9 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
     }
     for (const v of message.previousRichParameterValues) {
       RichParameterValue.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.logLevel !== "") {
+      writer.uint32(82).string(message.logLevel);
     }
     return writer;
   },
@@ -1420,6 +1429,14 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
             message.previousRichParameterValues.push(RichParameterValue.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.logLevel = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1471,6 +1488,11 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
         : globalThis.Array.isArray(object?.previous_rich_parameter_values)
         ? object.previous_rich_parameter_values.map((e: any) => RichParameterValue.fromJSON(e))
         : [],
+      logLevel: isSet(object.logLevel)
+        ? globalThis.String(object.logLevel)
+        : isSet(object.log_level)
+        ? globalThis.String(object.log_level)
+        : "",
     };
   },
 
@@ -1503,6 +1525,9 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
     if (message.previousRichParameterValues?.length) {
       obj.previousRichParameterValues = message.previousRichParameterValues.map((e) => RichParameterValue.toJSON(e));
     }
+    if (message.logLevel !== "") {
+      obj.logLevel = message.logLevel;
+    }
     return obj;
   },
 
@@ -1523,6 +1548,7 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
     message.gitAuthProviders = object.gitAuthProviders?.map((e) => GitAuthProvider.fromPartial(e)) || [];
     message.previousRichParameterValues =
       object.previousRichParameterValues?.map((e) => RichParameterValue.fromPartial(e)) || [];
+    message.logLevel = object.logLevel ?? "";
     return message;
   },
 };

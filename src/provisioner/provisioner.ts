@@ -75,6 +75,11 @@ export interface ProvisionConfig {
   metadata: Metadata;
   /** Prior Terraform state (empty for a first build). */
   state: Uint8Array;
+  /**
+   * Non-empty ("debug") to have the provisioner's tool log its own internals into the job's
+   * log (Terraform: `TF_LOG`), for a build someone is debugging.
+   */
+  logLevel?: string;
 }
 
 export interface PlanRequest extends CallControl {

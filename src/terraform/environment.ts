@@ -81,6 +81,8 @@ export interface ProvisionEnvironmentInput {
   /** Legacy env-var parameters and CODER_PARAMETER_* (from toTerraformInputs). */
   parameterEnv: Environment;
   gitAuthProviders: GitAuthProvider[];
+  /** Terraform logs its internals (as JSON lines on stderr, which the executor reads). */
+  terraformLog?: boolean;
 }
 
 /** `start` / `stop` / `destroy`: the enum name in lower case, as the coder provider expects. */
@@ -115,6 +117,9 @@ export function provisionEnvironment(
     env[`CODER_GIT_AUTH_ACCESS_TOKEN_${provider.id}`] = provider.accessToken;
     env[`CODER_EXTERNAL_AUTH_ACCESS_TOKEN_${provider.id}`] = provider.accessToken;
   }
+  // JSON, whatever the operator's TF_LOG says: each line then carries its own level, and lines
+  // of every level (trace to error) are written.
+  if (input.terraformLog === true) env.TF_LOG = "JSON";
   // Last, so a legacy env-var parameter cannot redirect provider installation.
   return { ...env, ...controlled };
 }

@@ -13,7 +13,7 @@ import {
   parsePlainDiagnostics,
 } from "./diagnostics.js";
 import type { Environment } from "./environment.js";
-import { readJsonLogLine } from "./log-lines.js";
+import { convertStderrLine, readJsonLogLine } from "./log-lines.js";
 import { type LineHandler, type RunCommandResult, runCommand } from "./process.js";
 import type { Redactor } from "./redact.js";
 import { type PlanJson, parsePlanJson, parseStateJson, type StateJson } from "./terraform-json.js";
@@ -213,14 +213,13 @@ export class TerraformExecutor {
     throw new TerraformCommandError(control.redact(message), result.exitCode);
   }
 
-  /** stdout lines of `-json` commands, their errors kept in `diagnostics`; stderr as ERROR. */
+  /**
+   * stdout lines of `-json` commands, their errors kept in `diagnostics`; stderr as ERROR, but
+   * for terraform's own log lines (with `TF_LOG=JSON`), at their level.
+   */
   private jsonLines(control: CommandControl, diagnostics: Diagnostic[]): LineHandler {
     return (stream, line) => {
-      if (stream === "stderr") {
-        return line.trim() === ""
-          ? undefined
-          : emit(control, [{ level: LogLevel.ERROR, output: line }]);
-      }
+      if (stream === "stderr") return emit(control, convertStderrLine(line));
       const converted = readJsonLogLine(line);
       // Errors only: they make the command's error; warnings can be many and are in the log.
       if (converted.diagnostic?.severity === "error") diagnostics.push(converted.diagnostic);

@@ -199,6 +199,7 @@ export class TerraformSession implements ProvisionSession {
         metadata: request.config.metadata,
         parameterEnv: inputs.env,
         gitAuthProviders: request.gitAuthProviders,
+        terraformLog: Boolean(request.config.logLevel),
       });
       const varFile = await this.writeVarFile(inputs.vars, request.signal);
       let planFile: string;
@@ -250,6 +251,7 @@ export class TerraformSession implements ProvisionSession {
         metadata: request.config.metadata,
         parameterEnv: {},
         gitAuthProviders: [],
+        terraformLog: Boolean(request.config.logLevel),
       });
       await this.executor.apply(control, { env, planFile });
       const state = await this.readState();

@@ -74,7 +74,7 @@ const resourcesLost = (prefix: string) => [
 const expectedLoss: Record<string, string[]> = {
   "provisionerd.AcquiredJob__template_dry_run.bin": ["traceMetadata"],
   "provisionerd.AcquiredJob__template_import.bin": ["traceMetadata"],
-  "provisionerd.AcquiredJob__workspace_build.bin": ["traceMetadata", "workspaceBuild.logLevel"],
+  "provisionerd.AcquiredJob__workspace_build.bin": ["traceMetadata"],
   "provisionerd.CompletedJob__template_dry_run.bin": [
     ...resourcesLost("templateDryRun.resources"),
     "templateDryRun.modules",

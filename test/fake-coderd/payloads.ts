@@ -80,6 +80,7 @@ export function buildPayload(fields: BuildFields): NonNullable<AcquiredJob["type
       state: Buffer.from(fields.state ?? new Uint8Array()),
       gitAuthProviders: [],
       previousRichParameterValues: [],
+      logLevel: "",
     },
   };
 }

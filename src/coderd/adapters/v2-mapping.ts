@@ -53,6 +53,7 @@ export function acquiredJobFromV2(job: v2.AcquiredJob): ours.AcquiredJob {
             state: build.state,
             gitAuthProviders: build.externalAuthProviders,
             previousRichParameterValues: build.previousParameterValues,
+            logLevel: build.logLevel,
           },
         },
       });
@@ -324,6 +325,7 @@ export function acquiredJobToV2(job: ours.AcquiredJob): v2.AcquiredJob {
             metadata: build.metadata && byName(sdk.Metadata, build.metadata),
             state: build.state,
             previousParameterValues: build.previousRichParameterValues,
+            logLevel: build.logLevel,
           },
         },
       });

@@ -31,7 +31,7 @@ export async function runWorkspaceBuild(
     throw new JobFailure("workspace build job has no metadata", { code: "INTERNAL" });
   }
   const stage = applyStage(metadata.workspaceTransition);
-  const config = { metadata, state: payload.state };
+  const config = { metadata, state: payload.state, logLevel: payload.logLevel };
 
   // Planning has no daemon marker (reference): the provisioner's lines carry the stage.
   const plan = await ctx.step("plan", "", "TERRAFORM", () =>
