@@ -3,7 +3,7 @@
 // coderd, or the daemon forcing it down. Usable without gRPC: it only needs a JobCoordinator.
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { LogLevel } from "../proto/provisioner.js";
+import { LogLevel, type Timing } from "../proto/provisioner.js";
 import {
   type AcquiredJob,
   type CompletedJob,
@@ -132,6 +132,8 @@ class JobRun {
   private readonly killController = new AbortController();
   private readonly forced = deferred<JobFailure>();
   private readonly link: JobLink;
+  /** Stage and resource timings the provisioner reported, for the job's terminal message. */
+  private readonly timings: Timing[] = [];
   private readonly logs: LogBatcher;
   private cancelFailure: JobFailure | undefined;
   private forcedFailure: JobFailure | undefined;
@@ -291,6 +293,7 @@ class JobRun {
         killSignal: this.killController.signal,
         onLog: this.sink(stage),
         onTiming: (step, seconds) => this.observer.stageTimed(this.observed, step, seconds),
+        onTimings: (timings) => void this.timings.push(...timings),
         ...(journal === undefined
           ? {}
           : { onProcessStarted: (group: number) => journal.processStarted(group) }),
@@ -301,6 +304,7 @@ class JobRun {
       },
       flush: () => this.logs.flush().catch(() => {}),
       timed: (stage, fn) => this.timed(stage, fn),
+      timings: () => [...this.timings],
       step: async (timing, prefix, code, fn) => {
         context.checkCanceled();
         try {
@@ -451,6 +455,7 @@ class JobRun {
       jobId: this.job.jobId,
       error: failure.message,
       errorCode: failure.code,
+      timings: [...this.timings],
     };
     if (failure.state !== undefined && this.job.type?.$case === "workspaceBuild") {
       request.type = { $case: "workspaceBuild", value: { state: Buffer.from(failure.state) } };

@@ -152,6 +152,46 @@ export function workspaceTransitionToJSON(object: WorkspaceTransition): string {
   }
 }
 
+/** How a timed step ended (STARTED: it did not, e.g. the job was killed). */
+export enum TimingState {
+  STARTED = 0,
+  COMPLETED = 1,
+  FAILED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function timingStateFromJSON(object: any): TimingState {
+  switch (object) {
+    case 0:
+    case "STARTED":
+      return TimingState.STARTED;
+    case 1:
+    case "COMPLETED":
+      return TimingState.COMPLETED;
+    case 2:
+    case "FAILED":
+      return TimingState.FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TimingState.UNRECOGNIZED;
+  }
+}
+
+export function timingStateToJSON(object: TimingState): string {
+  switch (object) {
+    case TimingState.STARTED:
+      return "STARTED";
+    case TimingState.COMPLETED:
+      return "COMPLETED";
+    case TimingState.FAILED:
+      return "FAILED";
+    case TimingState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Whether a build creates a prebuilt workspace or hands one to its user. */
 export enum PrebuiltWorkspaceBuildStage {
   NONE = 0,
@@ -639,6 +679,26 @@ export interface RunningAgentAuthToken {
   agentId: string;
   /** A secret, never logged. */
   token: string;
+}
+
+/**
+ * How one step of a job went, for the build timeline coderd shows: a whole stage (resource
+ * `coder_stage_<stage>`) or one resource's action within it, from terraform's `-json` output.
+ */
+export interface Timing {
+  /** Unix microseconds. */
+  startUs: number;
+  /** Unix microseconds. */
+  endUs: number;
+  /** e.g. "create", "delete", "state refresh", "provision", "terraform" (a stage). */
+  action: string;
+  /** The resource's provider ("coder", "terraform"...); "coder" for a stage. */
+  source: string;
+  /** Resource address, e.g. `module.m.aws_instance.dev[0]`. */
+  resource: string;
+  /** "init", "plan", "graph" or "apply". */
+  stage: string;
+  state: TimingState;
 }
 
 function createBaseLog(): Log {
@@ -4104,6 +4164,179 @@ export const RunningAgentAuthToken: MessageFns<RunningAgentAuthToken> = {
   },
 };
 
+function createBaseTiming(): Timing {
+  return { startUs: 0, endUs: 0, action: "", source: "", resource: "", stage: "", state: 0 };
+}
+
+export const Timing: MessageFns<Timing> = {
+  encode(message: Timing, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startUs !== 0) {
+      writer.uint32(8).int64(message.startUs);
+    }
+    if (message.endUs !== 0) {
+      writer.uint32(16).int64(message.endUs);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.source !== "") {
+      writer.uint32(34).string(message.source);
+    }
+    if (message.resource !== "") {
+      writer.uint32(42).string(message.resource);
+    }
+    if (message.stage !== "") {
+      writer.uint32(50).string(message.stage);
+    }
+    if (message.state !== 0) {
+      writer.uint32(56).int32(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Timing {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTiming();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.startUs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.endUs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.stage = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Timing {
+    return {
+      startUs: isSet(object.startUs)
+        ? globalThis.Number(object.startUs)
+        : isSet(object.start_us)
+        ? globalThis.Number(object.start_us)
+        : 0,
+      endUs: isSet(object.endUs)
+        ? globalThis.Number(object.endUs)
+        : isSet(object.end_us)
+        ? globalThis.Number(object.end_us)
+        : 0,
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      stage: isSet(object.stage) ? globalThis.String(object.stage) : "",
+      state: isSet(object.state) ? timingStateFromJSON(object.state) : 0,
+    };
+  },
+
+  toJSON(message: Timing): unknown {
+    const obj: any = {};
+    if (message.startUs !== 0) {
+      obj.startUs = Math.round(message.startUs);
+    }
+    if (message.endUs !== 0) {
+      obj.endUs = Math.round(message.endUs);
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.stage !== "") {
+      obj.stage = message.stage;
+    }
+    if (message.state !== 0) {
+      obj.state = timingStateToJSON(message.state);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Timing>, I>>(base?: I): Timing {
+    return Timing.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Timing>, I>>(object: I): Timing {
+    const message = createBaseTiming();
+    message.startUs = object.startUs ?? 0;
+    message.endUs = object.endUs ?? 0;
+    message.action = object.action ?? "";
+    message.source = object.source ?? "";
+    message.resource = object.resource ?? "";
+    message.stage = object.stage ?? "";
+    message.state = object.state ?? 0;
+    return message;
+  },
+};
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -4116,6 +4349,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

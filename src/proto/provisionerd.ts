@@ -32,6 +32,7 @@ import {
   RichParameter,
   RichParameterValue,
   TemplateVariable,
+  Timing,
   VariableValue,
 } from "./provisioner.js";
 
@@ -327,6 +328,8 @@ export interface FailedJob {
    * "TERRAFORM", "SHUTDOWN", "HEARTBEAT", "INTERNAL" (our addition; the reference had none).
    */
   errorCode: string;
+  /** The stages and resource actions the job ran until it failed. */
+  timings: Timing[];
 }
 
 export interface FailedJob_WorkspaceBuild {
@@ -349,6 +352,8 @@ export interface CompletedJob {
     | { $case: "templateImport"; value: CompletedJob_TemplateImport }
     | { $case: "templateDryRun"; value: CompletedJob_TemplateDryRun }
     | undefined;
+  /** The stages and resource actions the job ran (init, plan, graph, apply). */
+  timings: Timing[];
 }
 
 export interface CompletedJob_WorkspaceBuild {
@@ -2493,7 +2498,7 @@ export const CommitQuotaResponse: MessageFns<CommitQuotaResponse> = {
 };
 
 function createBaseFailedJob(): FailedJob {
-  return { jobId: "", error: "", type: undefined, errorCode: "" };
+  return { jobId: "", error: "", type: undefined, errorCode: "", timings: [] };
 }
 
 export const FailedJob: MessageFns<FailedJob> = {
@@ -2517,6 +2522,9 @@ export const FailedJob: MessageFns<FailedJob> = {
     }
     if (message.errorCode !== "") {
       writer.uint32(50).string(message.errorCode);
+    }
+    for (const v of message.timings) {
+      Timing.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -2582,6 +2590,14 @@ export const FailedJob: MessageFns<FailedJob> = {
             message.errorCode = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.timings.push(Timing.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2620,6 +2636,9 @@ export const FailedJob: MessageFns<FailedJob> = {
         : isSet(object.error_code)
         ? globalThis.String(object.error_code)
         : "",
+      timings: globalThis.Array.isArray(object?.timings)
+        ? object.timings.map((e: any) => Timing.fromJSON(e))
+        : [],
     };
   },
 
@@ -2640,6 +2659,9 @@ export const FailedJob: MessageFns<FailedJob> = {
     }
     if (message.errorCode !== "") {
       obj.errorCode = message.errorCode;
+    }
+    if (message.timings?.length) {
+      obj.timings = message.timings.map((e) => Timing.toJSON(e));
     }
     return obj;
   },
@@ -2672,6 +2694,7 @@ export const FailedJob: MessageFns<FailedJob> = {
       }
     }
     message.errorCode = object.errorCode ?? "";
+    message.timings = object.timings?.map((e) => Timing.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2848,7 +2871,7 @@ export const FailedJob_TemplateDryRun: MessageFns<FailedJob_TemplateDryRun> = {
 };
 
 function createBaseCompletedJob(): CompletedJob {
-  return { jobId: "", type: undefined };
+  return { jobId: "", type: undefined, timings: [] };
 }
 
 export const CompletedJob: MessageFns<CompletedJob> = {
@@ -2866,6 +2889,9 @@ export const CompletedJob: MessageFns<CompletedJob> = {
       case "templateDryRun":
         CompletedJob_TemplateDryRun.encode(message.type.value, writer.uint32(34).fork()).join();
         break;
+    }
+    for (const v of message.timings) {
+      Timing.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2924,6 +2950,14 @@ export const CompletedJob: MessageFns<CompletedJob> = {
             };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.timings.push(Timing.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2956,6 +2990,7 @@ export const CompletedJob: MessageFns<CompletedJob> = {
         : isSet(object.template_dry_run)
         ? { $case: "templateDryRun", value: CompletedJob_TemplateDryRun.fromJSON(object.template_dry_run) }
         : undefined,
+      timings: globalThis.Array.isArray(object?.timings) ? object.timings.map((e: any) => Timing.fromJSON(e)) : [],
     };
   },
 
@@ -2970,6 +3005,9 @@ export const CompletedJob: MessageFns<CompletedJob> = {
       obj.templateImport = CompletedJob_TemplateImport.toJSON(message.type.value);
     } else if (message.type?.$case === "templateDryRun") {
       obj.templateDryRun = CompletedJob_TemplateDryRun.toJSON(message.type.value);
+    }
+    if (message.timings?.length) {
+      obj.timings = message.timings.map((e) => Timing.toJSON(e));
     }
     return obj;
   },
@@ -3000,6 +3038,7 @@ export const CompletedJob: MessageFns<CompletedJob> = {
         break;
       }
     }
+    message.timings = object.timings?.map((e) => Timing.fromPartial(e)) || [];
     return message;
   },
 };

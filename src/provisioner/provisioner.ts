@@ -11,6 +11,7 @@ import type {
   RichParameter,
   RichParameterValue,
   TemplateVariable,
+  Timing,
   VariableValue,
 } from "../proto/provisioner.js";
 
@@ -41,6 +42,11 @@ export interface CallControl {
    * dominates first plans and depends on the provider mirror and plugin cache.
    */
   onTiming?: (step: ProvisionerStep, seconds: number) => void;
+  /**
+   * Told, when the call ends (also when it fails), the start and end of each stage it ran and
+   * of each resource action within them, for the build timeline coderd shows.
+   */
+  onTimings?: (timings: Timing[]) => void;
   /**
    * Told the process group id of each process the call starts, so that if the daemon dies
    * mid-call, the next daemon can stop what it left running.

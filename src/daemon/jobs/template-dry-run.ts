@@ -39,5 +39,6 @@ export async function runTemplateDryRun(
   return {
     jobId: ctx.job.jobId,
     type: { $case: "templateDryRun", value: { resources: plan.resources } },
+    timings: ctx.timings(),
   };
 }

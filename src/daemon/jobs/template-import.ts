@@ -116,5 +116,6 @@ export async function runTemplateImport(
         gitAuthProviders: start.gitAuthProviders,
       },
     },
+    timings: ctx.timings(),
   };
 }

@@ -64,5 +64,6 @@ export async function runWorkspaceBuild(
       $case: "workspaceBuild",
       value: { state: Buffer.from(apply.state), resources: apply.resources },
     },
+    timings: ctx.timings(),
   };
 }
