@@ -103,9 +103,8 @@ const expectedLoss: Record<string, string[]> = {
   ],
   "provisionerd.CompletedJob__workspace_build.bin": [
     ...resourcesLost("workspaceBuild.resources"),
-    ...under("workspaceBuild", ["timings", "modules", "resourceReplacements", "aiTasks"]),
+    ...under("workspaceBuild", ["modules", "resourceReplacements", "aiTasks"]),
   ],
-  "provisionerd.FailedJob__workspace_build_partial_state.bin": ["workspaceBuild.timings"],
   "provisionerd.UpdateJobRequest__full.bin": ["workspaceTags"],
 };
 

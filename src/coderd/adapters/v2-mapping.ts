@@ -4,10 +4,14 @@
 // - v2 has no legacy parameters, no log sequence numbers and no job tags;
 // - our git auth providers are v2's external auth providers (same id and token);
 // - v2 agents carry scripts where ours carry one startup script;
+// - our timings (microseconds) are on the job, v2's (timestamps) on a workspace build's result
+//   only: a failure goes without them unless it carries the build's state (v2 has no place for
+//   them otherwise, and an empty build result would read as a build to coderd);
 // - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set.
 
 import * as oursSdk from "../../proto/provisioner.js";
 import * as ours from "../../proto/provisionerd.js";
+import type { Timestamp } from "../v2/gen/google/protobuf/timestamp.js";
 import * as sdk from "../v2/gen/provisioner.js";
 import * as v2 from "../v2/gen/provisionerd.js";
 
@@ -125,7 +129,10 @@ export function failedJobToV2(failed: ours.FailedJob): v2.FailedJob {
     case "workspaceBuild":
       return v2.FailedJob.fromPartial({
         ...base,
-        type: { $case: "workspaceBuild", value: { state: type.value.state } },
+        type: {
+          $case: "workspaceBuild",
+          value: { state: type.value.state, timings: failed.timings.map(timingToV2) },
+        },
       });
     case "templateImport":
       return v2.FailedJob.fromPartial({ ...base, type: { $case: "templateImport", value: {} } });
@@ -144,7 +151,11 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
         jobId,
         type: {
           $case: "workspaceBuild",
-          value: { state: type.value.state, resources: type.value.resources.map(resourceToV2) },
+          value: {
+            state: type.value.state,
+            resources: type.value.resources.map(resourceToV2),
+            timings: completed.timings.map(timingToV2),
+          },
         },
       });
     case "templateImport": {
@@ -172,6 +183,19 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
         },
       });
   }
+}
+
+function timingToV2(timing: oursSdk.Timing): sdk.Timing {
+  return sdk.Timing.fromPartial({
+    ...byName(sdk.Timing, timing),
+    start: timestampOf(timing.startUs),
+    end: timestampOf(timing.endUs),
+  });
+}
+
+function timestampOf(micros: number): Timestamp {
+  const seconds = Math.floor(micros / 1_000_000);
+  return { seconds, nanos: (micros - seconds * 1_000_000) * 1000 };
 }
 
 export function resourceToV2(resource: oursSdk.Resource): sdk.Resource {
@@ -226,7 +250,24 @@ export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.Updat
 }
 
 export function failedJobFromV2(failed: v2.FailedJob): ours.FailedJob {
-  return byName(ours.FailedJob, failed);
+  const timings = failed.type?.$case === "workspaceBuild" ? failed.type.value.timings : [];
+  return ours.FailedJob.fromPartial({
+    ...byName(ours.FailedJob, failed),
+    timings: timings.map(timingFromV2),
+  });
+}
+
+function timingFromV2(timing: sdk.Timing): oursSdk.Timing {
+  return oursSdk.Timing.fromPartial({
+    ...byName(oursSdk.Timing, timing),
+    startUs: microsOf(timing.start),
+    endUs: microsOf(timing.end),
+  });
+}
+
+function microsOf(timestamp: Timestamp | undefined): number {
+  if (timestamp === undefined) return 0;
+  return timestamp.seconds * 1_000_000 + Math.floor(timestamp.nanos / 1000);
 }
 
 export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJob {
@@ -241,6 +282,7 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
           $case: "workspaceBuild",
           value: { state: type.value.state, resources: type.value.resources.map(resourceFromV2) },
         },
+        timings: type.value.timings.map(timingFromV2),
       });
     case "templateImport": {
       const imported = type.value;
