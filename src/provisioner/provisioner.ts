@@ -94,6 +94,8 @@ export interface PlanRequest extends CallControl {
   richParameterValues: RichParameterValue[];
   variableValues: VariableValue[];
   gitAuthProviders: GitAuthProvider[];
+  /** A workspace build's previous values, for the provider's `monotonic` validations. */
+  previousRichParameterValues?: RichParameterValue[];
 }
 
 /** What a plan would do to one resource; a replacement deletes and creates in one. */

@@ -2,6 +2,7 @@
 // and formats as the provider decodes them), and the credentials in it never reach a log line.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toTerraformInputs } from "../../src/parameters/terraform-inputs.js";
 import { PrebuiltWorkspaceBuildStage, WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { metadataEnvironment, provisionEnvironment } from "../../src/terraform/environment.js";
 import { REDACTED } from "../../src/terraform/redact.js";
@@ -99,6 +100,17 @@ describe("metadata environment", () => {
     const plain = metadataEnvironment(metadata(START));
     expect(plain.CODER_WORKSPACE_IS_PREBUILD).toBeUndefined();
     expect(Object.keys(plain).some((k) => k.startsWith("CODER_RUNNING_"))).toBe(false);
+  });
+
+  it("hands the previous build's parameter values under the provider's PREVIOUS names", () => {
+    const inputs = toTerraformInputs({
+      richParameterValues: [{ name: "Disk size", value: "20" }],
+      previousRichParameterValues: [{ name: "Disk size", value: "10" }],
+    });
+    expect(inputs.env).toEqual({
+      [`CODER_PARAMETER_${sha256("Disk size")}`]: "20",
+      [`CODER_PARAMETER_PREVIOUS_${sha256("Disk size")}`]: "10",
+    });
   });
 
   it("hands external auth tokens under both names providers read", () => {

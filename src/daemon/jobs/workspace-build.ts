@@ -42,6 +42,7 @@ export async function runWorkspaceBuild(
       richParameterValues: payload.richParameterValues,
       variableValues: payload.variableValues,
       gitAuthProviders: payload.gitAuthProviders,
+      previousRichParameterValues: payload.previousRichParameterValues,
     }),
   );
   await ctx.flush();
