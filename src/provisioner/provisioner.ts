@@ -13,7 +13,7 @@ import type {
   TemplateVariable,
   Timing,
   VariableValue,
-} from "../proto/provisioner.js";
+} from "./model.js";
 
 /** One line of provisioner output. */
 export interface ProvisionerLog {

@@ -10,7 +10,7 @@ import {
   type Role,
   type RunningAgentAuthToken,
   WorkspaceTransition,
-} from "../proto/provisioner.js";
+} from "../provisioner/model.js";
 import type { ProvisionerLog } from "../provisioner/provisioner.js";
 import { agentScriptEnvironment } from "./bootstrap-scripts.js";
 import { REDACTED, type SensitiveValue } from "./redact.js";

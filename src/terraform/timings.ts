@@ -3,7 +3,7 @@
 // reports the start and end of (create, refresh, provisioner run...). Only finished spans are
 // reported; a span whose end never came (a killed terraform) is left out.
 import { z } from "zod";
-import { type Timing, TimingState } from "../proto/provisioner.js";
+import { type Timing, TimingState } from "../provisioner/model.js";
 
 export type TimingStage = "init" | "plan" | "graph" | "apply";
 
@@ -67,7 +67,7 @@ export class TimingRecorder {
   /** Times `fn`; FAILED when it throws. */
   private async span<T>(span: Omit<Timing, "startUs" | "endUs" | "state">, fn: () => Promise<T>) {
     const startUs = nowMicros();
-    let state = TimingState.FAILED;
+    let state: TimingState = TimingState.FAILED;
     try {
       const result = await fn();
       state = TimingState.COMPLETED;

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toTerraformInputs } from "../../src/parameters/terraform-inputs.js";
-import { PrebuiltWorkspaceBuildStage, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { PrebuiltWorkspaceBuildStage, WorkspaceTransition } from "../../src/provisioner/model.js";
 import { metadataEnvironment, provisionEnvironment } from "../../src/terraform/environment.js";
 import { REDACTED } from "../../src/terraform/redact.js";
 import {

@@ -1,7 +1,7 @@
 // A build asked for with a log level (coderd sends "debug") gets terraform's own log in the job's
 // log, each line at terraform's level; other builds do not.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { LogLevel, WorkspaceTransition } from "../../src/provisioner/model.js";
 import { convertStderrLine } from "../../src/terraform/log-lines.js";
 import {
   applyRequest,

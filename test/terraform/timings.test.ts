@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Timing, TimingState, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { type Timing, TimingState, WorkspaceTransition } from "../../src/provisioner/model.js";
 import { nowMicros, TimingRecorder, timestampMicros } from "../../src/terraform/timings.js";
 import { templatePath } from "../helpers/templates.js";
 import {
