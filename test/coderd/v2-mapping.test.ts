@@ -119,11 +119,11 @@ const expectedLoss: Record<string, string[]> = {
     ]),
     // ours keeps the provider names only: ids come back from the names, `optional` as false
     ...under("templateImport.externalAuthProviders[]", ["id", "optional"]),
+    // a module's directory is the daemon's own business (Coder's daemon does not send it)
+    "templateImport.startModules[].dir",
     ...under("templateImport", [
-      "startModules",
       "presets",
-      "plan",
-      "moduleFiles",
+      // ours carries the files; their hash is only sent in their place when they are uploaded
       "moduleFilesHash",
       "hasAiTasks",
       "hasExternalAgents",
@@ -134,7 +134,6 @@ const expectedLoss: Record<string, string[]> = {
     ...under("workspaceBuild", ["timings", "modules", "resourceReplacements", "aiTasks"]),
   ],
   "provisionerd.FailedJob__workspace_build_partial_state.bin": ["workspaceBuild.timings"],
-  "provisionerd.UpdateJobRequest__full.bin": ["workspaceTags"],
 };
 
 const samples = sharedData("coderd-wire/messages/v2-api-1.18");

@@ -5,10 +5,13 @@
 // - our git auth providers are v2's external auth providers (same id and token);
 // - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
 // - v2 agents carry scripts where ours carry one startup script;
-// - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set.
+// - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set;
+// - a template import's module files go inline, or by UploadFile with only their hash inline
+//   when they would make CompleteJob too large (the adapter decides; see moduleFilesByUpload).
 
 import * as oursSdk from "../../proto/provisioner.js";
 import * as ours from "../../proto/provisionerd.js";
+import { MAX_PACKET_DATA } from "../transport/drpc-wire.js";
 import * as sdk from "../v2/gen/provisioner.js";
 import * as v2 from "../v2/gen/provisionerd.js";
 
@@ -110,6 +113,7 @@ export function updateJobRequestToV2(request: ours.UpdateJobRequest): v2.UpdateJ
     templateVariables: request.templateVariables,
     userVariableValues: request.userVariableValues,
     readme: request.readme,
+    workspaceTags: request.workspaceTags,
   });
 }
 
@@ -159,6 +163,10 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
             richParameters: imported.richParameters.map(richParameterToV2),
             externalAuthProvidersNames: imported.gitAuthProviders,
             externalAuthProviders: imported.gitAuthProviders.map((id) => ({ id, optional: false })),
+            startModules: imported.startModules.map((m) => byName(sdk.Module, m)),
+            plan: imported.plan,
+            // Sent inline; the adapter uploads them instead when they make the message too large.
+            moduleFiles: imported.moduleFiles,
           },
         },
       });
@@ -172,6 +180,33 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
         },
       });
   }
+}
+
+/**
+ * The module files of a template import to send by UploadFile instead of inline: only when they
+ * are what makes CompleteJob larger than coderd takes in one message (what Coder's daemon does).
+ */
+export function moduleFilesToUpload(
+  completed: v2.CompletedJob,
+  maxMessageBytes = MAX_PACKET_DATA,
+): Buffer | undefined {
+  const type = completed.type;
+  if (type?.$case !== "templateImport" || type.value.moduleFiles.length === 0) return undefined;
+  if (v2.CompletedJob.encode(completed).finish().length <= maxMessageBytes) return undefined;
+  return type.value.moduleFiles;
+}
+
+/** The CompleteJob that names uploaded module files by their sha256 instead of carrying them. */
+export function withUploadedModuleFiles(completed: v2.CompletedJob, hash: Buffer): v2.CompletedJob {
+  const type = completed.type;
+  if (type?.$case !== "templateImport") return completed;
+  return {
+    ...completed,
+    type: {
+      $case: "templateImport",
+      value: { ...type.value, moduleFiles: Buffer.alloc(0), moduleFilesHash: hash },
+    },
+  };
 }
 
 export function resourceToV2(resource: oursSdk.Resource): sdk.Resource {
@@ -222,6 +257,7 @@ export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.Updat
     templateVariables: request.templateVariables,
     userVariableValues: request.userVariableValues,
     readme: request.readme,
+    workspaceTags: request.workspaceTags,
   });
 }
 
@@ -253,6 +289,9 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
             stopResources: imported.stopResources.map(resourceFromV2),
             richParameters: imported.richParameters.map(richParameterFromV2),
             gitAuthProviders: imported.externalAuthProvidersNames,
+            startModules: imported.startModules.map((m) => byName(oursSdk.Module, m)),
+            plan: imported.plan,
+            moduleFiles: imported.moduleFiles,
           },
         },
       });

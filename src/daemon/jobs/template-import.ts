@@ -52,6 +52,9 @@ export async function runTemplateImport(
       parameterSchemas: parsed.parameterSchemas,
       templateVariables: parsed.templateVariables,
       userVariableValues: payload.userVariableValues,
+      workspaceTags: Object.fromEntries(
+        (parsed.workspaceTags ?? []).map((tag) => [tag.key, tag.expression]),
+      ),
     });
   } catch (error) {
     throw new JobFailure(`update job: ${errorMessage(error)}`, {
@@ -78,6 +81,7 @@ export async function runTemplateImport(
       parameterValues: resolved.parameterValues,
       richParameterValues: [],
       variableValues: resolved.variableValues,
+      importResults: transition === WorkspaceTransition.START,
     });
   };
   const planStart = (c: JobContext) =>
@@ -112,6 +116,9 @@ export async function runTemplateImport(
         stopResources: stop.resources,
         richParameters: start.parameters,
         gitAuthProviders: start.gitAuthProviders,
+        startModules: start.modules ?? [],
+        plan: Buffer.from(start.planJson ?? []),
+        moduleFiles: Buffer.from(start.moduleFiles ?? []),
       },
     },
   };
