@@ -238,6 +238,7 @@ describe("wire protocol round trip", () => {
                   icon: "",
                   instanceType: "",
                   dailyCost: 3,
+                  modulePath: "",
                 },
               ],
             },
