@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ExternalAuthProviderResource,
   GitAuthProvider,
   LogLevel,
   logLevelFromJSON,
@@ -29,6 +30,7 @@ import {
   Module,
   ParameterSchema,
   ParameterValue,
+  Preset,
   Resource,
   RichParameter,
   RichParameterValue,
@@ -382,6 +384,17 @@ export interface CompletedJob_TemplateImport {
    * `modules.json`); empty when every module is local to the template.
    */
   moduleFiles: Buffer;
+  /** `coder_workspace_preset`s of the START plan, with their parameters and prebuild settings. */
+  presets: Preset[];
+  /**
+   * The external auth providers the template asks for (`coder_external_auth`, and the older
+   * `coder_git_auth`), each with whether a workspace may start without it.
+   */
+  externalAuthProviders: ExternalAuthProviderResource[];
+  /** The template has a `coder_external_agent`. */
+  hasExternalAgents: boolean;
+  /** The template has a `coder_ai_task`. */
+  hasAiTasks: boolean;
 }
 
 export interface CompletedJob_TemplateDryRun {
@@ -3243,6 +3256,10 @@ function createBaseCompletedJob_TemplateImport(): CompletedJob_TemplateImport {
     startModules: [],
     plan: Buffer.alloc(0),
     moduleFiles: Buffer.alloc(0),
+    presets: [],
+    externalAuthProviders: [],
+    hasExternalAgents: false,
+    hasAiTasks: false,
   };
 }
 
@@ -3268,6 +3285,18 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
     }
     if (message.moduleFiles.length !== 0) {
       writer.uint32(58).bytes(message.moduleFiles);
+    }
+    for (const v of message.presets) {
+      Preset.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.externalAuthProviders) {
+      ExternalAuthProviderResource.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.hasExternalAgents !== false) {
+      writer.uint32(80).bool(message.hasExternalAgents);
+    }
+    if (message.hasAiTasks !== false) {
+      writer.uint32(88).bool(message.hasAiTasks);
     }
     return writer;
   },
@@ -3341,6 +3370,38 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
             message.moduleFiles = Buffer.from(reader.bytes());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.presets.push(Preset.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.externalAuthProviders.push(ExternalAuthProviderResource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.hasExternalAgents = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.hasAiTasks = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3386,6 +3447,24 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
         : isSet(object.module_files)
         ? Buffer.from(bytesFromBase64(object.module_files))
         : Buffer.alloc(0),
+      presets: globalThis.Array.isArray(object?.presets)
+        ? object.presets.map((e: any) => Preset.fromJSON(e))
+        : [],
+      externalAuthProviders: globalThis.Array.isArray(object?.externalAuthProviders)
+        ? object.externalAuthProviders.map((e: any) => ExternalAuthProviderResource.fromJSON(e))
+        : globalThis.Array.isArray(object?.external_auth_providers)
+        ? object.external_auth_providers.map((e: any) => ExternalAuthProviderResource.fromJSON(e))
+        : [],
+      hasExternalAgents: isSet(object.hasExternalAgents)
+        ? globalThis.Boolean(object.hasExternalAgents)
+        : isSet(object.has_external_agents)
+        ? globalThis.Boolean(object.has_external_agents)
+        : false,
+      hasAiTasks: isSet(object.hasAiTasks)
+        ? globalThis.Boolean(object.hasAiTasks)
+        : isSet(object.has_ai_tasks)
+        ? globalThis.Boolean(object.has_ai_tasks)
+        : false,
     };
   },
 
@@ -3412,6 +3491,18 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
     if (message.moduleFiles.length !== 0) {
       obj.moduleFiles = base64FromBytes(message.moduleFiles);
     }
+    if (message.presets?.length) {
+      obj.presets = message.presets.map((e) => Preset.toJSON(e));
+    }
+    if (message.externalAuthProviders?.length) {
+      obj.externalAuthProviders = message.externalAuthProviders.map((e) => ExternalAuthProviderResource.toJSON(e));
+    }
+    if (message.hasExternalAgents !== false) {
+      obj.hasExternalAgents = message.hasExternalAgents;
+    }
+    if (message.hasAiTasks !== false) {
+      obj.hasAiTasks = message.hasAiTasks;
+    }
     return obj;
   },
 
@@ -3427,6 +3518,11 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
     message.startModules = object.startModules?.map((e) => Module.fromPartial(e)) || [];
     message.plan = object.plan ?? Buffer.alloc(0);
     message.moduleFiles = object.moduleFiles ?? Buffer.alloc(0);
+    message.presets = object.presets?.map((e) => Preset.fromPartial(e)) || [];
+    message.externalAuthProviders =
+      object.externalAuthProviders?.map((e) => ExternalAuthProviderResource.fromPartial(e)) || [];
+    message.hasExternalAgents = object.hasExternalAgents ?? false;
+    message.hasAiTasks = object.hasAiTasks ?? false;
     return message;
   },
 };

@@ -2,12 +2,14 @@
 // The daemon knows jobs, coderd and logs; the provisioner knows how to turn a template archive,
 // a transition and values into infrastructure. Neither imports the other: both import this.
 import type {
+  ExternalAuthProviderResource,
   GitAuthProvider,
   LogLevel,
   Metadata,
   Module,
   ParameterSchema,
   ParameterValue,
+  Preset,
   Resource,
   RichParameter,
   RichParameterValue,
@@ -146,6 +148,14 @@ export interface PlanResult {
   moduleFiles?: Uint8Array;
   /** With `importResults`: the plan as `terraform show -json` prints it. */
   planJson?: Uint8Array;
+  /** `coder_workspace_preset`s the plan read, when the provisioner reports them. */
+  presets?: Preset[];
+  /** External auth providers with their `optional` flag, when the provisioner reports them. */
+  externalAuthProviders?: ExternalAuthProviderResource[];
+  /** The plan has a `coder_external_agent`. */
+  hasExternalAgents?: boolean;
+  /** The plan has a `coder_ai_task`. */
+  hasAiTasks?: boolean;
 }
 
 export interface ApplyRequest extends CallControl {

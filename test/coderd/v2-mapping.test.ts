@@ -97,17 +97,10 @@ const expectedLoss: Record<string, string[]> = {
     ...resourcesLost("templateImport.startResources"),
     ...resourcesLost("templateImport.stopResources"),
     "templateImport.richParameters[].required",
-    // ours keeps the provider names only: ids come back from the names, `optional` as false
-    ...under("templateImport.externalAuthProviders[]", ["id", "optional"]),
     // a module's directory is the daemon's own business (Coder's daemon does not send it)
     "templateImport.startModules[].dir",
-    ...under("templateImport", [
-      "presets",
-      // ours carries the files; their hash is only sent in their place when they are uploaded
-      "moduleFilesHash",
-      "hasAiTasks",
-      "hasExternalAgents",
-    ]),
+    // ours carries the files; their hash is only sent in their place when they are uploaded
+    "templateImport.moduleFilesHash",
   ],
   "provisionerd.CompletedJob__workspace_build.bin": [
     ...resourcesLost("workspaceBuild.resources"),

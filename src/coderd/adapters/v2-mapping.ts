@@ -162,11 +162,20 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
             stopResources: imported.stopResources.map(resourceToV2),
             richParameters: imported.richParameters.map(richParameterToV2),
             externalAuthProvidersNames: imported.gitAuthProviders,
-            externalAuthProviders: imported.gitAuthProviders.map((id) => ({ id, optional: false })),
+            // coderd reads the names only when this list is empty.
+            externalAuthProviders:
+              imported.externalAuthProviders.length > 0
+                ? imported.externalAuthProviders.map((p) =>
+                    byName(sdk.ExternalAuthProviderResource, p),
+                  )
+                : imported.gitAuthProviders.map((id) => ({ id, optional: false })),
             startModules: imported.startModules.map((m) => byName(sdk.Module, m)),
             plan: imported.plan,
             // Sent inline; the adapter uploads them instead when they make the message too large.
             moduleFiles: imported.moduleFiles,
+            presets: imported.presets.map((p) => byName(sdk.Preset, p)),
+            hasExternalAgents: imported.hasExternalAgents,
+            hasAiTasks: imported.hasAiTasks,
           },
         },
       });
@@ -289,9 +298,15 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
             stopResources: imported.stopResources.map(resourceFromV2),
             richParameters: imported.richParameters.map(richParameterFromV2),
             gitAuthProviders: imported.externalAuthProvidersNames,
+            externalAuthProviders: imported.externalAuthProviders.map((p) =>
+              byName(oursSdk.ExternalAuthProviderResource, p),
+            ),
             startModules: imported.startModules.map((m) => byName(oursSdk.Module, m)),
             plan: imported.plan,
             moduleFiles: imported.moduleFiles,
+            presets: imported.presets.map((p) => byName(oursSdk.Preset, p)),
+            hasExternalAgents: imported.hasExternalAgents,
+            hasAiTasks: imported.hasAiTasks,
           },
         },
       });

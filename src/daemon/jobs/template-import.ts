@@ -119,6 +119,12 @@ export async function runTemplateImport(
         startModules: start.modules ?? [],
         plan: Buffer.from(start.planJson ?? []),
         moduleFiles: Buffer.from(start.moduleFiles ?? []),
+        presets: start.presets ?? [],
+        externalAuthProviders:
+          start.externalAuthProviders ??
+          start.gitAuthProviders.map((id) => ({ id, optional: false })),
+        hasExternalAgents: start.hasExternalAgents ?? false,
+        hasAiTasks: start.hasAiTasks ?? false,
       },
     },
   };
