@@ -136,7 +136,6 @@ describe("template import results over the coderd v2 adapter", () => {
 
   beforeAll(async () => {
     version = v2ProviderVersion((await getOfflineTerraform()).mirrorDir);
-    if (version === undefined) return;
     scratch = await terraformScratch();
     fake = await FakeCoderdDrpc.start({ generation: "v2", psk: PSK });
     const coderUrl = new URL(fake.url.href.replace(/^ws/, "http"));
@@ -209,6 +208,35 @@ describe("template import results over the coderd v2 adapter", () => {
     expect(result.externalAuthProvidersNames).toEqual(["github"]);
     expect(result.hasExternalAgents).toBe(false);
   }
+
+  it("fails an import whose workspace tag coderd could not evaluate, naming file and tag", {
+    timeout: LONG,
+  }, async () => {
+    const dir = join(tmp, "bad-tag");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "main.tf"),
+      'locals {\n  zone = "a"\n}\n\ndata "coder_workspace_tags" "pool" {\n  tags = { zone = local.zone }\n}\n',
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of create({ cwd: dir, portable: true }, ["main.tf"])) {
+      chunks.push(Buffer.from(chunk as Uint8Array));
+    }
+    const job = fake.enqueue({
+      provisioner: "terraform",
+      userName: "admin",
+      templateSourceArchive: Buffer.concat(chunks),
+      type: { $case: "templateImport", value: { metadata: { coderUrl: "http://coder" } } },
+    });
+    await vi.waitFor(() => expect(job.state).toMatch(/completed|failed/), {
+      timeout: LONG,
+      interval: 50,
+    });
+    expect(job.state).toBe("failed");
+    expect(job.failure).toMatch(
+      /main\.tf:6: workspace tag "zone" = local\.zone: only variables .* may be referred to here, not "local"$/,
+    );
+  });
 
   it("sends small module files inline in CompleteJob", { timeout: LONG }, async (ctx) => {
     if (version === undefined) ctx.skip("the offline provider mirror has no 2.x coder provider");
