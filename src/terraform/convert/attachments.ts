@@ -156,8 +156,8 @@ export function attachApps(found: Indexed[], owners: Owners): void {
       tooltip: attrs.tooltip ?? "",
     });
     const owner = owners.ownerOf(r, attrs.agent_id ?? "");
-    if (owner?.kind === "agent") owner.agent.apps.push(app);
-    else if (owner?.kind === "devcontainer") owner.devcontainer.apps.push(app);
+    if (owner !== undefined)
+      (owner.kind === "agent" ? owner.agent.apps : owner.devcontainer.apps).push(app);
   }
 }
 
@@ -171,8 +171,8 @@ export function attachEnvs(found: Indexed[], owners: Owners): void {
       mergeStrategy: attrs.merge_strategy ?? "",
     });
     const owner = owners.ownerOf(r, attrs.agent_id ?? "");
-    if (owner?.kind === "agent") owner.agent.extraEnvs.push(env);
-    else if (owner?.kind === "devcontainer") owner.devcontainer.envs.push(env);
+    if (owner !== undefined)
+      (owner.kind === "agent" ? owner.agent.extraEnvs : owner.devcontainer.envs).push(env);
   }
 }
 
@@ -196,8 +196,8 @@ export function attachScripts(found: Indexed[], owners: Owners): void {
       timeoutSeconds: attrs.timeout ?? 0,
     });
     const owner = owners.ownerOf(r, attrs.agent_id ?? "");
-    if (owner?.kind === "agent") owner.agent.scripts.push(script);
-    else if (owner?.kind === "devcontainer") owner.devcontainer.scripts.push(script);
+    if (owner !== undefined)
+      (owner.kind === "agent" ? owner.agent.scripts : owner.devcontainer.scripts).push(script);
   }
 }
 
