@@ -65,6 +65,8 @@ export type HclNode =
 export interface ObjectItemSource {
   key: string;
   value: string;
+  /** 1-based line of the key. */
+  line: number;
 }
 
 export type TemplatePart =

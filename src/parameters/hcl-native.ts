@@ -593,7 +593,11 @@ class Parser {
         this.space();
         const valueStart = this.i;
         const value = this.conditional();
-        const source = { key: keySource, value: this.s.slice(valueStart, this.i).trim() };
+        const source = {
+          key: keySource,
+          value: this.s.slice(valueStart, this.i).trim(),
+          line: this.lines.lineAt(keyStart),
+        };
         items.push({ key, value, source });
         this.space();
         if (this.peek(",") || this.peek("\n")) {

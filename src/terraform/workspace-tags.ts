@@ -104,7 +104,7 @@ export async function readWorkspaceTags(
     for (const item of node.items) {
       const key = (item.source?.key ?? "").replace(/^"+|"+$/g, "");
       const expression = item.source?.value ?? "";
-      const line = attr.line;
+      const line = item.source?.line ?? attr.line;
       if (seen.has(key)) {
         throw new WorkspaceTagError(
           `${file}:${line}: workspace tag "${key}" is defined multiple times`,

@@ -61,7 +61,9 @@ data "coder_workspace_tags" "custom" {
       ["count", "2", "2"],
       ["pick", 'var.region == "eu" ? "near" : "far"', "near"],
     ]);
-    expect(tags.every((t) => t.file === "main.tf" && t.line === 13)).toBe(true);
+    expect(tags.map((t) => `${t.file}:${t.line}`)).toEqual(
+      [14, 15, 16, 17, 18, 19, 20, 21].map((line) => `main.tf:${line}`),
+    );
   });
 
   it("evaluates a parameter default that refers to a variable", async () => {
