@@ -300,7 +300,7 @@ export class TerraformSession implements ProvisionSession {
     control: CommandControl,
     planText: string,
   ): Promise<Pick<PlanResult, "modules" | "moduleFiles" | "planJson">> {
-    const planJson = new Uint8Array(Buffer.from(planText));
+    const planJson = Buffer.from(planText);
     let manifest: ModulesManifest | undefined;
     try {
       manifest = await readModulesManifest(this.directory);
@@ -321,7 +321,7 @@ export class TerraformSession implements ProvisionSession {
     }
     return {
       modules: manifest.modules.map(({ source, version, key }) => ({ source, version, key })),
-      moduleFiles: new Uint8Array(archive.bytes),
+      moduleFiles: archive.bytes,
       planJson,
     };
   }

@@ -117,8 +117,8 @@ export async function runTemplateImport(
         richParameters: start.parameters,
         gitAuthProviders: start.gitAuthProviders,
         startModules: start.modules ?? [],
-        plan: Buffer.from(start.planJson ?? []),
-        moduleFiles: Buffer.from(start.moduleFiles ?? []),
+        plan: asBuffer(start.planJson),
+        moduleFiles: asBuffer(start.moduleFiles),
         presets: start.presets ?? [],
         externalAuthProviders:
           start.externalAuthProviders ??
@@ -128,4 +128,11 @@ export async function runTemplateImport(
       },
     },
   };
+}
+
+/** The bytes as a Buffer without copying them (module files may be tens of MiB). */
+function asBuffer(bytes: Uint8Array | undefined): Buffer {
+  return bytes === undefined
+    ? Buffer.alloc(0)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
