@@ -8,6 +8,7 @@
 //   converter puts the legacy startup script in both);
 // - v2 rich parameters leave unset bounds absent, ours flag them as set.
 
+import { randomUUID } from "node:crypto";
 import * as oursSdk from "../../proto/provisioner.js";
 import * as ours from "../../proto/provisionerd.js";
 import * as sdk from "../v2/gen/provisioner.js";
@@ -167,9 +168,19 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
   }
 }
 
-/** Resources, agents and everything on them share the v2 names; the v0.17-only fields drop. */
+/**
+ * Resources, agents and everything on them share the v2 names; the v0.17-only fields drop. coderd
+ * stores each app under its id (a UUID), so an app whose id is not known yet (a plan) gets a fresh
+ * one, as Coder's own provisioner gives it.
+ */
 export function resourceToV2(resource: oursSdk.Resource): sdk.Resource {
-  return byName(sdk.Resource, resource);
+  const mapped = byName(sdk.Resource, resource);
+  for (const agent of mapped.agents) {
+    for (const app of [...agent.apps, ...agent.devcontainers.flatMap((dc) => dc.apps)]) {
+      if (app.id === "") app.id = randomUUID();
+    }
+  }
+  return mapped;
 }
 
 export function richParameterToV2(parameter: oursSdk.RichParameter): sdk.RichParameter {
