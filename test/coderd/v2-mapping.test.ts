@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as map from "../../src/coderd/adapters/v2-mapping.js";
 import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
 import * as v017sdk from "../../src/coderd/v017/gen/provisioner.js";
-import { Resource } from "../../src/proto/provisioner.js";
+import { App, Resource } from "../../src/provisioner/model.js";
 import { convertResources } from "../../src/terraform/convert/resources.js";
 import { sharedData } from "../helpers/shared-data.js";
 
@@ -193,13 +193,13 @@ describe("converted resources on each generation's wire", () => {
   });
 
   it("an app whose id is not known yet gets a fresh UUID on the v2 wire", () => {
-    const withApp = Resource.fromPartial({
+    const withApp = Resource.create({
       ...resource,
       agents: resource.agents.map((agent) => ({
         ...agent,
         apps: [
-          { slug: "code", id: "" },
-          { slug: "known", id: "5ece4674-dd35-4f16-88c8-82e40e72e2fd" },
+          App.create({ slug: "code" }),
+          App.create({ slug: "known", id: "5ece4674-dd35-4f16-88c8-82e40e72e2fd" }),
         ],
       })),
     });

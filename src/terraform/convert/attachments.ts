@@ -10,7 +10,7 @@ import {
   Env,
   Healthcheck,
   Script,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import type { PlacedAgent } from "./agents.js";
 import {
   appAttributesSchema,
