@@ -11,7 +11,7 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { create } from "tar";
 import { z } from "zod";
-import type { Module } from "../proto/provisioner.js";
+import type { Module } from "../provisioner/model.js";
 
 export const modulesManifestPath = ".terraform/modules/modules.json";
 const downloadedModulesDir = ".terraform/modules/";

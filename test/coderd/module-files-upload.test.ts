@@ -7,13 +7,16 @@ import {
   withUploadedModuleFiles,
 } from "../../src/coderd/adapters/v2-mapping.js";
 import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
-import { CompletedJob } from "../../src/proto/provisionerd.js";
+import { CompletedJob, CompletedJob_TemplateImport } from "../../src/provisioner/model.js";
 
 function importWith(moduleFiles: Buffer): v2.CompletedJob {
   return completedJobToV2(
-    CompletedJob.fromPartial({
+    CompletedJob.create({
       jobId: "0b5a5f5e-1111-4222-8333-944445555666",
-      type: { $case: "templateImport", value: { moduleFiles, plan: Buffer.from("{}") } },
+      type: {
+        $case: "templateImport",
+        value: CompletedJob_TemplateImport.create({ moduleFiles, plan: Buffer.from("{}") }),
+      },
     }),
   );
 }
@@ -35,9 +38,9 @@ describe("module files by upload", () => {
   it("never uploads an empty archive or another job's result", () => {
     expect(moduleFilesToUpload(importWith(Buffer.alloc(0)), 0)).toBeUndefined();
     const build = completedJobToV2(
-      CompletedJob.fromPartial({
+      CompletedJob.create({
         jobId: "j",
-        type: { $case: "workspaceBuild", value: { state: Buffer.alloc(10) } },
+        type: { $case: "workspaceBuild", value: { state: Buffer.alloc(10), resources: [] } },
       }),
     );
     expect(moduleFilesToUpload(build, 0)).toBeUndefined();

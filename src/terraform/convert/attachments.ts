@@ -1,7 +1,6 @@
 // What hangs off an agent: devcontainers, apps, env and scripts. Each names its agent (or
 // devcontainer sub-agent) by id; in a first plan every id is still unknown (""), and the item
 // goes to the agent or devcontainer it depends on most closely in the graph instead.
-import { randomUUID } from "node:crypto";
 import {
   type Agent,
   App,
@@ -11,7 +10,7 @@ import {
   Env,
   Healthcheck,
   Script,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import type { PlacedAgent } from "./agents.js";
 import {
   appAttributesSchema,
@@ -131,8 +130,9 @@ export function attachApps(found: Indexed[], owners: Owners): void {
     slugs.add(slug);
     const healthcheck = attrs.healthcheck?.[0];
     const app = App.create({
-      // The provider sets an id on creation; a missing one gets a fresh id, as the reference does.
-      id: nonEmpty(attrs.id) ?? randomUUID(),
+      // "" while unknown (a plan, or providers without app ids); the v2 adapter, whose coderd
+      // needs one, gives such an app a fresh id when it sends it.
+      id: attrs.id ?? "",
       slug,
       displayName: nonEmpty(attrs.display_name) ?? nonEmpty(attrs.name) ?? slug,
       command: attrs.command ?? "",

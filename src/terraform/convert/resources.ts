@@ -8,7 +8,7 @@ import {
   type Resource,
   Resource_Metadata,
   Resource as ResourceMessage,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import type { DotGraph } from "../dot.js";
 import type { StateModule } from "../terraform-json.js";
 import { addressLabel } from "./address.js";
