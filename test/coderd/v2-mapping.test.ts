@@ -72,23 +72,9 @@ const METADATA_LOST = [
   "templateVersionModulesFile",
 ];
 const under = (prefix: string, fields: string[]) => fields.map((f) => `${prefix}.${f}`);
-// v2 agents and apps have no counterpart in ours for these; scripts other than a startup script
-// with Coder's defaults, too.
-const AGENT_LOST = [
-  ...under("apps[]", ["order", "hidden", "openIn", "group", "id", "tooltip"]),
-  "metadata",
-  "displayApps",
-  "scripts",
-  "extraEnvs",
-  "order",
-  "resourcesMonitoring",
-  "devcontainers",
-  "apiKeyScope",
-];
-const resourcesLost = (prefix: string) => [
-  ...under(`${prefix}[].agents[]`, AGENT_LOST),
-  `${prefix}[].modulePath`,
-];
+// Scripts other than a startup script with Coder's defaults have no counterpart in ours.
+const AGENT_LOST = ["scripts"];
+const resourcesLost = (prefix: string) => under(`${prefix}[].agents[]`, AGENT_LOST);
 const expectedLoss: Record<string, string[]> = {
   "provisionerd.AcquiredJob__template_dry_run.bin": [
     "traceMetadata",
@@ -110,13 +96,7 @@ const expectedLoss: Record<string, string[]> = {
   "provisionerd.CompletedJob__template_import.bin": [
     ...resourcesLost("templateImport.startResources"),
     ...resourcesLost("templateImport.stopResources"),
-    ...under("templateImport.richParameters[]", [
-      "required",
-      "displayName",
-      "order",
-      "ephemeral",
-      "formType",
-    ]),
+    "templateImport.richParameters[].required",
     // ours keeps the provider names only: ids come back from the names, `optional` as false
     ...under("templateImport.externalAuthProviders[]", ["id", "optional"]),
     ...under("templateImport", [

@@ -237,6 +237,7 @@ describe("wire protocol round trip", () => {
                   icon: "",
                   instanceType: "",
                   dailyCost: 3,
+                  modulePath: "",
                 },
               ],
             },

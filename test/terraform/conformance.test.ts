@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import * as v017 from "../../src/coderd/v017/gen/provisioner.js";
 import {
   Agent,
   App,
@@ -94,8 +95,14 @@ const byString =
   (a: T, b: T) =>
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
+// The converter's messages carry the current layout's fields too; these cases are compared on what
+// the v0.17 layout has, the part the v0.17 adapter sends.
+const inV017Layout = (r: Resource) => Resource.fromPartial(v017.Resource.fromPartial(r as never));
+const parameterInV017Layout = (p: RichParameter) =>
+  RichParameter.fromPartial(v017.RichParameter.fromPartial(p as never));
+
 function sortResources(resources: Resource[]): Resource[] {
-  const copy = resources.map((r) => Resource.fromPartial(r));
+  const copy = resources.map(inV017Layout);
   for (const r of copy) {
     r.agents.sort(byString((a) => a.name));
     for (const agent of r.agents) agent.apps.sort(byString((a) => a.slug));
@@ -104,7 +111,7 @@ function sortResources(resources: Resource[]): Resource[] {
 }
 
 function sortParameters(parameters: RichParameter[]): RichParameter[] {
-  const copy = parameters.map((p) => RichParameter.fromPartial(p));
+  const copy = parameters.map(parameterInV017Layout);
   for (const p of copy) p.options.sort(byString((o) => o.name));
   return copy.sort(byString((p) => p.name));
 }
