@@ -2,12 +2,15 @@
 // secrets (agent tokens, sensitive metadata and values) masked.
 import type {
   Agent,
+  App,
+  Env,
   ParameterValue,
   Resource,
   RichParameterValue,
   VariableValue,
 } from "../proto/provisioner.js";
 import {
+  appOpenInToJSON,
   appSharingLevelToJSON,
   logLevelToJSON,
   parameterDestination_SchemeToJSON,
@@ -28,13 +31,32 @@ export interface JobSummary {
 /** Enum values by name ("owner", not 0), in the lower case of the other names in the result. */
 const enumName = (json: string) => json.toLowerCase();
 
+function appJson(app: App) {
+  return {
+    ...app,
+    sharingLevel: enumName(appSharingLevelToJSON(app.sharingLevel)),
+    openIn: enumName(appOpenInToJSON(app.openIn)),
+  };
+}
+
+/**
+ * `coder_env` values are masked: they often carry credentials, and the conversion does not keep
+ * Terraform's sensitivity, so a secret cannot be told from a plain value.
+ */
+function envJson(env: Env) {
+  return { ...env, value: REDACTED };
+}
+
 function agentJson(agent: Agent) {
   const { auth, ...rest } = agent;
   return {
     ...rest,
-    apps: agent.apps.map((app) => ({
-      ...app,
-      sharingLevel: enumName(appSharingLevelToJSON(app.sharingLevel)),
+    apps: agent.apps.map(appJson),
+    extraEnvs: agent.extraEnvs.map(envJson),
+    devcontainers: agent.devcontainers.map((devcontainer) => ({
+      ...devcontainer,
+      apps: devcontainer.apps.map(appJson),
+      envs: devcontainer.envs.map(envJson),
     })),
     auth: auth?.$case === "instanceId" ? { instanceId: auth.value } : { token: REDACTED },
   };
