@@ -4,8 +4,9 @@
 // - v2 has no legacy parameters, no log sequence numbers and no job tags;
 // - our git auth providers are v2's external auth providers (same id and token);
 // - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
-// - v2 agents carry scripts where ours carry one startup script;
-// - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set.
+// - our agents carry the v0.17 layout's startup script fields beside the scripts v2 sends (the
+//   converter puts the legacy startup script in both);
+// - v2 rich parameters leave unset bounds absent, ours flag them as set.
 
 import * as oursSdk from "../../proto/provisioner.js";
 import * as ours from "../../proto/provisionerd.js";
@@ -16,14 +17,6 @@ import * as v2 from "../v2/gen/provisionerd.js";
 function byName<T>(codec: { fromPartial(object: never): T }, message: unknown): T {
   return codec.fromPartial(message as never);
 }
-
-// The display name, icon and log file Coder's terraform provisioner gives an agent's startup
-// script, so the agent shows and logs it the same way.
-const STARTUP_SCRIPT = {
-  displayName: "Startup Script",
-  icon: "/emojis/25b6-fe0f.png",
-  logPath: "coder-startup-script.log",
-} as const;
 
 // ---- coderd → daemon ----
 
@@ -174,31 +167,9 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
   }
 }
 
+/** Resources, agents and everything on them share the v2 names; the v0.17-only fields drop. */
 export function resourceToV2(resource: oursSdk.Resource): sdk.Resource {
-  return sdk.Resource.fromPartial({
-    ...byName(sdk.Resource, { ...resource, agents: [] }),
-    agents: resource.agents.map(agentToV2),
-  });
-}
-
-function agentToV2(agent: oursSdk.Agent): sdk.Agent {
-  const scripts: sdk.Script[] = [];
-  if (agent.startupScript !== "") {
-    scripts.push(
-      sdk.Script.fromPartial({
-        ...STARTUP_SCRIPT,
-        script: agent.startupScript,
-        runOnStart: true,
-        startBlocksLogin: !agent.loginBeforeReady,
-        timeoutSeconds: agent.startupScriptTimeoutSeconds,
-      }),
-    );
-  }
-  return sdk.Agent.fromPartial({
-    ...byName(sdk.Agent, agent),
-    apps: agent.apps.map((app) => byName(sdk.App, app)),
-    scripts,
-  });
+  return byName(sdk.Resource, resource);
 }
 
 export function richParameterToV2(parameter: oursSdk.RichParameter): sdk.RichParameter {
@@ -206,9 +177,6 @@ export function richParameterToV2(parameter: oursSdk.RichParameter): sdk.RichPar
     ...byName(sdk.RichParameter, parameter),
     validationMin: parameter.validationMinSet ? parameter.validationMin : undefined,
     validationMax: parameter.validationMaxSet ? parameter.validationMax : undefined,
-    // Our parameters do not record whether a default was given at all; one without a value
-    // has to be asked for.
-    required: parameter.defaultValue === "",
   });
 }
 
@@ -269,23 +237,7 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
 }
 
 function resourceFromV2(resource: sdk.Resource): oursSdk.Resource {
-  return oursSdk.Resource.fromPartial({
-    ...byName(oursSdk.Resource, { ...resource, agents: [] }),
-    agents: resource.agents.map(agentFromV2),
-  });
-}
-
-function agentFromV2(agent: sdk.Agent): oursSdk.Agent {
-  const startup = agent.scripts.find(
-    (script) => script.displayName === STARTUP_SCRIPT.displayName && script.runOnStart,
-  );
-  return oursSdk.Agent.fromPartial({
-    ...byName(oursSdk.Agent, agent),
-    apps: agent.apps.map((app) => byName(oursSdk.App, app)),
-    startupScript: startup?.script ?? "",
-    loginBeforeReady: startup === undefined ? false : !startup.startBlocksLogin,
-    startupScriptTimeoutSeconds: startup?.timeoutSeconds ?? 0,
-  });
+  return byName(oursSdk.Resource, resource);
 }
 
 function richParameterFromV2(parameter: sdk.RichParameter): oursSdk.RichParameter {

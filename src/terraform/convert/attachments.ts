@@ -31,30 +31,44 @@ type Owner = { kind: "agent"; agent: Agent } | { kind: "devcontainer"; devcontai
 
 /** Finds the agent or devcontainer an item belongs to. */
 export class Owners {
+  private readonly agentsById = new Map<string, Agent[]>();
   private readonly devcontainers: Array<{ devcontainer: Devcontainer; label: string }> = [];
+  private readonly devcontainersById = new Map<string, Devcontainer>();
+  /** Labels of agents whose id is unknown (a first plan): the graph decides for them. */
+  private readonly unknownAgentLabels = new Set<string>();
 
   constructor(
     private readonly placed: PlacedAgent[],
     private readonly graph: ResourceGraph,
-  ) {}
+  ) {
+    for (const { agent, label } of placed) {
+      const list = this.agentsById.get(agent.id);
+      if (list === undefined) this.agentsById.set(agent.id, [agent]);
+      else list.push(agent);
+      if (agent.id === "") this.unknownAgentLabels.add(label);
+    }
+  }
 
   /** Every agent `item` belongs to (by id, or the nearest one in a plan). */
   agentsOf(item: Indexed, agentId: string): Agent[] {
-    if (agentId !== "")
-      return this.placed.filter((p) => p.agent.id === agentId).map((p) => p.agent);
-    const label = this.nearest(item, false);
+    if (agentId !== "") return this.agentsById.get(agentId) ?? [];
+    const label = this.nearest(item, this.unknownAgentLabels);
     return this.placed.filter((p) => p.label === label && p.agent.id === "").map((p) => p.agent);
   }
 
   /** The one agent or devcontainer `item` belongs to; agents first. */
   ownerOf(item: Indexed, agentId: string): Owner | undefined {
     if (agentId !== "") {
-      const agent = this.placed.find((p) => p.agent.id === agentId)?.agent;
+      const agent = this.agentsById.get(agentId)?.[0];
       if (agent !== undefined) return { kind: "agent", agent };
-      const dc = this.devcontainers.find((d) => d.devcontainer.subagentId === agentId);
-      return dc === undefined ? undefined : { kind: "devcontainer", devcontainer: dc.devcontainer };
+      const devcontainer = this.devcontainersById.get(agentId);
+      return devcontainer === undefined ? undefined : { kind: "devcontainer", devcontainer };
     }
-    const label = this.nearest(item, true);
+    const candidates = new Set(this.unknownAgentLabels);
+    for (const d of this.devcontainers) {
+      if (d.devcontainer.subagentId === "") candidates.add(d.label);
+    }
+    const label = this.nearest(item, candidates);
     if (label === undefined) return undefined;
     const agent = this.placed.find((p) => p.label === label && p.agent.id === "")?.agent;
     if (agent !== undefined) return { kind: "agent", agent };
@@ -66,15 +80,12 @@ export class Owners {
 
   addDevcontainer(devcontainer: Devcontainer, label: string): void {
     this.devcontainers.push({ devcontainer, label });
+    if (devcontainer.subagentId !== "" && !this.devcontainersById.has(devcontainer.subagentId)) {
+      this.devcontainersById.set(devcontainer.subagentId, devcontainer);
+    }
   }
 
-  private nearest(item: Indexed, withDevcontainers: boolean): string | undefined {
-    const candidates = new Set(this.placed.filter((p) => p.agent.id === "").map((p) => p.label));
-    if (withDevcontainers) {
-      for (const d of this.devcontainers) {
-        if (d.devcontainer.subagentId === "") candidates.add(d.label);
-      }
-    }
+  private nearest(item: Indexed, candidates: Set<string>): string | undefined {
     if (candidates.size === 0) return undefined;
     const nodes = this.graph.nodesWithLabel(item.label);
     return this.graph.nearest(nodes, "down", (label) => candidates.has(label));
