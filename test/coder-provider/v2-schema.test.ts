@@ -236,9 +236,15 @@ describe("2.x data sources read the CODER_* environment", () => {
       rbac_roles: [{ name: "member", org_id: "o1" }],
       session_token: "tok",
     });
-    expect(
-      read("coder_workspace_owner", { CODER_WORKSPACE_OWNER_GROUPS: "nope" }).diags[0]?.summary,
-    ).toMatch(/^invalid user groups: /);
+    const groups = (value: string) =>
+      read("coder_workspace_owner", { CODER_WORKSPACE_OWNER_GROUPS: value }).diags[0]?.summary;
+    expect(groups("dev,ops")).toBe(
+      "invalid user groups: invalid character 'd' looking for beginning of value",
+    );
+    expect(groups('"dev"')).toBe(
+      "invalid user groups: json: cannot unmarshal string into Go value of type []string",
+    );
+    expect(groups("null")).toBeUndefined();
   });
 
   it("coder_workspace: template fields are required only inside a workspace build", () => {
