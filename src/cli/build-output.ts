@@ -20,6 +20,7 @@ import { logSourceToJSON } from "../proto/provisionerd.js";
 import { REDACTED } from "./logger.js";
 import { type PlanDetails, resourceActions } from "./plan-preview.js";
 import { dailyCost } from "./result-table.js";
+import type { TemplateSummary } from "./template-summary.js";
 
 export interface JobSummary {
   status: "completed" | "failed" | "skipped";
@@ -108,6 +109,17 @@ export interface BuildResultInput {
   logs: ReturnType<typeof logJson>[];
 }
 
+/** Presets, external auth providers and workspace tags, for the import results that carry them. */
+function importExtras(summary: TemplateSummary) {
+  return {
+    ...(summary.presets ? { presets: summary.presets } : {}),
+    ...(summary.externalAuthProviders
+      ? { externalAuthProviders: summary.externalAuthProviders }
+      : {}),
+    ...(summary.workspaceTags ? { workspaceTags: summary.workspaceTags } : {}),
+  };
+}
+
 export function buildResultJson(input: BuildResultInput) {
   const masked = <T extends { value: string; sensitive: boolean }>(value: T) =>
     value.sensitive ? { ...value, value: REDACTED } : value;
@@ -129,6 +141,7 @@ export function buildResultJson(input: BuildResultInput) {
             stopResources: imported.stopResources.map(resourceJson),
             richParameters: imported.richParameters,
             gitAuthProviders: imported.gitAuthProviders,
+            ...importExtras(imported),
           }
         : {}),
     },

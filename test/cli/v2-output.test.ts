@@ -7,6 +7,7 @@ import { renderResourceTable } from "../../src/cli/result-table.js";
 import { renderTemplateSummary } from "../../src/cli/template-summary.js";
 import { styleFor } from "../../src/cli/terminal-style.js";
 import { AppOpenIn, Preset, Resource } from "../../src/proto/provisioner.js";
+import { CompletedJob_TemplateImport } from "../../src/proto/provisionerd.js";
 
 const plain = styleFor({ isTTY: false }, {});
 
@@ -151,5 +152,32 @@ describe("--json of a v2 workspace", () => {
       ["logs", "tab"],
     ]);
     expect(JSON.stringify(json)).not.toMatch(/s3cr3t|hidden-too/);
+  });
+});
+
+describe("--json of an import with presets and external auth", () => {
+  it("carries them beside the parameters when the import result has them", () => {
+    const small = Preset.fromPartial({ name: "Small", default: true, prebuild: { instances: 0 } });
+    const result = {
+      ...CompletedJob_TemplateImport.fromPartial({ gitAuthProviders: ["github"] }),
+      presets: [small],
+      externalAuthProviders: [{ id: "github", optional: true }],
+      workspaceTags: { team: "platform" },
+    };
+    const json = buildResultJson({
+      template: { path: "/t", name: "t" },
+      workspace: { name: "w", owner: "o", id: "i", ownerId: "oi", transition: "start" },
+      importJob: { status: "completed", durationMs: 1, result },
+      buildJob: { status: "skipped", durationMs: 0 },
+      stateWritten: false,
+      values: { variables: [], parameters: [], richParameters: [] },
+      logs: [],
+    });
+    expect(json.import).toMatchObject({
+      gitAuthProviders: ["github"],
+      presets: [small],
+      externalAuthProviders: [{ id: "github", optional: true }],
+      workspaceTags: { team: "platform" },
+    });
   });
 });
