@@ -3,20 +3,22 @@
 import type {
   Agent,
   App,
+  CompletedJob_TemplateImport,
   Env,
+  Log,
   ParameterValue,
   Resource,
   RichParameterValue,
   VariableValue,
-} from "../proto/provisioner.js";
+} from "../provisioner/model.js";
 import {
-  appOpenInToJSON,
+  AppOpenIn,
   appSharingLevelToJSON,
   logLevelToJSON,
+  logSourceToJSON,
+  nameOf,
   parameterDestination_SchemeToJSON,
-} from "../proto/provisioner.js";
-import type { CompletedJob_TemplateImport, Log } from "../proto/provisionerd.js";
-import { logSourceToJSON } from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import { REDACTED } from "./logger.js";
 import { type PlanDetails, resourceActions } from "./plan-preview.js";
 import { dailyCost } from "./result-table.js";
@@ -36,7 +38,7 @@ function appJson(app: App) {
   return {
     ...app,
     sharingLevel: enumName(appSharingLevelToJSON(app.sharingLevel)),
-    openIn: enumName(appOpenInToJSON(app.openIn)),
+    openIn: enumName(nameOf(AppOpenIn, app.openIn)),
   };
 }
 

@@ -1,7 +1,7 @@
 // The end of a local build: resources, their agents and what each agent carries (apps, scripts
 // with the stages they run on, env names, devcontainers) as one tree-shaped table, with each
 // resource's daily cost and the total.
-import type { Agent, App, Resource, Script } from "../proto/provisioner.js";
+import type { Agent, App, Resource, Script } from "../provisioner/model.js";
 import { outputText, type PlanDetails, resourceActions } from "./plan-preview.js";
 import type { Style } from "./terminal-style.js";
 import { visibleLength } from "./terminal-style.js";

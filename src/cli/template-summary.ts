@@ -1,6 +1,6 @@
 // What a template import found besides resources and parameters, as a person reads it after a
 // local build: presets (with their prebuilds), workspace tags and external auth providers.
-import type { ExternalAuthProviderResource, Preset } from "../proto/provisioner.js";
+import type { ExternalAuthProviderResource, Preset } from "../provisioner/model.js";
 import type { Style } from "./terminal-style.js";
 import { visibleLength } from "./terminal-style.js";
 

@@ -6,46 +6,56 @@ import { buildResultJson } from "../../src/cli/build-output.js";
 import { renderResourceTable } from "../../src/cli/result-table.js";
 import { renderTemplateSummary } from "../../src/cli/template-summary.js";
 import { styleFor } from "../../src/cli/terminal-style.js";
-import { AppOpenIn, Preset, Resource } from "../../src/proto/provisioner.js";
-import { CompletedJob_TemplateImport } from "../../src/proto/provisionerd.js";
+import {
+  Agent,
+  App,
+  AppOpenIn,
+  CompletedJob_TemplateImport,
+  Devcontainer,
+  Env,
+  Preset,
+  Resource,
+  Resource_Metadata,
+  Script,
+} from "../../src/provisioner/model.js";
 
 const plain = styleFor({ isTTY: false }, {});
 
-const workspace = Resource.fromPartial({
+const workspace = Resource.create({
   name: "dev",
   type: "docker_container",
   dailyCost: 3,
   agents: [
-    {
+    Agent.create({
       name: "main",
       operatingSystem: "linux",
       architecture: "amd64",
       auth: { $case: "token", value: "t" },
       apps: [
-        { slug: "grafana", url: "http://localhost:3000", group: "Web" },
-        { slug: "logs", command: "tail -f log", hidden: true, openIn: AppOpenIn.TAB },
+        App.create({ slug: "grafana", url: "http://localhost:3000", group: "Web" }),
+        App.create({ slug: "logs", command: "tail -f log", hidden: true, openIn: AppOpenIn.TAB }),
       ],
       scripts: [
-        { displayName: "Bootstrap", runOnStart: true, startBlocksLogin: true },
-        { displayName: "Nightly backup", cron: "0 0 22 * * *" },
-        { displayName: "Save state", runOnStop: true },
+        Script.create({ displayName: "Bootstrap", runOnStart: true, startBlocksLogin: true }),
+        Script.create({ displayName: "Nightly backup", cron: "0 0 22 * * *" }),
+        Script.create({ displayName: "Save state", runOnStop: true }),
       ],
       extraEnvs: [
-        { name: "EDITOR", value: "vim" },
-        { name: "API_TOKEN", value: "s3cr3t" },
-        { name: "PATH", value: "/a" },
-        { name: "PATH", value: "/b", mergeStrategy: "append" },
+        Env.create({ name: "EDITOR", value: "vim" }),
+        Env.create({ name: "API_TOKEN", value: "s3cr3t" }),
+        Env.create({ name: "PATH", value: "/a" }),
+        Env.create({ name: "PATH", value: "/b", mergeStrategy: "append" }),
       ],
       devcontainers: [
-        {
+        Devcontainer.create({
           name: "project",
           workspaceFolder: "/home/coder/project",
-          envs: [{ name: "IN_CONTAINER", value: "hidden-too" }],
-        },
+          envs: [Env.create({ name: "IN_CONTAINER", value: "hidden-too" })],
+        }),
       ],
-    },
+    }),
   ],
-  metadata: [{ key: "region", value: "eu" }],
+  metadata: [Resource_Metadata.create({ key: "region", value: "eu" })],
 });
 
 describe("the resource table of a v2 workspace", () => {
@@ -73,7 +83,7 @@ describe("the resource table of a v2 workspace", () => {
 describe("the import summary", () => {
   it("shows presets with prebuilds, workspace tags and external auth providers", () => {
     const presets = [
-      Preset.fromPartial({
+      Preset.create({
         name: "Small",
         default: true,
         parameters: [
@@ -82,7 +92,7 @@ describe("the import summary", () => {
         ],
         prebuild: { instances: 0 },
       }),
-      Preset.fromPartial({
+      Preset.create({
         name: "Large US",
         parameters: [{ name: "region", value: "us" }],
         prebuild: {
@@ -157,9 +167,9 @@ describe("--json of a v2 workspace", () => {
 
 describe("--json of an import with presets and external auth", () => {
   it("carries them beside the parameters when the import result has them", () => {
-    const small = Preset.fromPartial({ name: "Small", default: true, prebuild: { instances: 0 } });
+    const small = Preset.create({ name: "Small", default: true, prebuild: { instances: 0 } });
     const result = {
-      ...CompletedJob_TemplateImport.fromPartial({ gitAuthProviders: ["github"] }),
+      ...CompletedJob_TemplateImport.create({ gitAuthProviders: ["github"] }),
       presets: [small],
       externalAuthProviders: [{ id: "github", optional: true }],
       workspaceTags: { team: "platform" },

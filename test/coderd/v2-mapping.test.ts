@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as map from "../../src/coderd/adapters/v2-mapping.js";
 import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
 import * as v017sdk from "../../src/coderd/v017/gen/provisioner.js";
+import { App, Resource } from "../../src/provisioner/model.js";
 import { convertResources } from "../../src/terraform/convert/resources.js";
 import { sharedData } from "../helpers/shared-data.js";
 
@@ -189,6 +190,24 @@ describe("converted resources on each generation's wire", () => {
       { key: "cpu", displayName: "CPU", script: "top", interval: 5, timeout: 0, order: 0 },
     ]);
     expect(agent?.displayApps?.vscode).toBe(true);
+  });
+
+  it("an app whose id is not known yet gets a fresh UUID on the v2 wire", () => {
+    const withApp = Resource.create({
+      ...resource,
+      agents: resource.agents.map((agent) => ({
+        ...agent,
+        apps: [
+          App.create({ slug: "code" }),
+          App.create({ slug: "known", id: "5ece4674-dd35-4f16-88c8-82e40e72e2fd" }),
+        ],
+      })),
+    });
+    const apps = map.resourceToV2(withApp).agents[0]?.apps ?? [];
+    expect(apps[0]?.id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(apps[1]?.id).toBe("5ece4674-dd35-4f16-88c8-82e40e72e2fd");
   });
 
   it("v0.17 gets its startup script fields and none of the v2 ones", () => {

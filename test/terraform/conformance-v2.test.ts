@@ -3,8 +3,7 @@
 // (plan and state) and compared by the rules of that folder's README: ids and tokens blanked,
 // lists sorted by their key (stable), parameters in the converter's order, presets and external
 // auth as multisets, metadata `is_null` false in a plan, AI task ids blank in a plan.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   Agent,
@@ -30,43 +29,20 @@ import {
   parseStateJson,
   type StateModule,
 } from "../../src/terraform/terraform-json.js";
+import {
+  type Case,
+  casesIn,
+  checkKeys,
+  type Json,
+  readCase as read,
+} from "../helpers/conformance-cases.js";
 import { sharedData } from "../helpers/shared-data.js";
 
 const shared = sharedData("conformance-v2/terraform");
 
-interface Case {
-  name: string;
-  dir: string;
-}
-
-function casesIn(dir: string): Case[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`conformance folder ${dir} does not exist`);
-  }
-  const cases = readdirSync(dir)
-    .filter((name) => existsSync(join(dir, name, "expected.json")))
-    .sort()
-    .map((name) => ({ name, dir: join(dir, name) }));
-  if (cases.length === 0) throw new Error(`conformance folder ${dir} has no cases`);
-  return cases;
-}
-
-const read = (c: Case, file: string) => readFileSync(join(c.dir, file), "utf8");
-
 // --- expected.json (reference proto names, snake_case) -> our messages -------------------------
 
-type Json = Record<string, unknown>;
-const camel = (key: string) => key.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
 const list = (value: unknown) => (value as Json[] | undefined) ?? [];
-
-/** Refuses keys that our message does not have, so a naming mismatch cannot pass silently. */
-function checkKeys(json: Json, template: object, where: string, extra: string[] = []): void {
-  for (const key of Object.keys(json)) {
-    if (!(camel(key) in template) && !extra.includes(key)) {
-      throw new Error(`${where}: expected.json field "${key}" has no counterpart in our proto`);
-    }
-  }
-}
 
 function checkApp(app: Json): void {
   checkKeys(app, App.create(), "app");

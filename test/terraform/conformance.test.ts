@@ -1,7 +1,6 @@
 // Table-driven conformance: every case in ../shared/conformance/terraform (and in $CONFORMANCE_DIR
 // when set) converted both ways (plan and state) and compared by the rules of that folder's README.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as v017 from "../../src/coderd/v017/gen/provisioner.js";
 import {
@@ -23,43 +22,18 @@ import {
   planModules,
   type StateModule,
 } from "../../src/terraform/terraform-json.js";
+import {
+  type Case,
+  casesIn,
+  checkKeys,
+  type Json,
+  readCase as read,
+} from "../helpers/conformance-cases.js";
 import { sharedData } from "../helpers/shared-data.js";
 
 const shared = sharedData("conformance/terraform");
 
-interface Case {
-  name: string;
-  dir: string;
-}
-
-function casesIn(dir: string): Case[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`conformance folder ${dir} does not exist`);
-  }
-  const cases = readdirSync(dir)
-    .filter((name) => existsSync(join(dir, name, "expected.json")))
-    .sort()
-    .map((name) => ({ name, dir: join(dir, name) }));
-  if (cases.length === 0) throw new Error(`conformance folder ${dir} has no cases`);
-  return cases;
-}
-
-const read = (c: Case, file: string) => readFileSync(join(c.dir, file), "utf8");
-
 // --- expected.json (reference proto names, snake_case) -> our messages -------------------------
-
-type Json = Record<string, unknown>;
-
-const camel = (key: string) => key.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
-
-/** Refuses keys that our message does not have, so a naming mismatch cannot pass silently. */
-function checkKeys(json: Json, template: object, where: string, extra: string[] = []): void {
-  for (const key of Object.keys(json)) {
-    if (!(camel(key) in template) && !extra.includes(key)) {
-      throw new Error(`${where}: expected.json field "${key}" has no counterpart in our proto`);
-    }
-  }
-}
 
 function expectedResource(json: Json): Resource {
   checkKeys(json, Resource.create(), "resource");

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Resource, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { type Resource, WorkspaceTransition } from "../../src/provisioner/model.js";
 import type { ProvisionSession } from "../../src/provisioner/provisioner.js";
 import { configurationGraph } from "../../src/terraform/convert/config-graph.js";
 import { readLocalReferences } from "../../src/terraform/convert/locals.js";
@@ -150,6 +150,8 @@ function blankIdentity(resources: Resource[]): Resource[] {
     for (const agent of r.agents) {
       agent.id = "";
       if (agent.auth !== undefined) agent.auth = { ...agent.auth, value: "" };
+      // App ids are made by the provider at apply time, like agent ids.
+      for (const app of agent.apps) app.id = "";
     }
   }
   return copy;

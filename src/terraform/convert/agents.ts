@@ -10,7 +10,7 @@ import {
   ResourcesMonitoring,
   Script,
   VolumeResourceMonitor,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import {
   type AgentAttributes,
   agentAttributesSchema,

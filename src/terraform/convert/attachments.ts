@@ -1,7 +1,6 @@
 // What hangs off an agent: devcontainers, apps, env and scripts. Each names its agent (or
 // devcontainer sub-agent) by id; in a first plan every id is still unknown (""), and the item
 // goes to the agent or devcontainer it depends on most closely in the graph instead.
-import { randomUUID } from "node:crypto";
 import {
   type Agent,
   App,
@@ -11,7 +10,7 @@ import {
   Env,
   Healthcheck,
   Script,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import type { PlacedAgent } from "./agents.js";
 import {
   appAttributesSchema,
@@ -131,8 +130,9 @@ export function attachApps(found: Indexed[], owners: Owners): void {
     slugs.add(slug);
     const healthcheck = attrs.healthcheck?.[0];
     const app = App.create({
-      // The provider sets an id on creation; a missing one gets a fresh id, as the reference does.
-      id: nonEmpty(attrs.id) ?? randomUUID(),
+      // "" while unknown (a plan, or providers without app ids); the v2 adapter, whose coderd
+      // needs one, gives such an app a fresh id when it sends it.
+      id: attrs.id ?? "",
       slug,
       displayName: nonEmpty(attrs.display_name) ?? nonEmpty(attrs.name) ?? slug,
       command: attrs.command ?? "",
@@ -156,8 +156,8 @@ export function attachApps(found: Indexed[], owners: Owners): void {
       tooltip: attrs.tooltip ?? "",
     });
     const owner = owners.ownerOf(r, attrs.agent_id ?? "");
-    if (owner?.kind === "agent") owner.agent.apps.push(app);
-    else if (owner?.kind === "devcontainer") owner.devcontainer.apps.push(app);
+    if (owner !== undefined)
+      (owner.kind === "agent" ? owner.agent.apps : owner.devcontainer.apps).push(app);
   }
 }
 
@@ -171,8 +171,8 @@ export function attachEnvs(found: Indexed[], owners: Owners): void {
       mergeStrategy: attrs.merge_strategy ?? "",
     });
     const owner = owners.ownerOf(r, attrs.agent_id ?? "");
-    if (owner?.kind === "agent") owner.agent.extraEnvs.push(env);
-    else if (owner?.kind === "devcontainer") owner.devcontainer.envs.push(env);
+    if (owner !== undefined)
+      (owner.kind === "agent" ? owner.agent.extraEnvs : owner.devcontainer.envs).push(env);
   }
 }
 
@@ -196,8 +196,8 @@ export function attachScripts(found: Indexed[], owners: Owners): void {
       timeoutSeconds: attrs.timeout ?? 0,
     });
     const owner = owners.ownerOf(r, attrs.agent_id ?? "");
-    if (owner?.kind === "agent") owner.agent.scripts.push(script);
-    else if (owner?.kind === "devcontainer") owner.devcontainer.scripts.push(script);
+    if (owner !== undefined)
+      (owner.kind === "agent" ? owner.agent.scripts : owner.devcontainer.scripts).push(script);
   }
 }
 

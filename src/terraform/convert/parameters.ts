@@ -1,6 +1,6 @@
 // coder_parameter data sources -> rich parameters, in the order the modules list them (child
 // modules before their parent's own resources, modules in the order given).
-import { ParameterFormType, RichParameter, RichParameterOption } from "../../proto/provisioner.js";
+import { ParameterFormType, RichParameter, RichParameterOption } from "../../provisioner/model.js";
 import {
   ConversionError,
   decodeAttributes,

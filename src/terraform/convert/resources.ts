@@ -4,14 +4,11 @@
 // the reference's were in random map order.
 import {
   type Agent,
-  type AITask,
-  type ExternalAuthProviderResource,
-  type Preset,
+  type ConvertedState,
   type Resource,
   Resource_Metadata,
   Resource as ResourceMessage,
-  type RichParameter,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import type { DotGraph } from "../dot.js";
 import type { StateModule } from "../terraform-json.js";
 import { addressLabel } from "./address.js";
@@ -35,19 +32,8 @@ import { modulePath } from "./module-path.js";
 import { convertParameters } from "./parameters.js";
 import { convertAITasks, convertExternalAuth, convertPresets } from "./template-data.js";
 
-export interface ConvertResult {
-  resources: Resource[];
-  /** In the converter's order (child modules first, then each module's own). */
-  parameters: RichParameter[];
-  presets: Preset[];
-  /** One per id, sorted by id. */
-  externalAuthProviders: ExternalAuthProviderResource[];
-  aiTasks: AITask[];
-  hasAiTasks: boolean;
-  hasExternalAgents: boolean;
-  /** The external auth provider ids: what the v0.17 layout calls git auth providers. */
-  gitAuthProviders: string[];
-}
+/** What a conversion finds, plus the external auth ids the v0.17 layout calls git auth providers. */
+export type ConvertResult = ConvertedState & { gitAuthProviders: string[] };
 
 /** Managed coder_ types that describe other resources rather than being workspace resources. */
 const describingTypes = new Set([

@@ -10,7 +10,7 @@ import {
   PresetParameter,
   Schedule,
   Scheduling,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import {
   aiTaskAttributesSchema,
   ConversionError,
