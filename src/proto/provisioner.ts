@@ -636,6 +636,19 @@ export interface GitAuthProvider {
   accessToken: string;
 }
 
+/**
+ * A Terraform module the template calls, as `terraform init` recorded it in
+ * `.terraform/modules/modules.json` (the root module is left out).
+ */
+export interface Module {
+  /** Where it comes from: a registry address, a URL, or a local path such as `./modules/x`. */
+  source: string;
+  /** The registry version it was installed at; "" for other sources. */
+  version: string;
+  /** The module's key: its call names joined by dots (`a.b` for module "b" inside "a"). */
+  key: string;
+}
+
 /** Health check of an app. */
 export interface Healthcheck {
   /** URL to probe. */
@@ -3395,6 +3408,107 @@ export const GitAuthProvider: MessageFns<GitAuthProvider> = {
     const message = createBaseGitAuthProvider();
     message.id = object.id ?? "";
     message.accessToken = object.accessToken ?? "";
+    return message;
+  },
+};
+
+function createBaseModule(): Module {
+  return { source: "", version: "", key: "" };
+}
+
+export const Module: MessageFns<Module> = {
+  encode(message: Module, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.key !== "") {
+      writer.uint32(26).string(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Module {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Module {
+    return {
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+    };
+  },
+
+  toJSON(message: Module): unknown {
+    const obj: any = {};
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Module>, I>>(base?: I): Module {
+    return Module.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Module>, I>>(object: I): Module {
+    const message = createBaseModule();
+    message.source = object.source ?? "";
+    message.version = object.version ?? "";
+    message.key = object.key ?? "";
     return message;
   },
 };

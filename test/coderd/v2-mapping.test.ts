@@ -91,23 +91,15 @@ const expectedLoss: Record<string, string[]> = {
   ],
   "provisionerd.CompletedJob__template_dry_run.bin": ["templateDryRun.modules"],
   "provisionerd.CompletedJob__template_import.bin": [
-    // ours keeps the provider names only: ids come back from the names, `optional` as false
-    ...under("templateImport.externalAuthProviders[]", ["id", "optional"]),
-    ...under("templateImport", [
-      "startModules",
-      "presets",
-      "plan",
-      "moduleFiles",
-      "moduleFilesHash",
-      "hasAiTasks",
-      "hasExternalAgents",
-    ]),
+    // a module's directory is the daemon's own business (Coder's daemon does not send it)
+    "templateImport.startModules[].dir",
+    // ours carries the files; their hash is only sent in their place when they are uploaded
+    "templateImport.moduleFilesHash",
   ],
   "provisionerd.CompletedJob__workspace_build.bin": [
     ...under("workspaceBuild", ["timings", "modules", "resourceReplacements", "aiTasks"]),
   ],
   "provisionerd.FailedJob__workspace_build_partial_state.bin": ["workspaceBuild.timings"],
-  "provisionerd.UpdateJobRequest__full.bin": ["workspaceTags"],
 };
 
 const samples = sharedData("coderd-wire/messages/v2-api-1.18");

@@ -23,6 +23,8 @@ import {
   Devcontainer,
   DisplayApps,
   Env,
+  ExpirationPolicy,
+  ExternalAuthProviderResource,
   FailedJob,
   FailedJob_WorkspaceBuild,
   GitAuthProvider,
@@ -32,6 +34,7 @@ import {
   LogSource,
   MemoryResourceMonitor,
   Metadata,
+  Module,
   memberOf,
   ParameterDestination,
   ParameterDestination_Scheme,
@@ -41,11 +44,16 @@ import {
   ParameterSource,
   ParameterSource_Scheme,
   ParameterValue,
+  Prebuild,
+  Preset,
+  PresetParameter,
   Resource,
   Resource_Metadata,
   RichParameter,
   RichParameterOption,
   RichParameterValue,
+  Schedule,
+  Scheduling,
   Script,
   TemplateVariable,
   UpdateJobRequest,
@@ -393,6 +401,11 @@ export function completedJob(w: Wire<CompletedJob>): CompletedJob {
           startResources: list(v.startResources, "job.templateImport.startResources", resource),
           stopResources: list(v.stopResources, "job.templateImport.stopResources", resource),
           richParameters: (v.richParameters ?? []).map(richParameter),
+          startModules: (v.startModules ?? []).map((m) => scalars(Module.create(), m)),
+          presets: (v.presets ?? []).map(preset),
+          externalAuthProviders: (v.externalAuthProviders ?? []).map((p) =>
+            scalars(ExternalAuthProviderResource.create(), p),
+          ),
         },
       };
       break;
@@ -409,4 +422,30 @@ export function completedJob(w: Wire<CompletedJob>): CompletedJob {
     }
   }
   return completed;
+}
+
+function preset(w: Wire<Preset>): Preset {
+  const prebuild = w.prebuild;
+  const scheduling = prebuild?.scheduling;
+  return {
+    ...scalars(Preset.create(), w),
+    parameters: (w.parameters ?? []).map((p) => scalars(PresetParameter.create(), p)),
+    prebuild:
+      prebuild === undefined
+        ? undefined
+        : {
+            ...scalars(Prebuild.create(), prebuild),
+            expirationPolicy:
+              prebuild.expirationPolicy === undefined
+                ? undefined
+                : scalars(ExpirationPolicy.create(), prebuild.expirationPolicy),
+            scheduling:
+              scheduling === undefined
+                ? undefined
+                : {
+                    ...scalars(Scheduling.create(), scheduling),
+                    schedule: (scheduling.schedule ?? []).map((x) => scalars(Schedule.create(), x)),
+                  },
+          },
+  };
 }

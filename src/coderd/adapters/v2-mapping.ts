@@ -6,11 +6,14 @@
 // - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
 // - our agents carry the v0.17 layout's startup script fields beside the scripts v2 sends (the
 //   converter puts the legacy startup script in both);
-// - v2 rich parameters leave unset bounds absent, ours flag them as set.
+// - v2 rich parameters leave unset bounds absent, ours flag them as set;
+// - a template import's module files go inline, or by UploadFile with only their hash inline
+//   when they would make CompleteJob too large (the adapter decides: moduleFilesToUpload).
 
 import { randomUUID } from "node:crypto";
 import type * as ours from "../../provisioner/model.js";
 import type * as oursSdk from "../../provisioner/model.js";
+import { MAX_PACKET_DATA } from "../transport/drpc-wire.js";
 import * as sdk from "../v2/gen/provisioner.js";
 import * as v2 from "../v2/gen/provisionerd.js";
 import * as toDomain from "./to-domain.js";
@@ -105,6 +108,7 @@ export function updateJobRequestToV2(request: ours.UpdateJobRequest): v2.UpdateJ
     templateVariables: request.templateVariables,
     userVariableValues: request.userVariableValues,
     readme: request.readme,
+    workspaceTags: request.workspaceTags,
   });
 }
 
@@ -153,7 +157,20 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
             stopResources: imported.stopResources.map(resourceToV2),
             richParameters: imported.richParameters.map(richParameterToV2),
             externalAuthProvidersNames: imported.gitAuthProviders,
-            externalAuthProviders: imported.gitAuthProviders.map((id) => ({ id, optional: false })),
+            // coderd reads the names only when this list is empty.
+            externalAuthProviders:
+              imported.externalAuthProviders.length > 0
+                ? imported.externalAuthProviders.map((p) =>
+                    byName(sdk.ExternalAuthProviderResource, p),
+                  )
+                : imported.gitAuthProviders.map((id) => ({ id, optional: false })),
+            startModules: imported.startModules.map((m) => byName(sdk.Module, m)),
+            plan: imported.plan,
+            // Sent inline; the adapter uploads them instead when they make the message too large.
+            moduleFiles: imported.moduleFiles,
+            presets: imported.presets.map((p) => byName(sdk.Preset, p)),
+            hasExternalAgents: imported.hasExternalAgents,
+            hasAiTasks: imported.hasAiTasks,
           },
         },
       });
@@ -167,6 +184,33 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
         },
       });
   }
+}
+
+/**
+ * The module files of a template import to send by UploadFile instead of inline: only when they
+ * are what makes CompleteJob larger than coderd takes in one message (what Coder's daemon does).
+ */
+export function moduleFilesToUpload(
+  completed: v2.CompletedJob,
+  maxMessageBytes = MAX_PACKET_DATA,
+): Buffer | undefined {
+  const type = completed.type;
+  if (type?.$case !== "templateImport" || type.value.moduleFiles.length === 0) return undefined;
+  if (v2.CompletedJob.encode(completed).finish().length <= maxMessageBytes) return undefined;
+  return type.value.moduleFiles;
+}
+
+/** The CompleteJob that names uploaded module files by their sha256 instead of carrying them. */
+export function withUploadedModuleFiles(completed: v2.CompletedJob, hash: Buffer): v2.CompletedJob {
+  const type = completed.type;
+  if (type?.$case !== "templateImport") return completed;
+  return {
+    ...completed,
+    type: {
+      $case: "templateImport",
+      value: { ...type.value, moduleFiles: Buffer.alloc(0), moduleFilesHash: hash },
+    },
+  };
 }
 
 /**
@@ -202,6 +246,7 @@ export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.Updat
     templateVariables: request.templateVariables,
     userVariableValues: request.userVariableValues,
     readme: request.readme,
+    workspaceTags: request.workspaceTags,
   });
 }
 
@@ -233,6 +278,13 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
             stopResources: imported.stopResources.map(resourceFromV2),
             richParameters: imported.richParameters.map(richParameterFromV2),
             gitAuthProviders: imported.externalAuthProvidersNames,
+            externalAuthProviders: imported.externalAuthProviders,
+            startModules: imported.startModules,
+            plan: imported.plan,
+            moduleFiles: imported.moduleFiles,
+            presets: imported.presets,
+            hasExternalAgents: imported.hasExternalAgents,
+            hasAiTasks: imported.hasAiTasks,
           },
         },
       });

@@ -98,6 +98,22 @@ export const Preset = {
   },
 };
 
+/** A Terraform module the template calls, as `terraform init` recorded it (root left out). */
+export interface Module {
+  /** A registry address, a URL, or a local path such as `./modules/x`. */
+  source: string;
+  /** The registry version it was installed at; "" for other sources. */
+  version: string;
+  /** Its call names joined by dots (`a.b` for module "b" inside "a"). */
+  key: string;
+}
+
+export const Module = {
+  create(fields: Partial<Module> = {}): Module {
+    return withDefaults({ source: "", version: "", key: "" }, fields);
+  },
+};
+
 /** An external auth provider a template uses (`coder_external_auth` or `coder_git_auth`). */
 export interface ExternalAuthProviderResource {
   id: string;
