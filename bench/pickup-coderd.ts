@@ -14,7 +14,7 @@ import { createDaemon, type Daemon, type DaemonOptions } from "../src/daemon/ind
 import { WorkspaceTransition } from "../src/proto/provisioner.js";
 import { createTerraformProvisioner } from "../src/terraform/index.js";
 import { FakeCoderdDrpc, randomUUIDFixed } from "../test/coderd/fake-coderd-drpc.js";
-import { buildJob } from "../test/coderd/helpers/v017-daemon.js";
+import { buildJob } from "../test/coderd/helpers/coderd-daemon.js";
 import { FakeCoderd } from "../test/fake-coderd/fake-coderd.js";
 import { type BenchContext, requireTerraform } from "./lib/context.js";
 import { type GroupResult, result } from "./lib/figures.js";
