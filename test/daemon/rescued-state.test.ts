@@ -60,7 +60,14 @@ function rescuedLine(harness: Harness): Record<string, unknown> | undefined {
 }
 
 /** The file the log names holds exactly `bytes`, 0600, and is the only thing kept. */
-async function expectRescued(file: unknown, cache: string, jobId: string, bytes: string) {
+async function expectRescued(
+  line: Record<string, unknown> | undefined,
+  cache: string,
+  jobId: string,
+  bytes: string,
+) {
+  expect(line?.jobId).toBe(jobId);
+  const file = line?.file;
   const directory = join(cache, RESCUED_STATE_DIR);
   expect(file).toBe(join(directory, `${jobId}.tfstate`));
   expect(await readFile(String(file), "utf8")).toBe(bytes);
@@ -75,7 +82,7 @@ describe("state coderd did not take is kept on this host", () => {
     const id = build(harness, "prior");
     await refused(harness, "CompleteJob", id);
     await daemon.close();
-    await expectRescued(rescuedLine(harness)?.file, cache, id, "state:START:prior");
+    await expectRescued(rescuedLine(harness), cache, id, "state:START:prior");
     // Nothing else stays behind: the job's record and work dir are gone, coderd got no result.
     expect(await readdir(join(cache, "jobs")).catch(() => [])).toEqual([]);
     expect(await provisioner.leftoverWorkDirs()).toEqual([]);
@@ -94,7 +101,7 @@ describe("state coderd did not take is kept on this host", () => {
     const id = build(harness, "prior");
     await refused(harness, "FailJob", id);
     await daemon.close();
-    await expectRescued(rescuedLine(harness)?.file, cache, id, "partial-after:prior");
+    await expectRescued(rescuedLine(harness), cache, id, "partial-after:prior");
     expect(await readdir(join(cache, "jobs")).catch(() => [])).toEqual([]);
     expect(await provisioner.leftoverWorkDirs()).toEqual([]);
   });
@@ -112,7 +119,7 @@ describe("state coderd did not take is kept on this host", () => {
     await h.log.waitForLine((l) => l.msg === "retrying terminal message", "a CompleteJob retry");
     expect(await readdir(join(cacheDir, RESCUED_STATE_DIR)).catch(() => [])).toEqual([]);
     await daemon.close();
-    await expectRescued(rescuedLine(h)?.file, cacheDir, id, "state:START:prior");
+    await expectRescued(rescuedLine(h), cacheDir, id, "state:START:prior");
   });
 
   it("a refused CompleteJob of a template import keeps nothing: it carries no state", async () => {
