@@ -14,7 +14,7 @@ import { pino } from "pino";
 import { coderdV2 } from "../src/coderd/adapters/v2-adapter.js";
 import { coderdV017 } from "../src/coderd/adapters/v017-adapter.js";
 import { createDaemon, type Daemon, type DaemonOptions } from "../src/daemon/index.js";
-import { WorkspaceTransition } from "../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../src/provisioner/model.js";
 import { createTerraformProvisioner } from "../src/terraform/index.js";
 import { FakeCoderdDrpc, randomUUIDFixed } from "../test/coderd/fake-coderd-drpc.js";
 import { buildJob, PSK } from "../test/coderd/helpers/coderd-daemon.js";

@@ -6,13 +6,13 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { JobFailure, RESCUED_STATE_DIR, runJob } from "../daemon/index.js";
-import type { RichParameterValue } from "../proto/provisioner.js";
 import type {
   AcquiredJob,
   CompletedJob_TemplateImport,
   Log,
+  RichParameterValue,
   UpdateJobRequest,
-} from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import type { Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
 import { createTerraformProvisioner, type TerraformProvisioner } from "../terraform/index.js";
 import { SecretMasker } from "../terraform/redact.js";

@@ -2,16 +2,17 @@
 // printer, the template's variables and parameter schemas are resolved from the command line,
 // quota always allows (there is no quota locally), and the terminal message becomes the result.
 import type { JobCoordinator } from "../daemon/coordinator.js";
-import type { ParameterValue, VariableValue } from "../proto/provisioner.js";
 import type {
   CommitQuotaRequest,
   CommitQuotaResponse,
   CompletedJob,
   FailedJob,
   Log,
+  ParameterValue,
   UpdateJobRequest,
   UpdateJobResponse,
-} from "../proto/provisionerd.js";
+  VariableValue,
+} from "../provisioner/model.js";
 
 export type JobOutcome =
   | { kind: "completed"; job: CompletedJob }

@@ -15,7 +15,7 @@ import type {
   FailedJob,
   UpdateJobRequest,
   UpdateJobResponse,
-} from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import { delay, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage, TransportError } from "./errors.js";

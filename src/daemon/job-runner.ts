@@ -3,13 +3,13 @@
 // coderd, or the daemon forcing it down. Usable without gRPC: it only needs a JobCoordinator.
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { LogLevel } from "../proto/provisioner.js";
 import {
   type AcquiredJob,
   type CompletedJob,
   type FailedJob,
+  LogLevel,
   LogSource,
-} from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import type { LogSink, Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
 import { deferred, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";

@@ -6,8 +6,13 @@
 // so a provisioner that never paused held its logs back until the next explicit flush, and its
 // 100-line early flush never fired. Here a line waits at most `maxDelayMs`, a full batch goes
 // at once, and a stage change sends the previous stage's lines straight away.
-import type { LogLevel } from "../proto/provisioner.js";
-import type { Log, LogSource, UpdateJobRequest, UpdateJobResponse } from "../proto/provisionerd.js";
+import type {
+  Log,
+  LogLevel,
+  LogSource,
+  UpdateJobRequest,
+  UpdateJobResponse,
+} from "../provisioner/model.js";
 import { type Deferred, deferred } from "./abort.js";
 import { emptyUpdate } from "./job-link.js";
 import type { LogBatchOptions } from "./options.js";

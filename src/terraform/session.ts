@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { deferred } from "../daemon/abort.js";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
-import { LogLevel, type Metadata, WorkspaceTransition } from "../proto/provisioner.js";
+import { LogLevel, type Metadata, WorkspaceTransition } from "../provisioner/model.js";
 import {
   type ApplyRequest,
   type ApplyResult,

@@ -8,12 +8,13 @@ import { TransportError } from "../../src/daemon/errors.js";
 import { JobLink } from "../../src/daemon/job-link.js";
 import { LogBatcher } from "../../src/daemon/log-batcher.js";
 import { LogBatchOptionsSchema } from "../../src/daemon/options.js";
-import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
 import {
+  LogLevel,
   LogSource,
   type UpdateJobRequest,
   type UpdateJobResponse,
-} from "../../src/proto/provisionerd.js";
+  WorkspaceTransition,
+} from "../../src/provisioner/model.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
 import { type Harness, startHarness } from "./helpers/harness.js";
 import { ScriptProvisioner } from "./helpers/script-provisioner.js";

@@ -1,8 +1,7 @@
 // What a job-type handler gets from the runner: the session, the log stream, the link to
 // coderd, cancellation, and timing. Handlers hold no state of their own.
 import type { Logger } from "pino";
-import { LogLevel } from "../../proto/provisioner.js";
-import { type AcquiredJob, LogSource } from "../../proto/provisionerd.js";
+import { type AcquiredJob, LogLevel, LogSource } from "../../provisioner/model.js";
 import type { CallControl, ProvisionSession } from "../../provisioner/provisioner.js";
 import { ProvisionError } from "../../provisioner/provisioner.js";
 import { errorMessage, type JobErrorCode, JobFailure } from "../errors.js";

@@ -1,6 +1,7 @@
 // Quota commit after a build's plan, with the reference's exact log lines.
-import { LogLevel, type Resource } from "../../proto/provisioner.js";
-import type { CommitQuotaResponse } from "../../proto/provisionerd.js";
+
+import type { CommitQuotaResponse } from "../../provisioner/model.js";
+import { LogLevel, type Resource } from "../../provisioner/model.js";
 import { errorMessage, JobFailure } from "../errors.js";
 import { FAILURE, QUOTA_TEXT, STAGE } from "../stages.js";
 import type { JobContext } from "./job-context.js";
