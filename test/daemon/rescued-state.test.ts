@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { RESCUED_STATE_DIR } from "../../src/daemon/index.js";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import type { FakeMethod } from "../fake-coderd/fake-coderd.js";
 import { buildPayload, importPayload } from "../fake-coderd/payloads.js";
 import { type Harness, startHarness } from "./helpers/harness.js";

@@ -9,7 +9,7 @@ import { coderdV2 } from "../../../src/coderd/adapters/v2-adapter.js";
 import { coderdV017 } from "../../../src/coderd/adapters/v017-adapter.js";
 import type { CoderdCredential } from "../../../src/coderd/handshake.js";
 import { createDaemon, type Daemon, type DaemonOptions, STAGE } from "../../../src/daemon/index.js";
-import { WorkspaceTransition } from "../../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../../src/provisioner/model.js";
 import { type TerraformScratch, templateTar } from "../../daemon/helpers/terraform.js";
 import {
   FakeCoderdDrpc,
