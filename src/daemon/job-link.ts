@@ -43,6 +43,7 @@ export function emptyUpdate(jobId: string, logs: UpdateJobRequest["logs"] = []):
     templateVariables: [],
     userVariableValues: [],
     readme: Buffer.alloc(0),
+    workspaceTags: {},
   };
 }
 

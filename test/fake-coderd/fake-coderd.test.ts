@@ -60,6 +60,7 @@ const update = (jobId: string, logs: Log[]) => ({
   templateVariables: [],
   userVariableValues: [],
   readme: Buffer.alloc(0),
+  workspaceTags: {},
 });
 
 describe("fake coderd strictness", () => {
