@@ -26,25 +26,26 @@ export const PICKUP_FIGURES = [
   "pickup_speedup",
 ] as const;
 
-const STREAM_JOBS = 50;
+export const STREAM_JOBS = 50;
 /** With arrivals spread over the cycle, enough for the median to settle within a few percent. */
 const POLL_JOBS = 30;
-const WARMUP_JOBS = 3;
+export const WARMUP_JOBS = 3;
 /** The reference's external daemon defaults: poll every 1 s with up to 100 ms jitter. */
-const POLL_INTERVAL_MS = 1_000;
-const POLL_JITTER_MS = 100;
+export const POLL_INTERVAL_MS = 1_000;
+export const POLL_JITTER_MS = 100;
 const JOB_TIMEOUT_MS = 30_000;
 
 type AcquireMode = "stream" | "poll";
 
-interface PickupRun {
+export interface PickupRun {
   mode: AcquireMode;
   jobs: number;
   /** Wait before queuing the next job, once the daemon is idle; `sample` is undefined in warm-up. */
   gapMs: (sample: number | undefined) => number;
 }
 
-async function pickupSamples(context: BenchContext, run: PickupRun): Promise<number[]> {
+/** Queued → first log line over our gRPC protocol, one sample a job (warm-ups left out). */
+export async function pickupSamples(context: BenchContext, run: PickupRun): Promise<number[]> {
   const { mirror } = requireTerraform(context);
   const fake = await FakeCoderd.start({ recordRequests: false });
   const dir = await context.scratch(`pickup-${run.mode}`);
@@ -102,12 +103,14 @@ function shuffled<T>(values: T[]): T[] {
   return out;
 }
 
+/** A short random gap before each job, so queuing does not line up with heartbeats or cleanup. */
+export const idleGapMs = () => randomBetween(20, 70);
+
 export async function benchPickup(context: BenchContext): Promise<GroupResult> {
-  // A short random gap, so queuing does not line up with the daemon's heartbeat or cleanup.
   const stream = await pickupSamples(context, {
     mode: "stream",
     jobs: STREAM_JOBS,
-    gapMs: () => randomBetween(20, 70),
+    gapMs: idleGapMs,
   });
   // Jobs arrive at points spread evenly over the poll cycle (which restarts when the previous
   // job ends), in random order: a uniform arrival, with a median that settles in 30 jobs.

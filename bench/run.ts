@@ -20,7 +20,7 @@ import { machine, markdownTable, resultsFile, rows, textTable } from "./lib/repo
 import { benchLogStreaming, LOG_FIGURES } from "./log-streaming.js";
 import { benchParameters } from "./parameters.js";
 import { benchPickup, PICKUP_FIGURES } from "./pickup.js";
-import { benchCoderdV017, CODERD_V017_FIGURES } from "./pickup-coderd.js";
+import { benchCoderd, CODERD_FIGURES } from "./pickup-coderd.js";
 import { benchProviderLaunch } from "./provider-launch.js";
 
 interface Group {
@@ -46,7 +46,7 @@ const GROUPS: Group[] = [
   { name: "pickup", figures: PICKUP_FIGURES, run: benchPickup },
   { name: "overhead", figures: JOB_OVERHEAD_FIGURES, run: benchJobOverhead },
   { name: "import", figures: IMPORT_OVERHEAD_FIGURES, run: benchImportOverhead },
-  { name: "coderd-v017", figures: CODERD_V017_FIGURES, run: benchCoderdV017 },
+  { name: "coderd", figures: CODERD_FIGURES, run: benchCoderd },
   { name: "logs", figures: LOG_FIGURES, run: benchLogStreaming },
   { name: "concurrency", figures: CONCURRENCY_FIGURES, run: benchConcurrency },
   {

@@ -52,8 +52,9 @@ export function provisionerd(
 }
 
 /**
- * `provisionerd start` against `coderUrl`, logging JSON, with work and cache dirs in a fresh
- * directory under `scratch`, so that daemons of one test file never share them.
+ * `provisionerd start` against `coderUrl` (the gRPC fake's `grpcUrl`), logging JSON, with work
+ * and cache dirs in a fresh directory under `scratch`, so that daemons of one test file never
+ * share them.
  */
 export function provisionerdStart(options: {
   coderUrl: string;
@@ -66,8 +67,7 @@ export function provisionerdStart(options: {
     [
       "start",
       "--coder-url",
-      // The fake speaks our gRPC protocol, which grpc:// and grpcs:// URLs select.
-      options.coderUrl.replace(/^http(s?):/, "grpc$1:"),
+      options.coderUrl,
       "--log-format",
       "json",
       "--work-dir",

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 async function urlOf(generation: Generation, buildVersion?: string): Promise<URL> {
   fake = await FakeCoderdDrpc.start({ generation, ...(buildVersion ? { buildVersion } : {}) });
-  return new URL(fake.url.href.replace(/^ws/, "http"));
+  return fake.url;
 }
 
 describe("detectCoderdApi", () => {

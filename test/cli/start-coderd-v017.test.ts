@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type * as v017 from "../../src/coderd/v017/gen/provisionerd.js";
 import { FakeCoderdDrpc, randomUUIDFixed } from "../coderd/fake-coderd-drpc.js";
-import { ended, importJob, TOKEN } from "../coderd/helpers/v017-daemon.js";
+import { ended, importJob, TOKEN } from "../coderd/helpers/coderd-daemon.js";
 import { getOfflineTerraform } from "../helpers/offline-terraform.js";
 import { templateTar } from "../helpers/templates.js";
 import { cleanEnv, ensureBuilt, provisionerd } from "./cli-binary.js";

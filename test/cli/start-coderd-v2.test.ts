@@ -28,7 +28,7 @@ afterEach(async () => {
 
 function start(psk: string) {
   const dir = mkdtempSync(path.join(tmp, "daemon-"));
-  const coderUrl = (fake as FakeCoderdDrpc).url.href.replace(/^ws/, "http");
+  const coderUrl = (fake as FakeCoderdDrpc).url.href;
   return provisionerd(
     [
       "start",

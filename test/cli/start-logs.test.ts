@@ -50,7 +50,7 @@ describe("provisionerd start: state in the log", () => {
     "does not claim to be running while coderd cannot be reached",
     async () => {
       const child = provisionerdStart({
-        coderUrl: "http://127.0.0.1:1",
+        coderUrl: "grpc://127.0.0.1:1",
         psk: "some-psk",
         scratch: tmp,
         args: [],
@@ -70,7 +70,7 @@ describe("provisionerd start: state in the log", () => {
     "logs running once coderd answered",
     async () => {
       const child = provisionerdStart({
-        coderUrl: fake.url,
+        coderUrl: fake.grpcUrl,
         psk: fake.psk,
         scratch: tmp,
         args: [],

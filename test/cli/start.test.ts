@@ -46,7 +46,7 @@ afterEach(() => {
 
 function startDaemon(args: string[], psk = fake.psk): Daemon {
   const child = provisionerdStart({
-    coderUrl: fake.url,
+    coderUrl: fake.grpcUrl,
     psk,
     scratch: tmp,
     args: ["--log-level", "debug", "--poll-interval", "100ms", ...args],

@@ -43,7 +43,7 @@ afterEach(() => {
 });
 
 function start(args: string[]) {
-  const child = provisionerdStart({ coderUrl: fake.url, psk: fake.psk, scratch: tmp, args });
+  const child = provisionerdStart({ coderUrl: fake.grpcUrl, psk: fake.psk, scratch: tmp, args });
   children.push(child);
   return child;
 }

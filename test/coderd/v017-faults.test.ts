@@ -15,15 +15,15 @@ import { makeTar } from "../terraform/helpers/tar.js";
 import type { FakeJob } from "./fake-coderd-drpc.js";
 import {
   buildJob,
+  type CoderdSetup,
   ended,
   importJob,
   LONG,
   startV017,
-  type V017Setup,
-} from "./helpers/v017-daemon.js";
+} from "./helpers/coderd-daemon.js";
 
 let scratch: TerraformScratch;
-let setup: V017Setup | undefined;
+let setup: CoderdSetup | undefined;
 
 beforeAll(async () => {
   scratch = await terraformScratch();

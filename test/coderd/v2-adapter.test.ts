@@ -1,82 +1,59 @@
 // The coderd v2 adapter against the strict dRPC fake: acquisition over AcquireJobWithCancel
 // (one open stream per free slot; draining ends every open stream with CancelAcquire, and a job
-// coderd locks at that moment still runs), and a template import and workspace build with real
-// terraform.
+// coderd locks at that moment still runs), and a workspace's whole life (import, dry run,
+// start, stop, delete) with real terraform, through the helper the v0.17 tests use.
 import { performance } from "node:perf_hooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { coderdV2 } from "../../src/coderd/adapters/v2-adapter.js";
 import type { CoderdCredential } from "../../src/coderd/handshake.js";
 import type * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
 import { deferred } from "../../src/daemon/abort.js";
-import { createDaemon, type Daemon, type DaemonOptions } from "../../src/daemon/index.js";
+import type { Daemon, DaemonOptions } from "../../src/daemon/index.js";
 import { ScriptProvisioner } from "../daemon/helpers/script-provisioner.js";
 import {
   type TerraformScratch,
   templateTar,
   terraformScratch,
 } from "../daemon/helpers/terraform.js";
-import { FakeCoderdDrpc, type FakeJob, type FakeOptions } from "./fake-coderd-drpc.js";
-
-const PSK = "psk-0123456789-abcdefghij";
-const LONG = 120_000;
+import type { FakeCoderdDrpc, FakeJob, FakeOptions } from "./fake-coderd-drpc.js";
+import {
+  buildJob,
+  type CoderdSetup,
+  ended,
+  importJob,
+  LIFECYCLE_TIMEOUT,
+  LONG,
+  lifecycle,
+  startV2,
+  V2_DAEMON_NAME,
+  withBuildFields,
+} from "./helpers/coderd-daemon.js";
 
 describe("daemon over the coderd v2 adapter", () => {
   let scratch: TerraformScratch;
+  let setup: CoderdSetup | undefined;
   let fake: FakeCoderdDrpc;
-  let daemon: Daemon | undefined;
 
   beforeAll(async () => {
     scratch = await terraformScratch();
   });
   afterAll(() => scratch.cleanup());
   afterEach(async () => {
-    await daemon?.close();
-    daemon = undefined;
-    await fake?.close();
+    await setup?.close();
+    setup = undefined;
   });
 
   async function start(
-    credential: CoderdCredential = { kind: "psk", psk: PSK },
+    credential?: CoderdCredential,
     fakeOptions: Partial<FakeOptions> = {},
     daemonOptions: Partial<DaemonOptions> = {},
-  ) {
-    fake = await FakeCoderdDrpc.start({ generation: "v2", psk: PSK, ...fakeOptions });
-    const coderUrl = new URL(fake.url.href.replace(/^ws/, "http"));
-    daemon = createDaemon({
-      coderUrl: coderUrl.href,
-      connect: coderdV2({
-        coderUrl,
-        credential,
-        tags: {},
-        name: "daemon-under-test",
-        buildVersion: "v0.0.0-test",
-      }),
-      daemonId: "5d9f2c1e-6b7a-4c3d-8e9f-0a1b2c3d4e5f",
-      provisioners: [scratch.provisioner],
-      pollIntervalMs: 1,
-      pollJitterMs: 0,
-      heartbeatIntervalMs: 250,
-      ...daemonOptions,
+  ): Promise<Daemon> {
+    setup = await startV2(scratch, {
+      ...(credential ? { credential } : {}),
+      fake: fakeOptions,
+      daemon: daemonOptions,
     });
-    await daemon.start();
-    return daemon;
-  }
-
-  async function ended(job: FakeJob): Promise<FakeJob> {
-    await vi.waitFor(() => expect(job.state).toMatch(/completed|failed/), {
-      timeout: LONG,
-      interval: 50,
-    });
-    return job;
-  }
-
-  function importJob(): Record<string, unknown> {
-    return {
-      provisioner: "terraform",
-      userName: "admin",
-      templateSourceArchive: templateTar("minimal"),
-      type: { $case: "templateImport", value: { metadata: { coderUrl: "http://coder" } } },
-    };
+    fake = setup.fake;
+    return setup.daemon;
   }
 
   it("drains an idle daemon at once, ending its open acquire with CancelAcquire", async () => {
@@ -146,7 +123,7 @@ describe("daemon over the coderd v2 adapter", () => {
     let raced: FakeJob | undefined;
     const d = await start(undefined, {
       onCancelAcquire: () => {
-        raced = fake.enqueue(importJob());
+        raced = fake.enqueue(importJob(templateTar("minimal")));
       },
     });
     await vi.waitFor(() => expect(fake.waiting).toBe(1), { timeout: 10_000, interval: 10 });
@@ -159,50 +136,17 @@ describe("daemon over the coderd v2 adapter", () => {
     expect(fake.violations).toEqual([]);
   });
 
-  it("imports a template, then starts, stops and deletes a workspace", {
-    timeout: LONG,
+  it("imports, dry-runs, starts, stops and deletes, handing state from build to build", {
+    timeout: LIFECYCLE_TIMEOUT,
   }, async () => {
     await start();
-    const imported = await ended(fake.enqueue(importJob()));
-    expect(imported.failure).toBeUndefined();
-    const importResult = (imported.terminal as v2.CompletedJob).type;
-    expect(importResult?.$case).toBe("templateImport");
-    if (importResult?.$case !== "templateImport") return;
-    expect(importResult.value.startResources.length).toBeGreaterThan(0);
+    const { imported, start: started } = await lifecycle(fake, {
+      build: (job) => withBuildFields(job, { logLevel: "debug" }),
+    });
     const updates = imported.updates as v2.UpdateJobRequest[];
     expect(updates.flatMap((u) => u.logs.map((l) => l.output)).join("\n")).toMatch(/Terraform/);
-
-    const built = await ended(
-      fake.enqueue({
-        provisioner: "terraform",
-        userName: "admin",
-        templateSourceArchive: templateTar("minimal"),
-        type: {
-          $case: "workspaceBuild",
-          value: {
-            workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
-            workspaceName: "ws",
-            logLevel: "debug",
-            metadata: {
-              coderUrl: "http://coder",
-              workspaceTransition: 0,
-              workspaceName: "ws",
-              workspaceOwner: "admin",
-              workspaceId: "1b5a5f5e-1111-4222-8333-944445555666",
-              workspaceOwnerId: "2b5a5f5e-1111-4222-8333-944445555666",
-              workspaceOwnerEmail: "admin@example.com",
-              workspaceOwnerName: "Admin",
-              workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
-            },
-          },
-        },
-      }),
-    );
-    expect(built.failure).toBeUndefined();
-    const build = (built.terminal as v2.CompletedJob).type;
-    expect(build?.$case).toBe("workspaceBuild");
-    if (build?.$case !== "workspaceBuild") return;
-    expect(JSON.parse(build.value.state.toString("utf8")).resources.length).toBeGreaterThan(0);
+    const build = (started.terminal as v2.CompletedJob).type;
+    if (build?.$case !== "workspaceBuild") throw new Error("not a workspace build result");
     expect(build.value.resources.flatMap((r) => r.agents).length).toBeGreaterThan(0);
     // Timings: every stage the build ran, and each resource the apply created, with real times.
     const timings = build.value.timings;
@@ -221,40 +165,14 @@ describe("daemon over the coderd v2 adapter", () => {
       expect(micros(timing.end)).toBeGreaterThanOrEqual(micros(timing.start));
     }
     // log_level "debug": terraform's own log is in the build's log.
-    const buildLogs = (built.updates as v2.UpdateJobRequest[]).flatMap((u) => u.logs);
+    const buildLogs = (started.updates as v2.UpdateJobRequest[]).flatMap((u) => u.logs);
     expect(buildLogs.map((l) => l.output)).toContainEqual(
       expect.stringMatching(/^Terraform version: /),
     );
 
-    // stop, then delete, each from the state the previous build left
-    let state = build.value.state;
-    for (const workspaceTransition of [1, 2]) {
-      const next = await ended(
-        fake.enqueue({
-          provisioner: "terraform",
-          userName: "admin",
-          templateSourceArchive: templateTar("minimal"),
-          type: {
-            $case: "workspaceBuild",
-            value: {
-              workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
-              workspaceName: "ws",
-              state,
-              metadata: { coderUrl: "http://coder", workspaceTransition, workspaceName: "ws" },
-            },
-          },
-        }),
-      );
-      expect(next.failure).toBeUndefined();
-      const result = (next.terminal as v2.CompletedJob).type;
-      if (result?.$case !== "workspaceBuild") throw new Error(`transition ${workspaceTransition}`);
-      state = result.value.state;
-    }
-    expect(JSON.parse(state.toString("utf8")).resources).toEqual([]);
     expect(fake.daemons.map((x) => [x.name, x.credential, x.apiVersion])).toEqual([
-      ["daemon-under-test", "psk", "1.18"],
+      [V2_DAEMON_NAME, "psk", "1.18"],
     ]);
-    expect(fake.violations).toEqual([]);
   });
 
   it("stops with one line naming the PSK when coderd refuses it", async () => {
@@ -289,20 +207,7 @@ describe("daemon over the coderd v2 adapter", () => {
     timeout: LONG,
   }, async () => {
     await start();
-    const job = fake.enqueue({
-      provisioner: "terraform",
-      userName: "admin",
-      templateSourceArchive: templateTar("slow-and-chatty"),
-      type: {
-        $case: "workspaceBuild",
-        value: {
-          workspaceBuildId: "0b5a5f5e-1111-4222-8333-944445555666",
-          workspaceName: "ws",
-          variableValues: [{ name: "sleep_seconds", value: "3", sensitive: false }],
-          metadata: { coderUrl: "http://coder", workspaceName: "ws", workspaceOwner: "admin" },
-        },
-      },
-    });
+    const job = fake.enqueue(buildJob(templateTar("slow-and-chatty"), { sleep_seconds: "3" }));
     const logged = () =>
       (job.updates as v2.UpdateJobRequest[]).flatMap((u) => u.logs.map((l) => l.output));
     await vi.waitFor(() => expect(logged().join("\n")).toMatch(/sleeping 3s/), {

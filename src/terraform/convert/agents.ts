@@ -18,7 +18,7 @@ import {
   decodeAttributes,
 } from "./attributes.js";
 import type { ResourceGraph } from "./graph-search.js";
-import type { Indexed } from "./indexed.js";
+import { type Indexed, nonEmpty } from "./indexed.js";
 
 /** Agent names: hostname-safe, compared without case. */
 const AGENT_NAME_PATTERN = "(?i)^[a-z0-9](-?[a-z0-9])*$";
@@ -194,20 +194,20 @@ function resourcesMonitoring(attrs: AgentAttributes): ResourcesMonitoring {
 /** The deprecated script attributes as scripts entries (startup, then shutdown). */
 function legacyScripts(attrs: AgentAttributes, values: Record<string, unknown>): Script[] {
   const scripts: Script[] = [];
-  if (nonEmpty(attrs.startup_script)) {
+  const startup = nonEmpty(attrs.startup_script);
+  const shutdown = nonEmpty(attrs.shutdown_script);
+  if (startup !== undefined) {
     scripts.push(
       Script.create({
         ...LEGACY_STARTUP_SCRIPT,
-        script: attrs.startup_script,
+        script: startup,
         startBlocksLogin: startupScriptBlocks(attrs, values),
         runOnStart: true,
       }),
     );
   }
-  if (nonEmpty(attrs.shutdown_script)) {
-    scripts.push(
-      Script.create({ ...LEGACY_SHUTDOWN_SCRIPT, script: attrs.shutdown_script, runOnStop: true }),
-    );
+  if (shutdown !== undefined) {
+    scripts.push(Script.create({ ...LEGACY_SHUTDOWN_SCRIPT, script: shutdown, runOnStop: true }));
   }
   return scripts;
 }
@@ -217,10 +217,7 @@ function legacyScripts(attrs: AgentAttributes, values: Record<string, unknown>):
  * when present (providers before v0.6.10 lack it and defaulted to not blocking).
  */
 function startupScriptBlocks(attrs: AgentAttributes, values: Record<string, unknown>): boolean {
-  if (nonEmpty(attrs.startup_script_behavior)) return attrs.startup_script_behavior === "blocking";
+  if (nonEmpty(attrs.startup_script_behavior) !== undefined)
+    return attrs.startup_script_behavior === "blocking";
   return "login_before_ready" in values && attrs.login_before_ready !== true;
-}
-
-function nonEmpty(value: string | null | undefined): value is string {
-  return value !== null && value !== undefined && value !== "";
 }

@@ -21,7 +21,7 @@ import {
   scriptAttributesSchema,
 } from "./attributes.js";
 import type { ResourceGraph } from "./graph-search.js";
-import type { Indexed } from "./indexed.js";
+import { type Indexed, nonEmpty } from "./indexed.js";
 
 const APP_SLUG_PATTERN = "^[a-z0-9](-?[a-z0-9])*$";
 const appSlug = new RegExp(APP_SLUG_PATTERN);
@@ -210,8 +210,4 @@ function sharingLevel(share: string | null | undefined): AppSharingLevel {
     default:
       return AppSharingLevel.OWNER;
   }
-}
-
-function nonEmpty(value: string | null | undefined): string | undefined {
-  return value === null || value === undefined || value === "" ? undefined : value;
 }

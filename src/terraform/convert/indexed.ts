@@ -10,3 +10,8 @@ export interface Indexed {
 export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** `value` unless it is null, undefined or "" (the reference's zero value). */
+export function nonEmpty(value: string | null | undefined): string | undefined {
+  return value === null || value === undefined || value === "" ? undefined : value;
+}

@@ -3,6 +3,7 @@
 // search counts hops, so a graph derived without terraform must be reduced the same way to pick
 // the same resources.
 import { DotGraph } from "../dot.js";
+import { compare } from "./indexed.js";
 
 /** A node of a derived graph: its id, and the resource address it stands for (resources only). */
 export interface DerivedNode {
@@ -61,8 +62,4 @@ export class DependencyEdges {
     }
     return [...direct].filter((to) => !indirect.has(to)).sort(compare);
   }
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
