@@ -62,7 +62,7 @@ export interface WorkspaceBuildInput extends TemplateJobInput {
 }
 
 export function workspaceBuildJob(input: WorkspaceBuildInput): AcquiredJob {
-  const metadata: Metadata = {
+  const metadata: Metadata = Metadata.create({
     coderUrl: input.coderUrl,
     workspaceTransition: TRANSITION[input.transition],
     workspaceName: input.workspaceName,
@@ -72,7 +72,7 @@ export function workspaceBuildJob(input: WorkspaceBuildInput): AcquiredJob {
     workspaceOwnerEmail: `${input.owner}@localhost`,
     templateName: input.templateName,
     templateVersion: LOCAL_TEMPLATE_VERSION,
-  };
+  });
   return localJob(input, {
     $case: "workspaceBuild",
     value: {
@@ -86,6 +86,7 @@ export function workspaceBuildJob(input: WorkspaceBuildInput): AcquiredJob {
       // No git auth provider exists locally: the template gets empty tokens.
       gitAuthProviders: input.gitAuthProviders.map((id) => ({ id, accessToken: "" })),
       previousRichParameterValues: input.previousRichParameterValues,
+      logLevel: "",
     },
   });
 }

@@ -29,6 +29,16 @@ export interface OptionSpec {
   required?: boolean;
 }
 
+/**
+ * The environment variable an option reads: `name`, or an older name it keeps accepting when
+ * only that one is set (commander reads one variable per option, and errors then name the one
+ * the value came from).
+ */
+export function envName(env: NodeJS.ProcessEnv, name: string, ...older: string[]): string {
+  if (env[name] !== undefined) return name;
+  return older.find((alias) => env[alias] !== undefined) ?? name;
+}
+
 export type ValueSource = "cli" | "env" | "default" | "unset";
 
 export interface RawOptions {

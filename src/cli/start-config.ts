@@ -9,7 +9,7 @@ import {
 } from "../daemon/index.js";
 import { LOG_FORMATS, LOG_LEVELS, logOptionSpecs, terraformOptionSpecs } from "./common-options.js";
 import type { OptionSpec, RawOptions } from "./option-spec.js";
-import { parseOptions } from "./option-spec.js";
+import { envName, parseOptions } from "./option-spec.js";
 import {
   coordinatorUrl,
   directoryPath,
@@ -85,8 +85,10 @@ export function startOptionSpecs(env: NodeJS.ProcessEnv): OptionSpec[] {
     {
       key: "name",
       flags: "--name <name>",
-      env: "CODER_PROVISIONERD_NAME",
-      description: "daemon name shown in coderd",
+      // Coder's own `coder provisioner start` reads the first name; ours read the second first.
+      env: envName(env, "CODER_PROVISIONER_DAEMON_NAME", "CODER_PROVISIONERD_NAME"),
+      description:
+        "daemon name shown in coderd (the env var's older name CODER_PROVISIONERD_NAME is read too)",
       default: os.hostname(),
     },
     {

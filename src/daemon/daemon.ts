@@ -409,7 +409,12 @@ class ProvisionerDaemon implements Daemon {
 
   private async refuse(job: AcquiredJob): Promise<void> {
     const client = this.client as CoordinatorClient;
-    const request = { jobId: job.jobId, error: FAILURE.noFreeSlot, errorCode: "INTERNAL" };
+    const request = {
+      jobId: job.jobId,
+      error: FAILURE.noFreeSlot,
+      errorCode: "INTERNAL",
+      timings: [],
+    };
     const signal = this.giveUp.signal;
     await retryTransport((_attempt) => client.failJob(request, signal), { signal }).catch(
       (error: unknown) => this.logger.error({ err: errorMessage(error) }, "send FailJob"),

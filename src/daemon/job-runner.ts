@@ -9,6 +9,7 @@ import {
   type FailedJob,
   LogLevel,
   LogSource,
+  type Timing,
 } from "../provisioner/model.js";
 import type { LogSink, Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
 import { deferred, untilAborted } from "./abort.js";
@@ -132,6 +133,8 @@ class JobRun {
   private readonly killController = new AbortController();
   private readonly forced = deferred<JobFailure>();
   private readonly link: JobLink;
+  /** Stage and resource timings the provisioner reported, for the job's terminal message. */
+  private readonly timings: Timing[] = [];
   private readonly logs: LogBatcher;
   private cancelFailure: JobFailure | undefined;
   private forcedFailure: JobFailure | undefined;
@@ -291,6 +294,7 @@ class JobRun {
         killSignal: this.killController.signal,
         onLog: this.sink(stage),
         onTiming: (step, seconds) => this.observer.stageTimed(this.observed, step, seconds),
+        onTimings: (timings) => void this.timings.push(...timings),
         ...(journal === undefined
           ? {}
           : { onProcessStarted: (group: number) => journal.processStarted(group) }),
@@ -301,6 +305,7 @@ class JobRun {
       },
       flush: () => this.logs.flush().catch(() => {}),
       timed: (stage, fn) => this.timed(stage, fn),
+      timings: () => [...this.timings],
       step: async (timing, prefix, code, fn) => {
         context.checkCanceled();
         try {
@@ -451,6 +456,7 @@ class JobRun {
       jobId: this.job.jobId,
       error: failure.message,
       errorCode: failure.code,
+      timings: [...this.timings],
     };
     if (failure.state !== undefined && this.job.type?.$case === "workspaceBuild") {
       request.type = { $case: "workspaceBuild", value: { state: Buffer.from(failure.state) } };

@@ -69,7 +69,12 @@ export async function reportLeftover(
   signal: AbortSignal,
 ): Promise<void> {
   const { record, state } = leftover;
-  const request: FailedJob = { jobId: record.jobId, error: DAEMON_DIED, errorCode: "INTERNAL" };
+  const request: FailedJob = {
+    jobId: record.jobId,
+    error: DAEMON_DIED,
+    errorCode: "INTERNAL",
+    timings: [],
+  };
   if (state !== undefined) {
     request.type = { $case: "workspaceBuild", value: { state: Buffer.from(state) } };
   }

@@ -25,6 +25,8 @@ export interface ResolvedValues {
   parameterValues?: ParameterValue[];
   variableValues?: VariableValue[];
   richParameterValues?: RichParameterValue[];
+  /** The previous build's values, which the provider checks `monotonic` validations against. */
+  previousRichParameterValues?: RichParameterValue[];
 }
 
 /** A value could not be turned into a Terraform input. */
@@ -35,6 +37,11 @@ export class TerraformInputError extends Error {
 /** `CODER_PARAMETER_` + lower-case hex SHA-256 of the rich parameter's name (provider contract). */
 export function richParameterEnvName(name: string): string {
   return `CODER_PARAMETER_${createHash("sha256").update(name).digest("hex")}`;
+}
+
+/** `CODER_PARAMETER_PREVIOUS_` + the same hash: the previous build's value (provider contract). */
+export function previousRichParameterEnvName(name: string): string {
+  return `CODER_PARAMETER_PREVIOUS_${createHash("sha256").update(name).digest("hex")}`;
 }
 
 // Terraform splits `-var name=value` at the first `=`; an environment name cannot hold `=` or
@@ -86,6 +93,10 @@ export function toTerraformInputs(values: ResolvedValues): TerraformInputs {
   for (const r of values.richParameterValues ?? []) {
     checkValue("rich parameter", r.name, r.value);
     inputs.env[richParameterEnvName(r.name)] = r.value;
+  }
+  for (const r of values.previousRichParameterValues ?? []) {
+    checkValue("previous value of rich parameter", r.name, r.value);
+    inputs.env[previousRichParameterEnvName(r.name)] = r.value;
   }
   return inputs;
 }

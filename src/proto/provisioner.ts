@@ -284,6 +284,86 @@ export function workspaceTransitionToJSON(object: WorkspaceTransition): string {
   }
 }
 
+/** How a timed step ended (STARTED: it did not, e.g. the job was killed). */
+export enum TimingState {
+  STARTED = 0,
+  COMPLETED = 1,
+  FAILED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function timingStateFromJSON(object: any): TimingState {
+  switch (object) {
+    case 0:
+    case "STARTED":
+      return TimingState.STARTED;
+    case 1:
+    case "COMPLETED":
+      return TimingState.COMPLETED;
+    case 2:
+    case "FAILED":
+      return TimingState.FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TimingState.UNRECOGNIZED;
+  }
+}
+
+export function timingStateToJSON(object: TimingState): string {
+  switch (object) {
+    case TimingState.STARTED:
+      return "STARTED";
+    case TimingState.COMPLETED:
+      return "COMPLETED";
+    case TimingState.FAILED:
+      return "FAILED";
+    case TimingState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Whether a build creates a prebuilt workspace or hands one to its user. */
+export enum PrebuiltWorkspaceBuildStage {
+  NONE = 0,
+  CREATE = 1,
+  CLAIM = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function prebuiltWorkspaceBuildStageFromJSON(object: any): PrebuiltWorkspaceBuildStage {
+  switch (object) {
+    case 0:
+    case "NONE":
+      return PrebuiltWorkspaceBuildStage.NONE;
+    case 1:
+    case "CREATE":
+      return PrebuiltWorkspaceBuildStage.CREATE;
+    case 2:
+    case "CLAIM":
+      return PrebuiltWorkspaceBuildStage.CLAIM;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PrebuiltWorkspaceBuildStage.UNRECOGNIZED;
+  }
+}
+
+export function prebuiltWorkspaceBuildStageToJSON(object: PrebuiltWorkspaceBuildStage): string {
+  switch (object) {
+    case PrebuiltWorkspaceBuildStage.NONE:
+      return "NONE";
+    case PrebuiltWorkspaceBuildStage.CREATE:
+      return "CREATE";
+    case PrebuiltWorkspaceBuildStage.CLAIM:
+      return "CLAIM";
+    case PrebuiltWorkspaceBuildStage.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** One line of provisioner output (no trailing newline). */
 export interface Log {
   /** Severity of the line. */
@@ -939,6 +1019,78 @@ export interface Metadata {
   templateName: string;
   /** `CODER_WORKSPACE_TEMPLATE_VERSION`. */
   templateVersion: string;
+  /** `CODER_WORKSPACE_OWNER_OIDC_ACCESS_TOKEN`; a secret, never logged. */
+  workspaceOwnerOidcAccessToken: string;
+  /** `CODER_WORKSPACE_OWNER_SESSION_TOKEN`; a secret, never logged. */
+  workspaceOwnerSessionToken: string;
+  /** `CODER_WORKSPACE_TEMPLATE_ID`. */
+  templateId: string;
+  /** `CODER_WORKSPACE_OWNER_NAME` (the owner's full name). */
+  workspaceOwnerName: string;
+  /** `CODER_WORKSPACE_OWNER_GROUPS` (a JSON array of names). */
+  workspaceOwnerGroups: string[];
+  /** `CODER_WORKSPACE_OWNER_SSH_PUBLIC_KEY`. */
+  workspaceOwnerSshPublicKey: string;
+  /** `CODER_WORKSPACE_OWNER_SSH_PRIVATE_KEY`; a secret, never logged. */
+  workspaceOwnerSshPrivateKey: string;
+  /** `CODER_WORKSPACE_BUILD_ID`. */
+  workspaceBuildId: string;
+  /** `CODER_WORKSPACE_OWNER_LOGIN_TYPE` (e.g. "password", "oidc", "github"). */
+  workspaceOwnerLoginType: string;
+  /** `CODER_WORKSPACE_OWNER_RBAC_ROLES` (a JSON array of `{"name", "org_id"}`). */
+  workspaceOwnerRbacRoles: Role[];
+  /** CREATE sets `CODER_WORKSPACE_IS_PREBUILD=true`, CLAIM `CODER_WORKSPACE_IS_PREBUILD_CLAIM=true`. */
+  prebuiltWorkspaceBuildStage: PrebuiltWorkspaceBuildStage;
+  /**
+   * `CODER_RUNNING_WORKSPACE_AGENT_TOKEN_<sha256 hex of the agent id>`: a prebuilt workspace's
+   * agents keep their tokens when it is claimed. Secrets, never logged.
+   */
+  runningAgentAuthTokens: RunningAgentAuthToken[];
+  /** `CODER_TASK_ID`. */
+  taskId: string;
+  /** `CODER_TASK_PROMPT`. */
+  taskPrompt: string;
+  /** The template version's UUID (no environment variable: the provider does not read one). */
+  templateVersionId: string;
+  /**
+   * Hash of the template version's module archive in coderd's file store (no environment
+   * variable; the daemon does not download it: `terraform init` fetches modules itself).
+   */
+  templateVersionModulesFile: string;
+}
+
+/** A role of the workspace owner. */
+export interface Role {
+  name: string;
+  /** "" for a site-wide role. */
+  orgId: string;
+}
+
+/** The token an agent of a running (prebuilt) workspace already has. */
+export interface RunningAgentAuthToken {
+  agentId: string;
+  /** A secret, never logged. */
+  token: string;
+}
+
+/**
+ * How one step of a job went, for the build timeline coderd shows: a whole stage (resource
+ * `coder_stage_<stage>`) or one resource's action within it, from terraform's `-json` output.
+ */
+export interface Timing {
+  /** Unix microseconds. */
+  startUs: number;
+  /** Unix microseconds. */
+  endUs: number;
+  /** e.g. "create", "delete", "state refresh", "provision", "terraform" (a stage). */
+  action: string;
+  /** The resource's provider ("coder", "terraform"...); "coder" for a stage. */
+  source: string;
+  /** Resource address, e.g. `module.m.aws_instance.dev[0]`. */
+  resource: string;
+  /** "init", "plan", "graph" or "apply". */
+  stage: string;
+  state: TimingState;
 }
 
 function createBaseLog(): Log {
@@ -6298,6 +6450,22 @@ function createBaseMetadata(): Metadata {
     workspaceOwnerEmail: "",
     templateName: "",
     templateVersion: "",
+    workspaceOwnerOidcAccessToken: "",
+    workspaceOwnerSessionToken: "",
+    templateId: "",
+    workspaceOwnerName: "",
+    workspaceOwnerGroups: [],
+    workspaceOwnerSshPublicKey: "",
+    workspaceOwnerSshPrivateKey: "",
+    workspaceBuildId: "",
+    workspaceOwnerLoginType: "",
+    workspaceOwnerRbacRoles: [],
+    prebuiltWorkspaceBuildStage: 0,
+    runningAgentAuthTokens: [],
+    taskId: "",
+    taskPrompt: "",
+    templateVersionId: "",
+    templateVersionModulesFile: "",
   };
 }
 
@@ -6329,6 +6497,54 @@ export const Metadata: MessageFns<Metadata> = {
     }
     if (message.templateVersion !== "") {
       writer.uint32(74).string(message.templateVersion);
+    }
+    if (message.workspaceOwnerOidcAccessToken !== "") {
+      writer.uint32(82).string(message.workspaceOwnerOidcAccessToken);
+    }
+    if (message.workspaceOwnerSessionToken !== "") {
+      writer.uint32(90).string(message.workspaceOwnerSessionToken);
+    }
+    if (message.templateId !== "") {
+      writer.uint32(98).string(message.templateId);
+    }
+    if (message.workspaceOwnerName !== "") {
+      writer.uint32(106).string(message.workspaceOwnerName);
+    }
+    for (const v of message.workspaceOwnerGroups) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.workspaceOwnerSshPublicKey !== "") {
+      writer.uint32(122).string(message.workspaceOwnerSshPublicKey);
+    }
+    if (message.workspaceOwnerSshPrivateKey !== "") {
+      writer.uint32(130).string(message.workspaceOwnerSshPrivateKey);
+    }
+    if (message.workspaceBuildId !== "") {
+      writer.uint32(138).string(message.workspaceBuildId);
+    }
+    if (message.workspaceOwnerLoginType !== "") {
+      writer.uint32(146).string(message.workspaceOwnerLoginType);
+    }
+    for (const v of message.workspaceOwnerRbacRoles) {
+      Role.encode(v!, writer.uint32(154).fork()).join();
+    }
+    if (message.prebuiltWorkspaceBuildStage !== 0) {
+      writer.uint32(160).int32(message.prebuiltWorkspaceBuildStage);
+    }
+    for (const v of message.runningAgentAuthTokens) {
+      RunningAgentAuthToken.encode(v!, writer.uint32(170).fork()).join();
+    }
+    if (message.taskId !== "") {
+      writer.uint32(178).string(message.taskId);
+    }
+    if (message.taskPrompt !== "") {
+      writer.uint32(186).string(message.taskPrompt);
+    }
+    if (message.templateVersionId !== "") {
+      writer.uint32(194).string(message.templateVersionId);
+    }
+    if (message.templateVersionModulesFile !== "") {
+      writer.uint32(202).string(message.templateVersionModulesFile);
     }
     return writer;
   },
@@ -6418,6 +6634,134 @@ export const Metadata: MessageFns<Metadata> = {
             message.templateVersion = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.workspaceOwnerOidcAccessToken = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.workspaceOwnerSessionToken = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.templateId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.workspaceOwnerName = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.workspaceOwnerGroups.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.workspaceOwnerSshPublicKey = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.workspaceOwnerSshPrivateKey = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.workspaceBuildId = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.workspaceOwnerLoginType = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.workspaceOwnerRbacRoles.push(Role.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.prebuiltWorkspaceBuildStage = reader.int32() as any;
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.runningAgentAuthTokens.push(RunningAgentAuthToken.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.taskPrompt = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.templateVersionId = reader.string();
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.templateVersionModulesFile = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6477,6 +6821,86 @@ export const Metadata: MessageFns<Metadata> = {
         : isSet(object.template_version)
         ? globalThis.String(object.template_version)
         : "",
+      workspaceOwnerOidcAccessToken: isSet(object.workspaceOwnerOidcAccessToken)
+        ? globalThis.String(object.workspaceOwnerOidcAccessToken)
+        : isSet(object.workspace_owner_oidc_access_token)
+        ? globalThis.String(object.workspace_owner_oidc_access_token)
+        : "",
+      workspaceOwnerSessionToken: isSet(object.workspaceOwnerSessionToken)
+        ? globalThis.String(object.workspaceOwnerSessionToken)
+        : isSet(object.workspace_owner_session_token)
+        ? globalThis.String(object.workspace_owner_session_token)
+        : "",
+      templateId: isSet(object.templateId)
+        ? globalThis.String(object.templateId)
+        : isSet(object.template_id)
+        ? globalThis.String(object.template_id)
+        : "",
+      workspaceOwnerName: isSet(object.workspaceOwnerName)
+        ? globalThis.String(object.workspaceOwnerName)
+        : isSet(object.workspace_owner_name)
+        ? globalThis.String(object.workspace_owner_name)
+        : "",
+      workspaceOwnerGroups: globalThis.Array.isArray(object?.workspaceOwnerGroups)
+        ? object.workspaceOwnerGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.workspace_owner_groups)
+        ? object.workspace_owner_groups.map((e: any) => globalThis.String(e))
+        : [],
+      workspaceOwnerSshPublicKey: isSet(object.workspaceOwnerSshPublicKey)
+        ? globalThis.String(object.workspaceOwnerSshPublicKey)
+        : isSet(object.workspace_owner_ssh_public_key)
+        ? globalThis.String(object.workspace_owner_ssh_public_key)
+        : "",
+      workspaceOwnerSshPrivateKey: isSet(object.workspaceOwnerSshPrivateKey)
+        ? globalThis.String(object.workspaceOwnerSshPrivateKey)
+        : isSet(object.workspace_owner_ssh_private_key)
+        ? globalThis.String(object.workspace_owner_ssh_private_key)
+        : "",
+      workspaceBuildId: isSet(object.workspaceBuildId)
+        ? globalThis.String(object.workspaceBuildId)
+        : isSet(object.workspace_build_id)
+        ? globalThis.String(object.workspace_build_id)
+        : "",
+      workspaceOwnerLoginType: isSet(object.workspaceOwnerLoginType)
+        ? globalThis.String(object.workspaceOwnerLoginType)
+        : isSet(object.workspace_owner_login_type)
+        ? globalThis.String(object.workspace_owner_login_type)
+        : "",
+      workspaceOwnerRbacRoles: globalThis.Array.isArray(object?.workspaceOwnerRbacRoles)
+        ? object.workspaceOwnerRbacRoles.map((e: any) => Role.fromJSON(e))
+        : globalThis.Array.isArray(object?.workspace_owner_rbac_roles)
+        ? object.workspace_owner_rbac_roles.map((e: any) => Role.fromJSON(e))
+        : [],
+      prebuiltWorkspaceBuildStage: isSet(object.prebuiltWorkspaceBuildStage)
+        ? prebuiltWorkspaceBuildStageFromJSON(object.prebuiltWorkspaceBuildStage)
+        : isSet(object.prebuilt_workspace_build_stage)
+        ? prebuiltWorkspaceBuildStageFromJSON(object.prebuilt_workspace_build_stage)
+        : 0,
+      runningAgentAuthTokens: globalThis.Array.isArray(object?.runningAgentAuthTokens)
+        ? object.runningAgentAuthTokens.map((e: any) => RunningAgentAuthToken.fromJSON(e))
+        : globalThis.Array.isArray(object?.running_agent_auth_tokens)
+        ? object.running_agent_auth_tokens.map((e: any) => RunningAgentAuthToken.fromJSON(e))
+        : [],
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      taskPrompt: isSet(object.taskPrompt)
+        ? globalThis.String(object.taskPrompt)
+        : isSet(object.task_prompt)
+        ? globalThis.String(object.task_prompt)
+        : "",
+      templateVersionId: isSet(object.templateVersionId)
+        ? globalThis.String(object.templateVersionId)
+        : isSet(object.template_version_id)
+        ? globalThis.String(object.template_version_id)
+        : "",
+      templateVersionModulesFile: isSet(object.templateVersionModulesFile)
+        ? globalThis.String(object.templateVersionModulesFile)
+        : isSet(object.template_version_modules_file)
+        ? globalThis.String(object.template_version_modules_file)
+        : "",
     };
   },
 
@@ -6509,6 +6933,54 @@ export const Metadata: MessageFns<Metadata> = {
     if (message.templateVersion !== "") {
       obj.templateVersion = message.templateVersion;
     }
+    if (message.workspaceOwnerOidcAccessToken !== "") {
+      obj.workspaceOwnerOidcAccessToken = message.workspaceOwnerOidcAccessToken;
+    }
+    if (message.workspaceOwnerSessionToken !== "") {
+      obj.workspaceOwnerSessionToken = message.workspaceOwnerSessionToken;
+    }
+    if (message.templateId !== "") {
+      obj.templateId = message.templateId;
+    }
+    if (message.workspaceOwnerName !== "") {
+      obj.workspaceOwnerName = message.workspaceOwnerName;
+    }
+    if (message.workspaceOwnerGroups?.length) {
+      obj.workspaceOwnerGroups = message.workspaceOwnerGroups;
+    }
+    if (message.workspaceOwnerSshPublicKey !== "") {
+      obj.workspaceOwnerSshPublicKey = message.workspaceOwnerSshPublicKey;
+    }
+    if (message.workspaceOwnerSshPrivateKey !== "") {
+      obj.workspaceOwnerSshPrivateKey = message.workspaceOwnerSshPrivateKey;
+    }
+    if (message.workspaceBuildId !== "") {
+      obj.workspaceBuildId = message.workspaceBuildId;
+    }
+    if (message.workspaceOwnerLoginType !== "") {
+      obj.workspaceOwnerLoginType = message.workspaceOwnerLoginType;
+    }
+    if (message.workspaceOwnerRbacRoles?.length) {
+      obj.workspaceOwnerRbacRoles = message.workspaceOwnerRbacRoles.map((e) => Role.toJSON(e));
+    }
+    if (message.prebuiltWorkspaceBuildStage !== 0) {
+      obj.prebuiltWorkspaceBuildStage = prebuiltWorkspaceBuildStageToJSON(message.prebuiltWorkspaceBuildStage);
+    }
+    if (message.runningAgentAuthTokens?.length) {
+      obj.runningAgentAuthTokens = message.runningAgentAuthTokens.map((e) => RunningAgentAuthToken.toJSON(e));
+    }
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.taskPrompt !== "") {
+      obj.taskPrompt = message.taskPrompt;
+    }
+    if (message.templateVersionId !== "") {
+      obj.templateVersionId = message.templateVersionId;
+    }
+    if (message.templateVersionModulesFile !== "") {
+      obj.templateVersionModulesFile = message.templateVersionModulesFile;
+    }
     return obj;
   },
 
@@ -6526,6 +6998,374 @@ export const Metadata: MessageFns<Metadata> = {
     message.workspaceOwnerEmail = object.workspaceOwnerEmail ?? "";
     message.templateName = object.templateName ?? "";
     message.templateVersion = object.templateVersion ?? "";
+    message.workspaceOwnerOidcAccessToken = object.workspaceOwnerOidcAccessToken ?? "";
+    message.workspaceOwnerSessionToken = object.workspaceOwnerSessionToken ?? "";
+    message.templateId = object.templateId ?? "";
+    message.workspaceOwnerName = object.workspaceOwnerName ?? "";
+    message.workspaceOwnerGroups = object.workspaceOwnerGroups?.map((e) => e) || [];
+    message.workspaceOwnerSshPublicKey = object.workspaceOwnerSshPublicKey ?? "";
+    message.workspaceOwnerSshPrivateKey = object.workspaceOwnerSshPrivateKey ?? "";
+    message.workspaceBuildId = object.workspaceBuildId ?? "";
+    message.workspaceOwnerLoginType = object.workspaceOwnerLoginType ?? "";
+    message.workspaceOwnerRbacRoles = object.workspaceOwnerRbacRoles?.map((e) => Role.fromPartial(e)) || [];
+    message.prebuiltWorkspaceBuildStage = object.prebuiltWorkspaceBuildStage ?? 0;
+    message.runningAgentAuthTokens = object.runningAgentAuthTokens?.map((e) => RunningAgentAuthToken.fromPartial(e)) ||
+      [];
+    message.taskId = object.taskId ?? "";
+    message.taskPrompt = object.taskPrompt ?? "";
+    message.templateVersionId = object.templateVersionId ?? "";
+    message.templateVersionModulesFile = object.templateVersionModulesFile ?? "";
+    return message;
+  },
+};
+
+function createBaseRole(): Role {
+  return { name: "", orgId: "" };
+}
+
+export const Role: MessageFns<Role> = {
+  encode(message: Role, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.orgId !== "") {
+      writer.uint32(18).string(message.orgId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Role {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRole();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Role {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Role): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Role>, I>>(base?: I): Role {
+    return Role.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Role>, I>>(object: I): Role {
+    const message = createBaseRole();
+    message.name = object.name ?? "";
+    message.orgId = object.orgId ?? "";
+    return message;
+  },
+};
+
+function createBaseRunningAgentAuthToken(): RunningAgentAuthToken {
+  return { agentId: "", token: "" };
+}
+
+export const RunningAgentAuthToken: MessageFns<RunningAgentAuthToken> = {
+  encode(message: RunningAgentAuthToken, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunningAgentAuthToken {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunningAgentAuthToken();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunningAgentAuthToken {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+    };
+  },
+
+  toJSON(message: RunningAgentAuthToken): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunningAgentAuthToken>, I>>(base?: I): RunningAgentAuthToken {
+    return RunningAgentAuthToken.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunningAgentAuthToken>, I>>(object: I): RunningAgentAuthToken {
+    const message = createBaseRunningAgentAuthToken();
+    message.agentId = object.agentId ?? "";
+    message.token = object.token ?? "";
+    return message;
+  },
+};
+
+function createBaseTiming(): Timing {
+  return { startUs: 0, endUs: 0, action: "", source: "", resource: "", stage: "", state: 0 };
+}
+
+export const Timing: MessageFns<Timing> = {
+  encode(message: Timing, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startUs !== 0) {
+      writer.uint32(8).int64(message.startUs);
+    }
+    if (message.endUs !== 0) {
+      writer.uint32(16).int64(message.endUs);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.source !== "") {
+      writer.uint32(34).string(message.source);
+    }
+    if (message.resource !== "") {
+      writer.uint32(42).string(message.resource);
+    }
+    if (message.stage !== "") {
+      writer.uint32(50).string(message.stage);
+    }
+    if (message.state !== 0) {
+      writer.uint32(56).int32(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Timing {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTiming();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.startUs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.endUs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.stage = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Timing {
+    return {
+      startUs: isSet(object.startUs)
+        ? globalThis.Number(object.startUs)
+        : isSet(object.start_us)
+        ? globalThis.Number(object.start_us)
+        : 0,
+      endUs: isSet(object.endUs)
+        ? globalThis.Number(object.endUs)
+        : isSet(object.end_us)
+        ? globalThis.Number(object.end_us)
+        : 0,
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      stage: isSet(object.stage) ? globalThis.String(object.stage) : "",
+      state: isSet(object.state) ? timingStateFromJSON(object.state) : 0,
+    };
+  },
+
+  toJSON(message: Timing): unknown {
+    const obj: any = {};
+    if (message.startUs !== 0) {
+      obj.startUs = Math.round(message.startUs);
+    }
+    if (message.endUs !== 0) {
+      obj.endUs = Math.round(message.endUs);
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.stage !== "") {
+      obj.stage = message.stage;
+    }
+    if (message.state !== 0) {
+      obj.state = timingStateToJSON(message.state);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Timing>, I>>(base?: I): Timing {
+    return Timing.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Timing>, I>>(object: I): Timing {
+    const message = createBaseTiming();
+    message.startUs = object.startUs ?? 0;
+    message.endUs = object.endUs ?? 0;
+    message.action = object.action ?? "";
+    message.source = object.source ?? "";
+    message.resource = object.resource ?? "";
+    message.stage = object.stage ?? "";
+    message.state = object.state ?? 0;
     return message;
   },
 };

@@ -35,6 +35,7 @@ import {
   RichParameter,
   RichParameterValue,
   TemplateVariable,
+  Timing,
   VariableValue,
 } from "./provisioner.js";
 
@@ -219,6 +220,11 @@ export interface AcquiredJob_WorkspaceBuild {
   gitAuthProviders: GitAuthProvider[];
   /** Rich parameter values of the previous build, for monotonic and immutability checks. */
   previousRichParameterValues: RichParameterValue[];
+  /**
+   * "" normally; any other value (coderd sends "debug") asks for terraform's own log
+   * (`TF_LOG`) in the job's log, each line at terraform's level.
+   */
+  logLevel: string;
 }
 
 /** Template import job. */
@@ -335,6 +341,8 @@ export interface FailedJob {
    * "TERRAFORM", "SHUTDOWN", "HEARTBEAT", "INTERNAL" (our addition; the reference had none).
    */
   errorCode: string;
+  /** The stages and resource actions the job ran until it failed. */
+  timings: Timing[];
 }
 
 export interface FailedJob_WorkspaceBuild {
@@ -357,6 +365,8 @@ export interface CompletedJob {
     | { $case: "templateImport"; value: CompletedJob_TemplateImport }
     | { $case: "templateDryRun"; value: CompletedJob_TemplateDryRun }
     | undefined;
+  /** The stages and resource actions the job ran (init, plan, graph, apply). */
+  timings: Timing[];
 }
 
 export interface CompletedJob_WorkspaceBuild {
@@ -1333,6 +1343,7 @@ function createBaseAcquiredJob_WorkspaceBuild(): AcquiredJob_WorkspaceBuild {
     state: Buffer.alloc(0),
     gitAuthProviders: [],
     previousRichParameterValues: [],
+    logLevel: "",
   };
 }
 
@@ -1364,6 +1375,9 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
     }
     for (const v of message.previousRichParameterValues) {
       RichParameterValue.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.logLevel !== "") {
+      writer.uint32(82).string(message.logLevel);
     }
     return writer;
   },
@@ -1453,6 +1467,14 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
             message.previousRichParameterValues.push(RichParameterValue.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.logLevel = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1504,6 +1526,11 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
         : globalThis.Array.isArray(object?.previous_rich_parameter_values)
         ? object.previous_rich_parameter_values.map((e: any) => RichParameterValue.fromJSON(e))
         : [],
+      logLevel: isSet(object.logLevel)
+        ? globalThis.String(object.logLevel)
+        : isSet(object.log_level)
+        ? globalThis.String(object.log_level)
+        : "",
     };
   },
 
@@ -1536,6 +1563,9 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
     if (message.previousRichParameterValues?.length) {
       obj.previousRichParameterValues = message.previousRichParameterValues.map((e) => RichParameterValue.toJSON(e));
     }
+    if (message.logLevel !== "") {
+      obj.logLevel = message.logLevel;
+    }
     return obj;
   },
 
@@ -1556,6 +1586,7 @@ export const AcquiredJob_WorkspaceBuild: MessageFns<AcquiredJob_WorkspaceBuild> 
     message.gitAuthProviders = object.gitAuthProviders?.map((e) => GitAuthProvider.fromPartial(e)) || [];
     message.previousRichParameterValues =
       object.previousRichParameterValues?.map((e) => RichParameterValue.fromPartial(e)) || [];
+    message.logLevel = object.logLevel ?? "";
     return message;
   },
 };
@@ -2649,7 +2680,7 @@ export const CommitQuotaResponse: MessageFns<CommitQuotaResponse> = {
 };
 
 function createBaseFailedJob(): FailedJob {
-  return { jobId: "", error: "", type: undefined, errorCode: "" };
+  return { jobId: "", error: "", type: undefined, errorCode: "", timings: [] };
 }
 
 export const FailedJob: MessageFns<FailedJob> = {
@@ -2673,6 +2704,9 @@ export const FailedJob: MessageFns<FailedJob> = {
     }
     if (message.errorCode !== "") {
       writer.uint32(50).string(message.errorCode);
+    }
+    for (const v of message.timings) {
+      Timing.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -2738,6 +2772,14 @@ export const FailedJob: MessageFns<FailedJob> = {
             message.errorCode = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.timings.push(Timing.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2776,6 +2818,9 @@ export const FailedJob: MessageFns<FailedJob> = {
         : isSet(object.error_code)
         ? globalThis.String(object.error_code)
         : "",
+      timings: globalThis.Array.isArray(object?.timings)
+        ? object.timings.map((e: any) => Timing.fromJSON(e))
+        : [],
     };
   },
 
@@ -2796,6 +2841,9 @@ export const FailedJob: MessageFns<FailedJob> = {
     }
     if (message.errorCode !== "") {
       obj.errorCode = message.errorCode;
+    }
+    if (message.timings?.length) {
+      obj.timings = message.timings.map((e) => Timing.toJSON(e));
     }
     return obj;
   },
@@ -2828,6 +2876,7 @@ export const FailedJob: MessageFns<FailedJob> = {
       }
     }
     message.errorCode = object.errorCode ?? "";
+    message.timings = object.timings?.map((e) => Timing.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3004,7 +3053,7 @@ export const FailedJob_TemplateDryRun: MessageFns<FailedJob_TemplateDryRun> = {
 };
 
 function createBaseCompletedJob(): CompletedJob {
-  return { jobId: "", type: undefined };
+  return { jobId: "", type: undefined, timings: [] };
 }
 
 export const CompletedJob: MessageFns<CompletedJob> = {
@@ -3022,6 +3071,9 @@ export const CompletedJob: MessageFns<CompletedJob> = {
       case "templateDryRun":
         CompletedJob_TemplateDryRun.encode(message.type.value, writer.uint32(34).fork()).join();
         break;
+    }
+    for (const v of message.timings) {
+      Timing.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -3080,6 +3132,14 @@ export const CompletedJob: MessageFns<CompletedJob> = {
             };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.timings.push(Timing.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3112,6 +3172,7 @@ export const CompletedJob: MessageFns<CompletedJob> = {
         : isSet(object.template_dry_run)
         ? { $case: "templateDryRun", value: CompletedJob_TemplateDryRun.fromJSON(object.template_dry_run) }
         : undefined,
+      timings: globalThis.Array.isArray(object?.timings) ? object.timings.map((e: any) => Timing.fromJSON(e)) : [],
     };
   },
 
@@ -3126,6 +3187,9 @@ export const CompletedJob: MessageFns<CompletedJob> = {
       obj.templateImport = CompletedJob_TemplateImport.toJSON(message.type.value);
     } else if (message.type?.$case === "templateDryRun") {
       obj.templateDryRun = CompletedJob_TemplateDryRun.toJSON(message.type.value);
+    }
+    if (message.timings?.length) {
+      obj.timings = message.timings.map((e) => Timing.toJSON(e));
     }
     return obj;
   },
@@ -3156,6 +3220,7 @@ export const CompletedJob: MessageFns<CompletedJob> = {
         break;
       }
     }
+    message.timings = object.timings?.map((e) => Timing.fromPartial(e)) || [];
     return message;
   },
 };

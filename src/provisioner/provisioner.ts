@@ -14,6 +14,7 @@ import type {
   RichParameter,
   RichParameterValue,
   TemplateVariable,
+  Timing,
   VariableValue,
 } from "./model.js";
 
@@ -44,6 +45,11 @@ export interface CallControl {
    * dominates first plans and depends on the provider mirror and plugin cache.
    */
   onTiming?: (step: ProvisionerStep, seconds: number) => void;
+  /**
+   * Told, when the call ends (also when it fails), the start and end of each stage it ran and
+   * of each resource action within them, for the build timeline coderd shows.
+   */
+  onTimings?: (timings: Timing[]) => void;
   /**
    * Told the process group id of each process the call starts, so that if the daemon dies
    * mid-call, the next daemon can stop what it left running.
@@ -92,6 +98,11 @@ export interface ProvisionConfig {
   metadata: Metadata;
   /** Prior Terraform state (empty for a first build). */
   state: Uint8Array;
+  /**
+   * Non-empty ("debug") to have the provisioner's tool log its own internals into the job's
+   * log (Terraform: `TF_LOG`), for a build someone is debugging.
+   */
+  logLevel?: string;
 }
 
 export interface PlanRequest extends CallControl {
@@ -100,6 +111,8 @@ export interface PlanRequest extends CallControl {
   richParameterValues: RichParameterValue[];
   variableValues: VariableValue[];
   gitAuthProviders: GitAuthProvider[];
+  /** A workspace build's previous values, for the provider's `monotonic` validations. */
+  previousRichParameterValues?: RichParameterValue[];
   /**
    * Also report what a template import hands coderd besides resources: the modules, the archive
    * of downloaded module files and the plan as JSON.

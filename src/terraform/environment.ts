@@ -1,15 +1,19 @@
 // The environment terraform runs with. Terraform and its providers inherit
 // everything we hand them, so the daemon's own CODER_* variables (PSK, URLs) never go in, and
 // the few variables that decide where providers come from are always ours.
+import { createHash } from "node:crypto";
 import {
   type GitAuthProvider,
   LogLevel,
   type Metadata,
+  PrebuiltWorkspaceBuildStage,
+  type Role,
+  type RunningAgentAuthToken,
   WorkspaceTransition,
 } from "../provisioner/model.js";
 import type { ProvisionerLog } from "../provisioner/provisioner.js";
 import { agentScriptEnvironment } from "./bootstrap-scripts.js";
-import { REDACTED } from "./redact.js";
+import { REDACTED, type SensitiveValue } from "./redact.js";
 
 export type Environment = Record<string, string>;
 
@@ -77,6 +81,8 @@ export interface ProvisionEnvironmentInput {
   /** Legacy env-var parameters and CODER_PARAMETER_* (from toTerraformInputs). */
   parameterEnv: Environment;
   gitAuthProviders: GitAuthProvider[];
+  /** Terraform logs its internals (as JSON lines on stderr, which the executor reads). */
+  terraformLog?: boolean;
 }
 
 /** `start` / `stop` / `destroy`: the enum name in lower case, as the coder provider expects. */
@@ -99,27 +105,99 @@ export function provisionEnvironment(
   controlled: Environment,
   input: ProvisionEnvironmentInput,
 ): Environment {
-  const { metadata } = input;
   const env: Environment = {
     ...withoutIgnored(inherited),
+    ...metadataEnvironment(input.metadata),
+    ...agentScriptEnvironment(),
+    ...input.parameterEnv,
+  };
+  for (const provider of input.gitAuthProviders) {
+    // Providers before 1.0 read `data "coder_git_auth"` tokens under the first name, later ones
+    // `data "coder_external_auth"` tokens under the second: templates of both kinds are in use.
+    env[`CODER_GIT_AUTH_ACCESS_TOKEN_${provider.id}`] = provider.accessToken;
+    env[`CODER_EXTERNAL_AUTH_ACCESS_TOKEN_${provider.id}`] = provider.accessToken;
+  }
+  // JSON, whatever the operator's TF_LOG says: each line then carries its own level, and lines
+  // of every level (trace to error) are written.
+  if (input.terraformLog === true) env.TF_LOG = "JSON";
+  // Last, so a legacy env-var parameter cannot redirect provider installation.
+  return { ...env, ...controlled };
+}
+
+/**
+ * The build metadata as the coder terraform provider reads it: each variable name and value
+ * format is the provider's (lists as JSON, an empty list as `null`, as Go encodes a nil slice).
+ */
+export function metadataEnvironment(metadata: Metadata): Environment {
+  const env: Environment = {
     CODER_AGENT_URL: metadata.coderUrl,
     CODER_WORKSPACE_TRANSITION: transitionName(metadata.workspaceTransition),
     CODER_WORKSPACE_NAME: metadata.workspaceName,
     CODER_WORKSPACE_OWNER: metadata.workspaceOwner,
     CODER_WORKSPACE_OWNER_EMAIL: metadata.workspaceOwnerEmail,
+    CODER_WORKSPACE_OWNER_NAME: metadata.workspaceOwnerName,
+    CODER_WORKSPACE_OWNER_OIDC_ACCESS_TOKEN: metadata.workspaceOwnerOidcAccessToken,
+    CODER_WORKSPACE_OWNER_GROUPS: jsonList(metadata.workspaceOwnerGroups),
+    CODER_WORKSPACE_OWNER_SSH_PUBLIC_KEY: metadata.workspaceOwnerSshPublicKey,
+    CODER_WORKSPACE_OWNER_SSH_PRIVATE_KEY: metadata.workspaceOwnerSshPrivateKey,
+    CODER_WORKSPACE_OWNER_LOGIN_TYPE: metadata.workspaceOwnerLoginType,
+    CODER_WORKSPACE_OWNER_RBAC_ROLES: jsonList(metadata.workspaceOwnerRbacRoles.map(roleJson)),
     CODER_WORKSPACE_ID: metadata.workspaceId,
     CODER_WORKSPACE_OWNER_ID: metadata.workspaceOwnerId,
+    CODER_WORKSPACE_OWNER_SESSION_TOKEN: metadata.workspaceOwnerSessionToken,
+    CODER_WORKSPACE_TEMPLATE_ID: metadata.templateId,
     CODER_WORKSPACE_TEMPLATE_NAME: metadata.templateName,
     CODER_WORKSPACE_TEMPLATE_VERSION: metadata.templateVersion,
-    ...agentScriptEnvironment(),
-    ...input.parameterEnv,
+    CODER_WORKSPACE_BUILD_ID: metadata.workspaceBuildId,
+    CODER_TASK_ID: metadata.taskId,
+    CODER_TASK_PROMPT: metadata.taskPrompt,
   };
-  // The name later coder providers read for `data "coder_git_auth"` access tokens.
-  for (const provider of input.gitAuthProviders) {
-    env[`CODER_GIT_AUTH_ACCESS_TOKEN_${provider.id}`] = provider.accessToken;
+  // The provider treats anything but "true" as false, so the other stage's variable stays unset.
+  const stage = metadata.prebuiltWorkspaceBuildStage;
+  if (stage === PrebuiltWorkspaceBuildStage.CREATE) env.CODER_WORKSPACE_IS_PREBUILD = "true";
+  if (stage === PrebuiltWorkspaceBuildStage.CLAIM) env.CODER_WORKSPACE_IS_PREBUILD_CLAIM = "true";
+  Object.assign(env, runningAgentTokenEnvironment(metadata.runningAgentAuthTokens));
+  return env;
+}
+
+/**
+ * The tokens a prebuilt workspace's agents already have, so that claiming it keeps them. The
+ * provider looks a token up under the SHA-256 of its agent's id, and today only ever of the
+ * empty id: a single token is filed under that name whatever its agent.
+ */
+function runningAgentTokenEnvironment(tokens: readonly RunningAgentAuthToken[]): Environment {
+  const env: Environment = {};
+  for (const token of tokens) {
+    const agentId = tokens.length === 1 ? "" : token.agentId;
+    const digest = createHash("sha256").update(agentId).digest("hex");
+    env[`CODER_RUNNING_WORKSPACE_AGENT_TOKEN_${digest}`] = token.token;
   }
-  // Last, so a legacy env-var parameter cannot redirect provider installation.
-  return { ...env, ...controlled };
+  return env;
+}
+
+/** A role as the provider decodes it: `org_id` left out when empty, as Go's `omitempty`. */
+function roleJson(role: Role): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (role.name !== "") out.name = role.name;
+  if (role.orgId !== "") out.org_id = role.orgId;
+  return out;
+}
+
+function jsonList(items: readonly unknown[]): string {
+  return items.length === 0 ? "null" : JSON.stringify(items);
+}
+
+/** The metadata values that are credentials: masked wherever terraform's output shows them. */
+export function metadataSecrets(metadata: Metadata): SensitiveValue[] {
+  return [
+    { label: "owner OIDC access token", value: metadata.workspaceOwnerOidcAccessToken },
+    { label: "owner session token", value: metadata.workspaceOwnerSessionToken },
+    { label: "owner SSH private key", value: metadata.workspaceOwnerSshPrivateKey },
+    ...metadata.runningAgentAuthTokens.map((token) => ({
+      label: `running agent token of agent ${JSON.stringify(token.agentId)}`,
+      value: token.token,
+    })),
+  ];
 }
 
 /** TF_* variables whose values are safe to print (the reference's list). */

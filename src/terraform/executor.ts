@@ -13,7 +13,7 @@ import {
   parsePlainDiagnostics,
 } from "./diagnostics.js";
 import type { Environment } from "./environment.js";
-import { readJsonLogLine } from "./log-lines.js";
+import { convertStderrLine, readJsonLogLine } from "./log-lines.js";
 import { type LineHandler, type RunCommandResult, runCommand } from "./process.js";
 import type { Redactor } from "./redact.js";
 import { type PlanJson, parsePlanJson, parseStateJson, type StateJson } from "./terraform-json.js";
@@ -50,6 +50,9 @@ export interface ExecutorOptions {
 
 export const planFileName = "terraform.tfplan";
 
+/** Also gets each stdout line of a `-json` command, unredacted (for timings; never logged). */
+export type JsonLineTap = (line: string) => void;
+
 export class TerraformExecutor {
   constructor(private readonly options: ExecutorOptions) {}
 
@@ -68,7 +71,7 @@ export class TerraformExecutor {
 
   async plan(
     control: CommandControl,
-    input: { env: Environment; destroy: boolean; varFile?: string },
+    input: { env: Environment; destroy: boolean; varFile?: string; onJsonLine?: JsonLineTap },
   ): Promise<string> {
     const planFile = `${this.options.directory}/${planFileName}`;
     const args = [
@@ -86,7 +89,7 @@ export class TerraformExecutor {
     const diagnostics: Diagnostic[] = [];
     const result = await this.run("plan", args, control, {
       env: input.env,
-      onLine: this.jsonLines(control, diagnostics),
+      onLine: this.jsonLines(control, diagnostics, input.onJsonLine),
     });
     await this.check("terraform plan", result, control, { diagnostics });
     return planFile;
@@ -94,13 +97,13 @@ export class TerraformExecutor {
 
   async apply(
     control: CommandControl,
-    input: { env: Environment; planFile: string },
+    input: { env: Environment; planFile: string; onJsonLine?: JsonLineTap },
   ): Promise<void> {
     const args = ["apply", "-no-color", "-auto-approve", "-input=false", "-json", input.planFile];
     const diagnostics: Diagnostic[] = [];
     const result = await this.run("apply", args, control, {
       env: input.env,
-      onLine: this.jsonLines(control, diagnostics),
+      onLine: this.jsonLines(control, diagnostics, input.onJsonLine),
     });
     await this.check("terraform apply", result, control, { diagnostics });
   }
@@ -217,14 +220,18 @@ export class TerraformExecutor {
     throw new TerraformCommandError(control.redact(message), result.exitCode);
   }
 
-  /** stdout lines of `-json` commands, their errors kept in `diagnostics`; stderr as ERROR. */
-  private jsonLines(control: CommandControl, diagnostics: Diagnostic[]): LineHandler {
+  /**
+   * stdout lines of `-json` commands, their errors kept in `diagnostics`; stderr as ERROR, but
+   * for terraform's own log lines (with `TF_LOG=JSON`), at their level.
+   */
+  private jsonLines(
+    control: CommandControl,
+    diagnostics: Diagnostic[],
+    tap?: JsonLineTap,
+  ): LineHandler {
     return (stream, line) => {
-      if (stream === "stderr") {
-        return line.trim() === ""
-          ? undefined
-          : emit(control, [{ level: LogLevel.ERROR, output: line }]);
-      }
+      if (stream === "stderr") return emit(control, convertStderrLine(line));
+      tap?.(line);
       const converted = readJsonLogLine(line);
       // Errors only: they make the command's error; warnings can be many and are in the log.
       if (converted.diagnostic?.severity === "error") diagnostics.push(converted.diagnostic);

@@ -62,6 +62,28 @@ export function readJsonLogLine(line: string): ConvertedLine {
 }
 
 /**
+ * One stderr line of terraform: a line of its own log (`TF_LOG=JSON`) at the level it names;
+ * anything else is an error message, as before.
+ */
+export function convertStderrLine(line: string): ProvisionerLog[] {
+  if (line.trim() === "") return [];
+  if (line.trimStart().startsWith("{")) {
+    try {
+      const parsed = terraformLogLine.safeParse(JSON.parse(line));
+      if (parsed.success) {
+        const { "@level": level, "@message": message } = parsed.data;
+        return message.split("\n").flatMap((part) => withLevel(level, part));
+      }
+    } catch {
+      // Not JSON after all: an error line.
+    }
+  }
+  return [{ level: LogLevel.ERROR, output: line }];
+}
+
+const terraformLogLine = z.object({ "@level": z.string(), "@message": z.string() });
+
+/**
  * `Error: Invalid value for variable` -> `Error: main.tf:13: Invalid value for variable`: the
  * message is terraform's severity and summary, the location goes between them.
  */

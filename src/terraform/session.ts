@@ -25,6 +25,7 @@ import { convertResources } from "./convert/resources.js";
 import {
   basicEnvironment,
   type Environment,
+  metadataSecrets,
   provisionEnvironment,
   terraformVariableLogs,
 } from "./environment.js";
@@ -57,6 +58,7 @@ import {
   unmaskedSecretNotice,
 } from "./redact.js";
 import { parsePlanJson, planModules, TerraformJsonError } from "./terraform-json.js";
+import { TimingRecorder } from "./timings.js";
 import { type VariableTypes, varFileName, varFileText } from "./var-file.js";
 import {
   applyPlanFileName,
@@ -200,45 +202,53 @@ export class TerraformSession implements ProvisionSession {
     }
     const redact = this.secrets.redact;
     const control = this.commandControl(request, redact);
+    const timings = new TimingRecorder();
     try {
       await this.addSecrets(control, [
         ...inputs.secrets,
+        ...metadataSecrets(request.config.metadata),
         ...request.gitAuthProviders.map((provider) => ({
           label: `git auth provider ${JSON.stringify(provider.id)}`,
           value: provider.accessToken,
         })),
       ]);
-      if (!(await this.prepare(control, request.config))) {
+      if (!(await this.prepare(control, request.config, timings))) {
         return { resources: [], parameters: [], gitAuthProviders: [], plan: new Uint8Array() };
       }
       const env = provisionEnvironment(this.context.inherited, this.context.controlled, {
         metadata: request.config.metadata,
         parameterEnv: inputs.env,
         gitAuthProviders: request.gitAuthProviders,
+        terraformLog: Boolean(request.config.logLevel),
       });
       const varFile = await this.writeVarFile(inputs.vars, request.signal);
       let planFile: string;
       try {
-        planFile = await this.executor.plan(control, {
-          env,
-          destroy: isDestroy(request.config.metadata),
-          ...(varFile === undefined ? {} : { varFile }),
-        });
+        planFile = await timings.stage("plan", () =>
+          this.executor.plan(control, {
+            env,
+            destroy: isDestroy(request.config.metadata),
+            ...(varFile === undefined ? {} : { varFile }),
+            onJsonLine: (line) => timings.line("plan", line),
+          }),
+        );
       } finally {
         // The plan file has the values now; the secrets need not sit on disk any longer.
         if (varFile !== undefined) await rm(varFile, { force: true });
       }
-      const planText = await this.executor.showPlanText(control, planFile);
-      const plan = parsePlanJson(planText);
-      const graph = await planDependencyGraph(
-        this.outputSource,
-        plan,
-        this.directory,
-        () => this.executor.graph(control),
-        this.context.logger,
-      );
-      this.planGraph = graph;
-      const converted = convertResources(planModules(plan), graph);
+      const { plan, planText, converted } = await timings.graph(async () => {
+        const planText = await this.executor.showPlanText(control, planFile);
+        const plan = parsePlanJson(planText);
+        const graph = await planDependencyGraph(
+          this.outputSource,
+          plan,
+          this.directory,
+          () => this.executor.graph(control),
+          this.context.logger,
+        );
+        this.planGraph = graph;
+        return { plan, planText, converted: convertResources(planModules(plan), graph) };
+      });
       return {
         resources: converted.resources,
         parameters: converted.parameters,
@@ -253,14 +263,19 @@ export class TerraformSession implements ProvisionSession {
       };
     } catch (error) {
       throw provisionError("plan terraform", error, undefined, redact);
+    } finally {
+      control.onTimings?.(timings.timings());
     }
   }
 
   private async runApply(request: ApplyRequest): Promise<ApplyResult> {
     const redact = this.secrets.redact;
     const control = this.commandControl(request, redact);
+    const timings = new TimingRecorder();
     try {
-      if (!(await this.prepare(control, request.config))) {
+      // Apply may run in a session that planned nothing (a daemon's plan and apply split).
+      await this.addSecrets(control, metadataSecrets(request.config.metadata));
+      if (!(await this.prepare(control, request.config, timings))) {
         return { state: new Uint8Array(), resources: [] };
       }
       const planFile = await writeWorkFile(this.directory, applyPlanFileName, request.plan);
@@ -270,25 +285,36 @@ export class TerraformSession implements ProvisionSession {
         metadata: request.config.metadata,
         parameterEnv: {},
         gitAuthProviders: [],
+        terraformLog: Boolean(request.config.logLevel),
       });
-      await this.executor.apply(control, { env, planFile });
-      const state = await this.readState();
-      const applied = await appliedState(
-        this.outputSource,
-        state,
-        this.planGraph,
-        {
-          showState: () => this.executor.showState(control),
-          graph: () => this.executor.graph(control),
-        },
-        this.context.logger,
+      await timings.stage("apply", () =>
+        this.executor.apply(control, {
+          env,
+          planFile,
+          onJsonLine: (line) => timings.line("apply", line),
+        }),
       );
-      const converted = convertResources(applied.modules, applied.graph);
-      return { state, resources: converted.resources };
+      return await timings.graph(async () => {
+        const state = await this.readState();
+        const applied = await appliedState(
+          this.outputSource,
+          state,
+          this.planGraph,
+          {
+            showState: () => this.executor.showState(control),
+            graph: () => this.executor.graph(control),
+          },
+          this.context.logger,
+        );
+        const converted = convertResources(applied.modules, applied.graph);
+        return { state, resources: converted.resources };
+      });
     } catch (error) {
       // Whatever terraform managed to write is returned, so nothing created is forgotten.
       const state = await this.readState().catch(() => new Uint8Array());
       throw provisionError("apply terraform", error, undefined, redact, state);
+    } finally {
+      control.onTimings?.(timings.timings());
     }
   }
 
@@ -373,6 +399,7 @@ export class TerraformSession implements ProvisionSession {
       killSignal: control.killSignal,
       onLog: control.onLog,
       ...(control.onTiming === undefined ? {} : { onTiming: control.onTiming }),
+      ...(control.onTimings === undefined ? {} : { onTimings: control.onTimings }),
       ...(control.onProcessStarted === undefined
         ? {}
         : { onProcessStarted: control.onProcessStarted }),
@@ -384,7 +411,11 @@ export class TerraformSession implements ProvisionSession {
    * Readies the work dir for plan's or apply's own terraform command. False when a destroy
    * finds no state: there is nothing to destroy, so terraform need not even be initialized.
    */
-  private async prepare(control: CommandControl, config: ProvisionConfig): Promise<boolean> {
+  private async prepare(
+    control: CommandControl,
+    config: ProvisionConfig,
+    timings: TimingRecorder,
+  ): Promise<boolean> {
     await this.reportEnvironment(control);
     const hasState = await this.writeState(config.state);
     if (isDestroy(config.metadata) && !hasState) {
@@ -396,16 +427,16 @@ export class TerraformSession implements ProvisionSession {
     }
     // Terraform writes its plan, state and lock file by name: none may lead out through a link.
     await checkWrittenFiles(this.directory);
-    await this.ensureInitialized(control);
+    await this.ensureInitialized(control, timings);
     return true;
   }
 
-  private async ensureInitialized(control: CommandControl): Promise<void> {
+  private async ensureInitialized(control: CommandControl, timings: TimingRecorder): Promise<void> {
     // Once per work dir: init is idempotent, and a second plan (template import's stop plan) or
     // the apply after a plan finds providers installed already.
     if (this.initialized) return;
     try {
-      await this.initialize(control);
+      await timings.stage("init", () => this.initialize(control));
     } finally {
       this.initGate.resolve();
     }

@@ -68,7 +68,7 @@ describe("provisionerd --help", () => {
       ["--coder-url", "CODER_URL", undefined],
       ["--psk", "CODER_PROVISIONER_DAEMON_PSK", undefined],
       ["--tag", "CODER_PROVISIONERD_TAGS", undefined],
-      ["--name", "CODER_PROVISIONERD_NAME", os.hostname()],
+      ["--name", "CODER_PROVISIONER_DAEMON_NAME", os.hostname()],
       ["--concurrency", "CODER_PROVISIONERD_CONCURRENCY", '"1"'],
       ["--poll-interval", "CODER_PROVISIONERD_POLL_INTERVAL", '"1s"'],
       ["--poll-jitter", "CODER_PROVISIONERD_POLL_JITTER", '"100ms"'],

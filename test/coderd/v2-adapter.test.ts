@@ -148,6 +148,28 @@ describe("daemon over the coderd v2 adapter", () => {
     const build = (started.terminal as v2.CompletedJob).type;
     if (build?.$case !== "workspaceBuild") throw new Error("not a workspace build result");
     expect(build.value.resources.flatMap((r) => r.agents).length).toBeGreaterThan(0);
+    // Timings: every stage the build ran, and each resource the apply created, with real times.
+    const timings = build.value.timings;
+    const named = (stage: string, resource: string) =>
+      timings.filter((t) => t.stage === stage && t.resource === resource);
+    for (const stage of ["init", "plan", "graph", "apply"]) {
+      expect(named(stage, `coder_stage_${stage}`).length, stage).toBeGreaterThan(0);
+    }
+    for (const resource of ["coder_agent.main", "terraform_data.dev[0]"]) {
+      expect(named("apply", resource).map((t) => [t.action, t.state])).toEqual([["create", 1]]);
+    }
+    const micros = (t?: { seconds: number; nanos: number }) =>
+      t === undefined ? 0 : t.seconds * 1e6 + t.nanos / 1e3;
+    for (const timing of timings) {
+      expect(micros(timing.start)).toBeGreaterThan(Date.parse("2020-01-01") * 1000);
+      expect(micros(timing.end)).toBeGreaterThanOrEqual(micros(timing.start));
+    }
+    // log_level "debug": terraform's own log is in the build's log.
+    const buildLogs = (started.updates as v2.UpdateJobRequest[]).flatMap((u) => u.logs);
+    expect(buildLogs.map((l) => l.output)).toContainEqual(
+      expect.stringMatching(/^Terraform version: /),
+    );
+
     expect(fake.daemons.map((x) => [x.name, x.credential, x.apiVersion])).toEqual([
       [V2_DAEMON_NAME, "psk", "1.18"],
     ]);

@@ -100,12 +100,16 @@ describe("fake coderd strictness", () => {
     expect(fake.job(tagged).logs.map((l) => l.sequence)).toEqual([1, 2, 3]);
     expect(fake.job(tagged).duplicateLines).toBe(1);
 
-    await owner.c.failJob({ jobId: tagged, error: "boom", errorCode: "INTERNAL" }, never);
+    await owner.c.failJob(
+      { jobId: tagged, error: "boom", errorCode: "INTERNAL", timings: [] },
+      never,
+    );
     await expect(
       owner.c.completeJob(
         {
           jobId: tagged,
           type: { $case: "workspaceBuild", value: { state: Buffer.alloc(0), resources: [] } },
+          timings: [],
         },
         never,
       ),

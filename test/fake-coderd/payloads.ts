@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { AcquiredJob } from "../../src/provisioner/model.js";
 import {
-  type Metadata,
+  Metadata,
   type ParameterValue,
   type RichParameterValue,
   type VariableValue,
@@ -10,7 +10,7 @@ import {
 } from "../../src/provisioner/model.js";
 
 export function metadata(fields: Partial<Metadata> = {}): Metadata {
-  return {
+  return Metadata.create({
     coderUrl: "http://coder.test",
     workspaceTransition: WorkspaceTransition.START,
     workspaceName: "",
@@ -21,7 +21,7 @@ export function metadata(fields: Partial<Metadata> = {}): Metadata {
     templateName: "",
     templateVersion: "",
     ...fields,
-  };
+  });
 }
 
 export function importPayload(
@@ -80,6 +80,7 @@ export function buildPayload(fields: BuildFields): NonNullable<AcquiredJob["type
       state: Buffer.from(fields.state ?? new Uint8Array()),
       gitAuthProviders: [],
       previousRichParameterValues: [],
+      logLevel: "",
     },
   };
 }

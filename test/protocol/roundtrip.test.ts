@@ -18,6 +18,8 @@ import {
 import {
   LogLevel,
   ParameterDestination_Scheme,
+  type Timing,
+  TimingState,
   WorkspaceTransition,
 } from "../../src/proto/provisioner.js";
 import {
@@ -135,6 +137,16 @@ function call<Res>(
   return new Promise((resolve, reject) => invoke((err, res) => (err ? reject(err) : resolve(res))));
 }
 
+const planTiming: Timing = {
+  startUs: 1_764_253_640_912_216,
+  endUs: 1_764_253_641_003_001,
+  action: "terraform",
+  source: "coder",
+  resource: "coder_stage_plan",
+  stage: "plan",
+  state: TimingState.COMPLETED,
+};
+
 describe("wire protocol round trip", () => {
   const metadata = () => buildCallMetadata({ psk: PSK, daemonId: DAEMON_ID });
 
@@ -215,6 +227,7 @@ describe("wire protocol round trip", () => {
           error: "insufficient quota",
           errorCode: "QUOTA",
           type: { $case: "workspaceBuild", value: { state: Buffer.from("{}") } },
+          timings: [planTiming],
         },
         metadata(),
         cb,
@@ -243,6 +256,7 @@ describe("wire protocol round trip", () => {
               ],
             },
           },
+          timings: [planTiming],
         },
         metadata(),
         cb,
@@ -270,6 +284,10 @@ describe("wire protocol round trip", () => {
       type: { value: { resources: { dailyCost: number }[] } };
     };
     expect(completeSeen.type.value.resources[0]?.dailyCost).toBe(3);
+    // Timings cross the wire whole, microseconds included.
+    for (const seen of [failSeen, completeSeen]) {
+      expect((seen as unknown as { timings: Timing[] }).timings).toEqual([planTiming]);
+    }
   });
 
   it("pushes jobs over the streaming acquire as slots are offered", async () => {

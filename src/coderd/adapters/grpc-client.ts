@@ -186,7 +186,7 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
       const failed = { jobId: job.jobId, error: `unreadable job: ${error.message}` };
       this.options.logger.error(failed, "failing a job the daemon cannot read");
       void this.failJob(
-        { ...failed, errorCode: "INTERNAL" },
+        { ...failed, errorCode: "INTERNAL", timings: [] },
         AbortSignal.timeout(this.options.rpcTimeoutMs),
       ).catch((failure: unknown) =>
         this.options.logger.error({ err: errorMessage(failure) }, "send FailJob"),

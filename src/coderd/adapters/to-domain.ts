@@ -45,6 +45,7 @@ import {
   ParameterSource_Scheme,
   ParameterValue,
   Prebuild,
+  PrebuiltWorkspaceBuildStage,
   Preset,
   PresetParameter,
   Resource,
@@ -52,10 +53,14 @@ import {
   RichParameter,
   RichParameterOption,
   RichParameterValue,
+  Role,
+  RunningAgentAuthToken,
   Schedule,
   Scheduling,
   Script,
   TemplateVariable,
+  Timing,
+  TimingState,
   UpdateJobRequest,
   UpdateJobResponse,
   VariableValue,
@@ -266,6 +271,24 @@ export function metadata(w: Wire<Metadata> | undefined, field: string): Metadata
       w.workspaceTransition ?? 0,
       `${field}.workspaceTransition`,
     ),
+    workspaceOwnerRbacRoles: (w.workspaceOwnerRbacRoles ?? []).map((r) =>
+      scalars(Role.create(), r),
+    ),
+    prebuiltWorkspaceBuildStage: memberOf(
+      PrebuiltWorkspaceBuildStage,
+      w.prebuiltWorkspaceBuildStage ?? 0,
+      `${field}.prebuiltWorkspaceBuildStage`,
+    ),
+    runningAgentAuthTokens: (w.runningAgentAuthTokens ?? []).map((t) =>
+      scalars(RunningAgentAuthToken.create(), t),
+    ),
+  };
+}
+
+export function timing(w: Wire<Timing>, field: string): Timing {
+  return {
+    ...scalars(Timing.create(), w),
+    state: memberOf(TimingState, w.state ?? 0, `${field}.state`),
   };
 }
 
@@ -361,6 +384,7 @@ export function commitQuotaRequest(w: Wire<CommitQuotaRequest>): CommitQuotaRequ
 
 export function failedJob(w: Wire<FailedJob>): FailedJob {
   const failed = scalars(FailedJob.create(), w);
+  failed.timings = list(w.timings, "job.timings", timing);
   const type = w.type;
   switch (type?.$case) {
     case "workspaceBuild":
@@ -379,6 +403,7 @@ export function failedJob(w: Wire<FailedJob>): FailedJob {
 
 export function completedJob(w: Wire<CompletedJob>): CompletedJob {
   const completed = scalars(CompletedJob.create(), w);
+  completed.timings = list(w.timings, "job.timings", timing);
   const type = w.type;
   switch (type?.$case) {
     case "workspaceBuild": {

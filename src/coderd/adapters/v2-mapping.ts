@@ -3,9 +3,11 @@
 // way out keep the fields the target knows); what differs is spelled out here:
 // - v2 has no legacy parameters, no log sequence numbers and no job tags;
 // - our git auth providers are v2's external auth providers (same id and token);
-// - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
-// - our agents carry the v0.17 layout's startup script fields beside the scripts v2 sends (the
+// - v2 agents carry scripts; ours also carry the v0.17 layout's startup script fields (the
 //   converter puts the legacy startup script in both);
+// - our timings (microseconds) are on the job, v2's (timestamps) on a workspace build's result
+//   only: a failure goes without them unless it carries the build's state (v2 has no place for
+//   them otherwise, and an empty build result would read as a build to coderd);
 // - v2 rich parameters leave unset bounds absent, ours flag them as set;
 // - a template import's module files go inline, or by UploadFile with only their hash inline
 //   when they would make CompleteJob too large (the adapter decides: moduleFilesToUpload).
@@ -14,6 +16,7 @@ import { randomUUID } from "node:crypto";
 import type * as ours from "../../provisioner/model.js";
 import type * as oursSdk from "../../provisioner/model.js";
 import { MAX_PACKET_DATA } from "../transport/drpc-wire.js";
+import type { Timestamp } from "../v2/gen/google/protobuf/timestamp.js";
 import * as sdk from "../v2/gen/provisioner.js";
 import * as v2 from "../v2/gen/provisionerd.js";
 import * as toDomain from "./to-domain.js";
@@ -52,6 +55,7 @@ export function acquiredJobFromV2(job: v2.AcquiredJob): ours.AcquiredJob {
             state: build.state,
             gitAuthProviders: build.externalAuthProviders,
             previousRichParameterValues: build.previousParameterValues,
+            logLevel: build.logLevel,
           },
         },
       });
@@ -124,7 +128,10 @@ export function failedJobToV2(failed: ours.FailedJob): v2.FailedJob {
     case "workspaceBuild":
       return v2.FailedJob.fromPartial({
         ...base,
-        type: { $case: "workspaceBuild", value: { state: type.value.state } },
+        type: {
+          $case: "workspaceBuild",
+          value: { state: type.value.state, timings: failed.timings.map(timingToV2) },
+        },
       });
     case "templateImport":
       return v2.FailedJob.fromPartial({ ...base, type: { $case: "templateImport", value: {} } });
@@ -143,7 +150,11 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
         jobId,
         type: {
           $case: "workspaceBuild",
-          value: { state: type.value.state, resources: type.value.resources.map(resourceToV2) },
+          value: {
+            state: type.value.state,
+            resources: type.value.resources.map(resourceToV2),
+            timings: completed.timings.map(timingToV2),
+          },
         },
       });
     case "templateImport": {
@@ -184,6 +195,19 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
         },
       });
   }
+}
+
+function timingToV2(timing: oursSdk.Timing): sdk.Timing {
+  return sdk.Timing.fromPartial({
+    ...byName(sdk.Timing, timing),
+    start: timestampOf(timing.startUs),
+    end: timestampOf(timing.endUs),
+  });
+}
+
+function timestampOf(micros: number): Timestamp {
+  const seconds = Math.floor(micros / 1_000_000);
+  return { seconds, nanos: (micros - seconds * 1_000_000) * 1000 };
 }
 
 /**
@@ -251,7 +275,18 @@ export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.Updat
 }
 
 export function failedJobFromV2(failed: v2.FailedJob): ours.FailedJob {
-  return toDomain.failedJob(failed);
+  const timings = failed.type?.$case === "workspaceBuild" ? failed.type.value.timings : [];
+  return toDomain.failedJob({ ...failed, timings: timings.map(timingFromV2) });
+}
+
+/** A v2 timing as the domain reads it (times in microseconds). */
+function timingFromV2(timing: sdk.Timing): toDomain.Wire<oursSdk.Timing> {
+  return { ...timing, startUs: microsOf(timing.start), endUs: microsOf(timing.end) };
+}
+
+function microsOf(timestamp: Timestamp | undefined): number {
+  if (timestamp === undefined) return 0;
+  return timestamp.seconds * 1_000_000 + Math.floor(timestamp.nanos / 1000);
 }
 
 export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJob {
@@ -266,6 +301,7 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
           $case: "workspaceBuild",
           value: { state: type.value.state, resources: type.value.resources.map(resourceFromV2) },
         },
+        timings: type.value.timings.map(timingFromV2),
       });
     case "templateImport": {
       const imported = type.value;
@@ -341,6 +377,7 @@ export function acquiredJobToV2(job: ours.AcquiredJob): v2.AcquiredJob {
             metadata: build.metadata && byName(sdk.Metadata, build.metadata),
             state: build.state,
             previousParameterValues: build.previousRichParameterValues,
+            logLevel: build.logLevel,
           },
         },
       });

@@ -1,7 +1,7 @@
 // What a job-type handler gets from the runner: the session, the log stream, the link to
 // coderd, cancellation, and timing. Handlers hold no state of their own.
 import type { Logger } from "pino";
-import { type AcquiredJob, LogLevel, LogSource } from "../../provisioner/model.js";
+import { type AcquiredJob, LogLevel, LogSource, type Timing } from "../../provisioner/model.js";
 import type { CallControl, ProvisionSession } from "../../provisioner/provisioner.js";
 import { ProvisionError } from "../../provisioner/provisioner.js";
 import { errorMessage, type JobErrorCode, JobFailure } from "../errors.js";
@@ -31,6 +31,8 @@ export interface JobContext {
    * failure into the job's (`asJobFailure` with `prefix` and `code`).
    */
   step<T>(timing: JobStage, prefix: string, code: JobErrorCode, fn: () => Promise<T>): Promise<T>;
+  /** The stage and resource timings the job's provisioner calls reported so far. */
+  timings(): Timing[];
 }
 
 /**

@@ -1,7 +1,7 @@
 // Template dry run: one START plan with defaults for missing metadata.
 import { randomUUID } from "node:crypto";
 import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../provisioner/model.js";
-import { type Metadata, WorkspaceTransition } from "../../provisioner/model.js";
+import { Metadata, WorkspaceTransition } from "../../provisioner/model.js";
 import { STAGE } from "../stages.js";
 import type { JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";
@@ -10,6 +10,8 @@ import { planTemplate } from "./plan.js";
 export function dryRunMetadata(payload: AcquiredJob_TemplateDryRun, userName: string): Metadata {
   const given = payload.metadata;
   return {
+    // coderd v2 fills more of the metadata (template and owner fields): kept as given.
+    ...Metadata.create(given),
     coderUrl: given?.coderUrl || "http://localhost:3000",
     workspaceTransition: WorkspaceTransition.START,
     workspaceName: given?.workspaceName || "dryrun",
@@ -37,5 +39,6 @@ export async function runTemplateDryRun(
   return {
     jobId: ctx.job.jobId,
     type: { $case: "templateDryRun", value: { resources: plan.resources } },
+    timings: ctx.timings(),
   };
 }

@@ -1,8 +1,7 @@
 // Template import: README, parse, parameter resolution through coderd, then a
 // START and a STOP plan to learn the template's resources and rich parameters.
-
 import type { AcquiredJob_TemplateImport, CompletedJob } from "../../provisioner/model.js";
-import { LogLevel, type Metadata, WorkspaceTransition } from "../../provisioner/model.js";
+import { LogLevel, Metadata, WorkspaceTransition } from "../../provisioner/model.js";
 import { errorMessage, JobFailure } from "../errors.js";
 import { MISSING_PARAMETER, STAGE } from "../stages.js";
 import { daemonLine, type JobContext } from "./job-context.js";
@@ -14,6 +13,8 @@ function importMetadata(
   transition: WorkspaceTransition,
 ): Metadata {
   return {
+    // coderd v2 also sends template and owner fields (template id, owner groups): kept as given.
+    ...Metadata.create(payload.metadata),
     coderUrl: payload.metadata?.coderUrl ?? "",
     workspaceTransition: transition,
     workspaceName: "",
@@ -128,6 +129,7 @@ export async function runTemplateImport(
         hasAiTasks: start.hasAiTasks ?? false,
       },
     },
+    timings: ctx.timings(),
   };
 }
 

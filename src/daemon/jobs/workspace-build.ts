@@ -32,7 +32,7 @@ export async function runWorkspaceBuild(
     throw new JobFailure("workspace build job has no metadata", { code: "INTERNAL" });
   }
   const stage = applyStage(metadata.workspaceTransition);
-  const config = { metadata, state: payload.state };
+  const config = { metadata, state: payload.state, logLevel: payload.logLevel };
 
   // Planning has no daemon marker (reference): the provisioner's lines carry the stage.
   const plan = await ctx.step("plan", "", "TERRAFORM", () =>
@@ -43,6 +43,7 @@ export async function runWorkspaceBuild(
       richParameterValues: payload.richParameterValues,
       variableValues: payload.variableValues,
       gitAuthProviders: payload.gitAuthProviders,
+      previousRichParameterValues: payload.previousRichParameterValues,
     }),
   );
   await ctx.flush();
@@ -65,5 +66,6 @@ export async function runWorkspaceBuild(
       $case: "workspaceBuild",
       value: { state: Buffer.from(apply.state), resources: apply.resources },
     },
+    timings: ctx.timings(),
   };
 }

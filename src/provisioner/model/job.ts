@@ -80,6 +80,44 @@ export interface Metadata {
   templateName: string;
   /** `CODER_WORKSPACE_TEMPLATE_VERSION`. */
   templateVersion: string;
+  /** `CODER_WORKSPACE_OWNER_OIDC_ACCESS_TOKEN`; a secret, never logged. */
+  workspaceOwnerOidcAccessToken: string;
+  /** `CODER_WORKSPACE_OWNER_SESSION_TOKEN`; a secret, never logged. */
+  workspaceOwnerSessionToken: string;
+  /** `CODER_WORKSPACE_TEMPLATE_ID`. */
+  templateId: string;
+  /** `CODER_WORKSPACE_OWNER_NAME` (the owner's full name). */
+  workspaceOwnerName: string;
+  /** `CODER_WORKSPACE_OWNER_GROUPS` (a JSON array of names). */
+  workspaceOwnerGroups: string[];
+  /** `CODER_WORKSPACE_OWNER_SSH_PUBLIC_KEY`. */
+  workspaceOwnerSshPublicKey: string;
+  /** `CODER_WORKSPACE_OWNER_SSH_PRIVATE_KEY`; a secret, never logged. */
+  workspaceOwnerSshPrivateKey: string;
+  /** `CODER_WORKSPACE_BUILD_ID`. */
+  workspaceBuildId: string;
+  /** `CODER_WORKSPACE_OWNER_LOGIN_TYPE` (e.g. "password", "oidc", "github"). */
+  workspaceOwnerLoginType: string;
+  /** `CODER_WORKSPACE_OWNER_RBAC_ROLES` (a JSON array of `{"name", "org_id"}`). */
+  workspaceOwnerRbacRoles: Role[];
+  /** CREATE sets `CODER_WORKSPACE_IS_PREBUILD`, CLAIM `CODER_WORKSPACE_IS_PREBUILD_CLAIM`. */
+  prebuiltWorkspaceBuildStage: PrebuiltWorkspaceBuildStage;
+  /**
+   * `CODER_RUNNING_WORKSPACE_AGENT_TOKEN_<sha256 hex of the agent id>`: a prebuilt workspace's
+   * agents keep their tokens when it is claimed. Secrets, never logged.
+   */
+  runningAgentAuthTokens: RunningAgentAuthToken[];
+  /** `CODER_TASK_ID`. */
+  taskId: string;
+  /** `CODER_TASK_PROMPT`. */
+  taskPrompt: string;
+  /** The template version's UUID (no environment variable: the provider does not read one). */
+  templateVersionId: string;
+  /**
+   * Hash of the template version's module archive in coderd's file store (no environment
+   * variable; the daemon does not download it: `terraform init` fetches modules itself).
+   */
+  templateVersionModulesFile: string;
 }
 
 export const Metadata = {
@@ -95,7 +133,95 @@ export const Metadata = {
         workspaceOwnerEmail: "",
         templateName: "",
         templateVersion: "",
+        workspaceOwnerOidcAccessToken: "",
+        workspaceOwnerSessionToken: "",
+        templateId: "",
+        workspaceOwnerName: "",
+        workspaceOwnerGroups: [],
+        workspaceOwnerSshPublicKey: "",
+        workspaceOwnerSshPrivateKey: "",
+        workspaceBuildId: "",
+        workspaceOwnerLoginType: "",
+        workspaceOwnerRbacRoles: [],
+        prebuiltWorkspaceBuildStage: 0,
+        runningAgentAuthTokens: [],
+        taskId: "",
+        taskPrompt: "",
+        templateVersionId: "",
+        templateVersionModulesFile: "",
       },
+      fields,
+    );
+  },
+};
+
+/** A role of the workspace owner. */
+export interface Role {
+  name: string;
+  /** "" for a site-wide role. */
+  orgId: string;
+}
+
+export const Role = {
+  create(fields: Partial<Role> = {}): Role {
+    return withDefaults({ name: "", orgId: "" }, fields);
+  },
+};
+
+/** The token an agent of a running (prebuilt) workspace already has. */
+export interface RunningAgentAuthToken {
+  agentId: string;
+  /** A secret, never logged. */
+  token: string;
+}
+
+export const RunningAgentAuthToken = {
+  create(fields: Partial<RunningAgentAuthToken> = {}): RunningAgentAuthToken {
+    return withDefaults({ agentId: "", token: "" }, fields);
+  },
+};
+
+/** Whether a build creates a prebuilt workspace or hands one to its user. */
+export const PrebuiltWorkspaceBuildStage = {
+  NONE: 0,
+  CREATE: 1,
+  CLAIM: 2,
+} as const;
+export type PrebuiltWorkspaceBuildStage =
+  (typeof PrebuiltWorkspaceBuildStage)[keyof typeof PrebuiltWorkspaceBuildStage];
+
+/** How a timed step ended (STARTED: it did not, e.g. the job was killed). */
+export const TimingState = {
+  STARTED: 0,
+  COMPLETED: 1,
+  FAILED: 2,
+} as const;
+export type TimingState = (typeof TimingState)[keyof typeof TimingState];
+
+/**
+ * How one step of a job went, for the build timeline coderd shows: a whole stage (resource
+ * `coder_stage_<stage>`) or one resource's action within it, from terraform's `-json` output.
+ */
+export interface Timing {
+  /** Unix microseconds. */
+  startUs: number;
+  /** Unix microseconds. */
+  endUs: number;
+  /** e.g. "create", "delete", "state refresh", "provision", "terraform" (a stage). */
+  action: string;
+  /** The resource's provider ("coder", "terraform"...); "coder" for a stage. */
+  source: string;
+  /** Resource address, e.g. `module.m.aws_instance.dev[0]`. */
+  resource: string;
+  /** "init", "plan", "graph" or "apply". */
+  stage: string;
+  state: TimingState;
+}
+
+export const Timing = {
+  create(fields: Partial<Timing> = {}): Timing {
+    return withDefaults(
+      { startUs: 0, endUs: 0, action: "", source: "", resource: "", stage: "", state: 0 },
       fields,
     );
   },
@@ -211,6 +337,11 @@ export interface AcquiredJob_WorkspaceBuild {
   gitAuthProviders: GitAuthProvider[];
   /** Rich parameter values of the previous build, for monotonic and immutability checks. */
   previousRichParameterValues: RichParameterValue[];
+  /**
+   * "" normally; any other value (coderd sends "debug") asks for terraform's own log
+   * (`TF_LOG`) in the job's log, each line at terraform's level.
+   */
+  logLevel: string;
 }
 
 export const AcquiredJob_WorkspaceBuild = {
@@ -226,6 +357,7 @@ export const AcquiredJob_WorkspaceBuild = {
         state: Buffer.alloc(0),
         gitAuthProviders: [],
         previousRichParameterValues: [],
+        logLevel: "",
       },
       fields,
     );
@@ -407,11 +539,16 @@ export interface FailedJob {
    * "TERRAFORM", "SHUTDOWN", "HEARTBEAT", "INTERNAL" (our addition; the reference had none).
    */
   errorCode: string;
+  /** The stages and resource actions the job ran until it failed. */
+  timings: Timing[];
 }
 
 export const FailedJob = {
   create(fields: Partial<FailedJob> = {}): FailedJob {
-    return withDefaults({ jobId: "", error: "", type: undefined, errorCode: "" }, fields);
+    return withDefaults(
+      { jobId: "", error: "", type: undefined, errorCode: "", timings: [] },
+      fields,
+    );
   },
 };
 
@@ -451,11 +588,13 @@ export interface CompletedJob {
     | { $case: "templateImport"; value: CompletedJob_TemplateImport }
     | { $case: "templateDryRun"; value: CompletedJob_TemplateDryRun }
     | undefined;
+  /** The stages and resource actions the job ran (init, plan, graph, apply). */
+  timings: Timing[];
 }
 
 export const CompletedJob = {
   create(fields: Partial<CompletedJob> = {}): CompletedJob {
-    return withDefaults({ jobId: "", type: undefined }, fields);
+    return withDefaults({ jobId: "", type: undefined, timings: [] }, fields);
   },
 };
 
