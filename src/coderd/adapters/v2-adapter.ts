@@ -13,7 +13,7 @@ import * as ours from "../../provisioner/model.js";
 import type { ConnectOptions } from "../connection.js";
 import { type CoderdCredential, v2ServeRequest } from "../handshake.js";
 import { isUnknownRpc } from "../transport/errors.js";
-import { CoderdV2Client } from "../v2/client.js";
+import { CoderdV2Client, FileTransferError } from "../v2/client.js";
 import { DataUploadType } from "../v2/gen/provisioner.js";
 import type { AcquiredJob } from "../v2/gen/provisionerd.js";
 import { CoderdLink } from "./coderd-link.js";
@@ -154,12 +154,20 @@ export class CoderdV2Adapter implements CoordinatorClient {
     if (metadata === undefined || fileId === "") return job;
     const signal = this.closing.signal;
     try {
-      metadata.templateVersionModuleFiles = await this.link.call("DownloadFile", signal, (c) =>
-        new CoderdV2Client(c.drpc).downloadFile(
-          { fileId, uploadType: DataUploadType.UPLOAD_TYPE_MODULE_FILES },
-          signal,
-        ),
-      );
+      const downloaded = await this.link.call("DownloadFile", signal, async (c) => {
+        try {
+          return await new CoderdV2Client(c.drpc).downloadFile(
+            { fileId, uploadType: DataUploadType.UPLOAD_TYPE_MODULE_FILES },
+            signal,
+          );
+        } catch (error) {
+          // coderd answered, with a file that failed its checks or an error: not a link failure.
+          if (error instanceof FileTransferError) return error;
+          throw error;
+        }
+      });
+      if (downloaded instanceof FileTransferError) throw downloaded;
+      metadata.templateVersionModuleFiles = downloaded;
       return job;
     } catch (error) {
       if (signal.aborted) throw error;
