@@ -441,7 +441,7 @@ export class TerraformSession implements ProvisionSession {
    */
   private async unpackModuleFiles(metadata: Metadata, signal: AbortSignal): Promise<void> {
     const archive = metadata.templateVersionModuleFiles;
-    if (this.modulesUnpacked || this.initialized || archive.length === 0) return;
+    if (this.modulesUnpacked || this.initialized || !archive?.length) return;
     try {
       const unpacked = await unpackArchive(
         archive,

@@ -121,9 +121,9 @@ export interface Metadata {
   /**
    * That archive's bytes (a tar of `.terraform/modules`), fetched by the coordinator's adapter
    * before the job starts so that `terraform init` finds the modules without a network; empty
-   * when there is none.
+   * absent when there is none. Not part of any wire message: coderd sends only the id.
    */
-  templateVersionModuleFiles: Buffer;
+  templateVersionModuleFiles?: Buffer;
 }
 
 export const Metadata = {
@@ -155,7 +155,6 @@ export const Metadata = {
         taskPrompt: "",
         templateVersionId: "",
         templateVersionModulesFile: "",
-        templateVersionModuleFiles: Buffer.alloc(0),
       },
       fields,
     );
