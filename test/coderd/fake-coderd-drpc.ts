@@ -117,9 +117,12 @@ export class FakeCoderdDrpc {
   /**
    * v2: coderd's file store as DownloadFile serves it, by file id (here the sha256 in hex):
    * uploaded module files and those a CompleteJob carried inline. A test may add entries, also
-   * with a `hash` that does not match `data`.
+   * with a `hash` that does not match `data` or an `announce`d size and chunk count that lie.
    */
-  readonly files = new Map<string, { data: Buffer; hash: Buffer }>();
+  readonly files = new Map<
+    string,
+    { data: Buffer; hash: Buffer; announce?: { size: number; chunks: number } }
+  >();
   /** v2: file ids DownloadFile was asked for. */
   readonly downloads: string[] = [];
   private server!: WsDrpcServer;
@@ -499,8 +502,8 @@ export class FakeCoderdDrpc {
                 value: {
                   uploadType: sdk.DataUploadType.UPLOAD_TYPE_MODULE_FILES,
                   dataHash: file.hash,
-                  fileSize: file.data.length,
-                  chunks,
+                  fileSize: file.announce?.size ?? file.data.length,
+                  chunks: file.announce?.chunks ?? chunks,
                 },
               },
             }).finish(),

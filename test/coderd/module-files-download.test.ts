@@ -105,6 +105,22 @@ describe("module files by DownloadFile over the coderd v2 adapter", () => {
     expect(failed.type?.value.state?.toString()).toBe("prior state");
   });
 
+  it("stops reading at the first chunk beyond what DataUpload announced", async () => {
+    const data = randomBytes(6 * MIB);
+    const id = "f00dfeed-0000-4000-8000-000000000003";
+    fake.files.set(id, {
+      data,
+      hash: createHash("sha256").update(data).digest(),
+      announce: { size: 4 * MIB, chunks: 2 },
+    });
+    const job = enqueue("workspaceBuild", id);
+    expect((await acquire()).jobId).toBe("");
+    await vi.waitFor(() => expect(job.state).toBe("failed"), { timeout: 10_000, interval: 20 });
+    expect(job.failure).toBe(
+      `downloading the template version's module files (file ${id}) failed: /provisionerd.ProvisionerDaemon/DownloadFile: chunk 2 goes beyond the announced 2 chunks / ${4 * MIB} bytes`,
+    );
+  });
+
   it("fails the job with coderd's own error for a file it does not have", async () => {
     const id = "f00dfeed-0000-4000-8000-000000000002";
     const job = enqueue("templateDryRun", id);
