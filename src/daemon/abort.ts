@@ -67,3 +67,37 @@ export function deferred<T>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
+
+/** Runs `fn` once `signal` aborts (at once if it has); returns the function that unhooks it. */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  signal.addEventListener("abort", fn, { once: true });
+  return () => signal.removeEventListener("abort", fn);
+}
+
+/**
+ * A signal that aborts with `reason` `ms` after `after` does: a grace period. `dispose` stops
+ * the clock (and unhooks it from `after`).
+ */
+export function abortAfter(
+  after: AbortSignal,
+  ms: number,
+  reason: unknown,
+): { signal: AbortSignal; dispose: () => void } {
+  const clock = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const unhook = onAbort(after, () => {
+    timer = setTimeout(() => clock.abort(reason), ms);
+    timer.unref?.();
+  });
+  return {
+    signal: clock.signal,
+    dispose: () => {
+      unhook();
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}

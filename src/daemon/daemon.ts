@@ -18,7 +18,8 @@ import type { CoordinatorClient, CoordinatorContext } from "./coordinator.js";
 import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
 import { JobRecords } from "./job-records.js";
-import { type JobOutcome, runJob } from "./job-runner.js";
+import { type JobResult, jobStatus } from "./job-result.js";
+import { runJob } from "./job-runner.js";
 import { collectLeftovers, reportLeftover } from "./leftovers.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
@@ -67,7 +68,7 @@ class ProvisionerDaemon implements Daemon {
   private readonly cancelJobs = new AbortController();
   private readonly killJobs = new AbortController();
   private readonly giveUp = new AbortController();
-  private readonly runs = new Map<string, Promise<JobOutcome>>();
+  private readonly runs = new Map<string, Promise<JobResult>>();
   /**
    * Every job id this daemon took, running or ended: coderd may hand a job out again (its
    * acknowledgement was still on the way), and a job must never run twice. A re-send comes
@@ -388,9 +389,13 @@ class ProvisionerDaemon implements Daemon {
     });
     this.runs.set(job.jobId, promise);
     this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
-    void promise.then((outcome) => {
+    void promise.then((result) => {
       this.logger.info(
-        { jobId: job.jobId, status: outcome.status, seconds: (performance.now() - started) / 1000 },
+        {
+          jobId: job.jobId,
+          status: jobStatus(result),
+          seconds: (performance.now() - started) / 1000,
+        },
         "job finished",
       );
       this.runs.delete(job.jobId);

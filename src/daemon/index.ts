@@ -18,9 +18,9 @@ export {
   UnimplementedError,
 } from "./errors.js";
 export { RESCUED_STATE_DIR } from "./job-records.js";
+export { type JobResult, resultState } from "./job-result.js";
 export {
   DEFAULT_JOB_TIMING,
-  type JobOutcome,
   jobTypeOf,
   type RunJobOptions,
   type RunJobTiming,

@@ -21,6 +21,12 @@ export const MISSING_PARAMETER = "missing parameter";
 
 export const FAILURE = {
   shutdown: "provisioner daemon was shutdown gracefully",
+  canceled: "job was canceled",
+  /** Ours: a graceful cancel because the daemon shuts down. */
+  shuttingDown: "canceled: provisioner daemon is shutting down",
+  heartbeat: "send periodic update: ",
+  sendLogs: "send logs: ",
+  commitQuota: "commit quota: ",
   cancelTimedOut: "Cancel timed out",
   insufficientQuota: "insufficient quota",
   richWithLegacy: "invalid use of rich parameters",

@@ -32,7 +32,7 @@ export async function runTemplateImport(
   const readme = await ctx.session.readme();
   if (readme !== undefined && readme.length > 0) {
     try {
-      await ctx.logs.sendUpdate({ readme: Buffer.from(readme) }, [daemonLine(STAGE.addingReadme)]);
+      await ctx.update({ readme: Buffer.from(readme) }, [daemonLine(STAGE.addingReadme)]);
     } catch (error) {
       throw new JobFailure(`write log: ${errorMessage(error)}`, { code: "INTERNAL", cause: error });
     }
@@ -46,9 +46,9 @@ export async function runTemplateImport(
   );
 
   ctx.checkCanceled();
-  let resolved: Awaited<ReturnType<typeof ctx.logs.sendUpdate>>;
+  let resolved: Awaited<ReturnType<typeof ctx.update>>;
   try {
-    resolved = await ctx.logs.sendUpdate({
+    resolved = await ctx.update({
       parameterSchemas: parsed.parameterSchemas,
       templateVariables: parsed.templateVariables,
       userVariableValues: payload.userVariableValues,
