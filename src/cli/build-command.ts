@@ -48,6 +48,7 @@ import {
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
+import type { CliIo } from "./cli-io.js";
 import {
   checkJobDirectories,
   checkTerraformOption,
@@ -65,7 +66,6 @@ import {
 } from "./local-jobs.js";
 import { createLogger, REDACTED } from "./logger.js";
 import { previewProvisioner } from "./plan-preview.js";
-import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
 import { ask, canPrompt } from "./prompt.js";
 import { renderResourceTable } from "./result-table.js";

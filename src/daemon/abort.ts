@@ -1,4 +1,5 @@
-// Small AbortSignal helpers: every wait in the daemon is abortable, none outlives its reason.
+// Small AbortSignal and promise helpers: every wait in the daemon is abortable, none outlives
+// its reason.
 
 /** The error an aborted signal carries, as an Error (AbortSignal reasons may be anything). */
 export function abortReason(signal: AbortSignal): Error {
@@ -49,6 +50,19 @@ export async function untilAborted<T>(
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** Waits for `work`; rejects with the signal's reason as soon as it aborts (work runs on). */
+export async function orAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  signal?.throwIfAborted();
+  const result = await untilAborted(work, signal);
+  signal?.throwIfAborted();
+  return result as T;
+}
+
+/** Whether a sink's answer is a promise to wait for (sinks may answer nothing). */
+export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | undefined)?.then === "function";
 }
 
 /** A promise with its settle functions exposed (Promise.withResolvers needs Node 22). */

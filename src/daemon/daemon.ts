@@ -18,7 +18,7 @@ import type { CoordinatorClient, CoordinatorContext } from "./coordinator.js";
 import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
 import { JobRecords } from "./job-records.js";
-import { type JobResult, jobStatus } from "./job-result.js";
+import { failedJob, type JobResult, jobStatus } from "./job-result.js";
 import { runJob } from "./job-runner.js";
 import { collectLeftovers, reportLeftover } from "./leftovers.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
@@ -380,24 +380,14 @@ class ProvisionerDaemon implements Daemon {
       killSignal: this.killJobs.signal,
       giveUpSignal: this.giveUp.signal,
       ...(record === undefined ? {} : { journal: record }),
-      timing: {
-        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-        heartbeatDeadlineMs: this.config.heartbeatDeadlineMs,
-        forceCancelIntervalMs: this.config.forceCancelIntervalMs,
-        logBatch: this.config.logBatch,
-      },
+      // The config's heartbeat, force-cancel and log batch settings are the job's timing.
+      timing: this.config,
     });
     this.runs.set(job.jobId, promise);
     this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
     void promise.then((result) => {
-      this.logger.info(
-        {
-          jobId: job.jobId,
-          status: jobStatus(result),
-          seconds: (performance.now() - started) / 1000,
-        },
-        "job finished",
-      );
+      const seconds = (performance.now() - started) / 1000;
+      this.logger.info({ jobId: job.jobId, status: jobStatus(result), seconds }, "job finished");
       this.runs.delete(job.jobId);
       void record?.end();
       this.slots.release(slot);
@@ -410,8 +400,8 @@ class ProvisionerDaemon implements Daemon {
   }
 
   private async refuse(job: AcquiredJob): Promise<void> {
-    const client = this.client as CoderdClient;
-    const request = { jobId: job.jobId, error: FAILURE.noFreeSlot, errorCode: "INTERNAL" };
+    const client = this.client as CoordinatorClient;
+    const request = failedJob(job, new JobFailure(FAILURE.noFreeSlot, { code: "INTERNAL" }));
     const signal = this.giveUp.signal;
     await retryTransport((_attempt) => client.failJob(request, signal), { signal }).catch(
       (error: unknown) => this.logger.error({ err: errorMessage(error) }, "send FailJob"),

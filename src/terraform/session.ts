@@ -4,6 +4,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { deferred } from "../daemon/abort.js";
+import { SerialQueue } from "../daemon/serial.js";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
 import { LogLevel, type Metadata, WorkspaceTransition } from "../proto/provisioner.js";
 import {
@@ -100,7 +101,7 @@ export class TerraformSession implements ProvisionSession {
   /** The template's variables, parsed once: the work dir's configuration does not change. */
   private parsed: ParseResult | undefined;
   /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   /** Resolved when this session's init settled or its first call ended: a fork's go-ahead. */
   private readonly initGate = deferred<void>();
   /** The last plan's dependency graph: the apply's state has the same configuration. */
@@ -159,7 +160,7 @@ export class TerraformSession implements ProvisionSession {
   }
 
   close(): Promise<void> {
-    this.closed ??= this.queue.then(async () => {
+    this.closed ??= this.queue.run(async () => {
       const error = await removeWorkDir(this.directory);
       if (error !== undefined) {
         this.context.logger?.warn(
@@ -409,9 +410,7 @@ export class TerraformSession implements ProvisionSession {
         new ProvisionError(`session of job ${this.context.jobId} is closed`, { code: "INTERNAL" }),
       );
     }
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(task);
   }
 }
 
