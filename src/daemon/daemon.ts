@@ -20,13 +20,13 @@ import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "
 import { JobRecords } from "./job-records.js";
 import { failedJob, type JobResult, jobStatus } from "./job-result.js";
 import { runJob } from "./job-runner.js";
+import { FAILURE } from "./job-texts.js";
 import { collectLeftovers, reportLeftover } from "./leftovers.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
 import { RecentIds } from "./recent-ids.js";
 import { CONNECT_BACKOFF, jobRetryCapMs, retryTransport } from "./retry.js";
 import { SlotPool } from "./slots.js";
-import { FAILURE } from "./stages.js";
 
 export type ShutdownMode = "drain" | "cancel";
 

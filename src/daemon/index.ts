@@ -26,6 +26,7 @@ export {
   type RunJobTiming,
   runJob,
 } from "./job-runner.js";
+export { FAILURE, MISSING_PARAMETER, STAGE } from "./job-texts.js";
 export type {
   DaemonObserver,
   DaemonState,
@@ -45,6 +46,5 @@ export {
   parseDaemonOptions,
 } from "./options.js";
 export { handleShutdownSignals, type SignalHandlingOptions } from "./signals.js";
-export { FAILURE, MISSING_PARAMETER, STAGE } from "./stages.js";
 export { pemCertificatesProblem, pemPrivateKeyProblem } from "./tls.js";
 export { DAEMON_VERSION } from "./version.js";

@@ -17,12 +17,12 @@ import { delay, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage, JobFailure, TransportError } from "./errors.js";
 import { failedJob, type JobResult } from "./job-result.js";
+import { FAILURE } from "./job-texts.js";
 import { emptyUpdate, LogBatcher, type LogLineInput, type UpdatePayload } from "./log-batcher.js";
 import type { DaemonObserver, ObservedJob } from "./observer.js";
 import type { LogBatchOptions } from "./options.js";
 import { type BackoffPolicy, JOB_RPC_BACKOFF, retryTransport } from "./retry.js";
 import { SerialQueue } from "./serial.js";
-import { FAILURE } from "./stages.js";
 
 export interface JobChannelOptions {
   job: AcquiredJob;

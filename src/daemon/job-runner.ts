@@ -12,6 +12,7 @@ import { errorMessage, isAbortError, JobFailure } from "./errors.js";
 import { JobChannel } from "./job-channel.js";
 import type { JobJournal } from "./job-records.js";
 import { type JobResult, jobStatus, resultState } from "./job-result.js";
+import { FAILURE, STAGE } from "./job-texts.js";
 import { asJobFailure, daemonLine, type JobContext } from "./jobs/job-context.js";
 import { runTemplateDryRun } from "./jobs/template-dry-run.js";
 import { runTemplateImport } from "./jobs/template-import.js";
@@ -25,7 +26,6 @@ import {
 } from "./observer.js";
 import { type LogBatchOptions, LogBatchOptionsSchema } from "./options.js";
 import { jobRpcBackoff } from "./retry.js";
-import { FAILURE, STAGE } from "./stages.js";
 
 export interface RunJobTiming {
   heartbeatIntervalMs: number;
@@ -172,7 +172,7 @@ class JobRun {
     let result: JobResult;
     if (this.options.provisioner === undefined) {
       result = failed(
-        new JobFailure(`no provisioner ${this.job.provisioner}`, { code: "UNSUPPORTED" }),
+        new JobFailure(FAILURE.noProvisioner(this.job.provisioner), { code: "UNSUPPORTED" }),
       );
     } else {
       const unwatch = this.watchSignals();
@@ -238,7 +238,9 @@ class JobRun {
         return runWorkspaceBuild(context, type.value);
       default:
         throw new JobFailure(
-          `unknown job type "${String((type as { $case?: string } | undefined)?.$case ?? "<nil>")}"; ensure your provisioner daemon is up-to-date`,
+          FAILURE.unknownJobType(
+            String((type as { $case?: string } | undefined)?.$case ?? "<nil>"),
+          ),
           { code: "UNSUPPORTED" },
         );
     }

@@ -4,6 +4,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { deferred } from "../daemon/abort.js";
+import { FAILURE_PREFIX } from "../daemon/job-texts.js";
 import { SerialQueue } from "../daemon/serial.js";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
 import { LogLevel, type Metadata, WorkspaceTransition } from "../proto/provisioner.js";
@@ -135,8 +136,9 @@ export class TerraformSession implements ProvisionSession {
       try {
         return await this.parseOnce(control.signal);
       } catch (error) {
-        if (control.signal.aborted) throw provisionError("parse", error, "CANCELED");
-        throw provisionError("parse", error, "PARSE");
+        if (control.signal.aborted)
+          throw provisionError(FAILURE_PREFIX.terraformParse, error, "CANCELED");
+        throw provisionError(FAILURE_PREFIX.terraformParse, error, "PARSE");
       }
     });
   }
@@ -178,7 +180,7 @@ export class TerraformSession implements ProvisionSession {
       inputs = toTerraformInputs(request);
     } catch (error) {
       if (error instanceof TerraformInputError)
-        throw provisionError("plan terraform", error, "PARAMETERS");
+        throw provisionError(FAILURE_PREFIX.terraformPlan, error, "PARAMETERS");
       throw error;
     }
     const redact = this.secrets.redact;
@@ -229,7 +231,7 @@ export class TerraformSession implements ProvisionSession {
         plan: new Uint8Array(await readFile(planFile)),
       };
     } catch (error) {
-      throw provisionError("plan terraform", error, undefined, redact);
+      throw provisionError(FAILURE_PREFIX.terraformPlan, error, undefined, redact);
     }
   }
 
@@ -265,7 +267,7 @@ export class TerraformSession implements ProvisionSession {
     } catch (error) {
       // Whatever terraform managed to write is returned, so nothing created is forgotten.
       const state = await this.readState().catch(() => new Uint8Array());
-      throw provisionError("apply terraform", error, undefined, redact, state);
+      throw provisionError(FAILURE_PREFIX.terraformApply, error, undefined, redact, state);
     }
   }
 
@@ -290,8 +292,8 @@ export class TerraformSession implements ProvisionSession {
     try {
       parsed = await this.parseOnce(signal);
     } catch (error) {
-      if (signal.aborted) throw provisionError("plan terraform", error, "CANCELED");
-      throw provisionError("plan terraform", error, "PARSE");
+      if (signal.aborted) throw provisionError(FAILURE_PREFIX.terraformPlan, error, "CANCELED");
+      throw provisionError(FAILURE_PREFIX.terraformPlan, error, "PARSE");
     }
     const types = new Map<string, string>();
     for (const s of parsed.parameterSchemas) types.set(s.name, s.validationValueType);

@@ -1,7 +1,7 @@
 // Quota commit after a build's plan, with the reference's exact log lines.
 import { LogLevel, type Resource } from "../../proto/provisioner.js";
 import { errorMessage, JobFailure } from "../errors.js";
-import { FAILURE, QUOTA_TEXT, STAGE } from "../stages.js";
+import { FAILURE, QUOTA_TEXT, STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";
 
 export function dailyCost(resources: Resource[]): number {

@@ -3,7 +3,7 @@
 import { LogLevel, type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_TemplateImport, CompletedJob } from "../../proto/provisionerd.js";
 import { errorMessage, JobFailure } from "../errors.js";
-import { MISSING_PARAMETER, STAGE } from "../stages.js";
+import { FAILURE_PREFIX, MISSING_PARAMETER, STAGE } from "../job-texts.js";
 import { daemonLine, type JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";
 import { sideBySide } from "./side-by-side.js";
@@ -34,14 +34,17 @@ export async function runTemplateImport(
     try {
       await ctx.update({ readme: Buffer.from(readme) }, [daemonLine(STAGE.addingReadme)]);
     } catch (error) {
-      throw new JobFailure(`write log: ${errorMessage(error)}`, { code: "INTERNAL", cause: error });
+      throw new JobFailure(`${FAILURE_PREFIX.writeLog}${errorMessage(error)}`, {
+        code: "INTERNAL",
+        cause: error,
+      });
     }
   } else {
     ctx.marker(STAGE.noReadme, LogLevel.DEBUG);
   }
 
   ctx.marker(STAGE.parsingParameters);
-  const parsed = await ctx.step("parse", "run parse: ", "PARSE", () =>
+  const parsed = await ctx.step("parse", FAILURE_PREFIX.parse, "PARSE", () =>
     ctx.session.parse(ctx.control(STAGE.parseParameters)),
   );
 
@@ -54,7 +57,7 @@ export async function runTemplateImport(
       userVariableValues: payload.userVariableValues,
     });
   } catch (error) {
-    throw new JobFailure(`update job: ${errorMessage(error)}`, {
+    throw new JobFailure(`${FAILURE_PREFIX.updateJob}${errorMessage(error)}`, {
       code: "PARAMETERS",
       cause: error,
     });
@@ -72,7 +75,7 @@ export async function runTemplateImport(
     name: "start" | "stop",
   ) => {
     ctx.marker(stage);
-    return planTemplate(ctx, `template import provision for ${name}: `, {
+    return planTemplate(ctx, FAILURE_PREFIX.importPlan(name), {
       stage,
       metadata: importMetadata(payload, transition),
       parameterValues: resolved.parameterValues,

@@ -3,7 +3,7 @@
 import { WorkspaceTransition } from "../../proto/provisioner.js";
 import type { AcquiredJob_WorkspaceBuild, CompletedJob } from "../../proto/provisionerd.js";
 import { JobFailure } from "../errors.js";
-import { STAGE } from "../stages.js";
+import { STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";
 import { commitQuota } from "./quota.js";
 
