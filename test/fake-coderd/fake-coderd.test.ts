@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CoderdClient } from "../../src/daemon/coderd-client.js";
 import { AuthenticationRefusedError, CoordinatorRefusedError } from "../../src/daemon/errors.js";
+import { emptyUpdate } from "../../src/daemon/log-batcher.js";
 import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
 import { type DaemonIdentity, type Log, LogSource } from "../../src/proto/provisionerd.js";
 import { FakeCoderd } from "./fake-coderd.js";
@@ -48,14 +49,7 @@ const log = (sequence: number): Log => ({
   output: `l${sequence}`,
   sequence,
 });
-const update = (jobId: string, logs: Log[]) => ({
-  jobId,
-  logs,
-  parameterSchemas: [],
-  templateVariables: [],
-  userVariableValues: [],
-  readme: Buffer.alloc(0),
-});
+const update = (jobId: string, logs: Log[]) => emptyUpdate(jobId, logs);
 
 describe("fake coderd strictness", () => {
   it("refuses a wrong PSK as UNAUTHENTICATED", async () => {
