@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { coderdV017 } from "../src/coderd/adapters/v017-adapter.js";
 import { createDaemon, type Daemon, type DaemonOptions } from "../src/daemon/index.js";
-import { WorkspaceTransition } from "../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../src/provisioner/model.js";
 import { createTerraformProvisioner } from "../src/terraform/index.js";
 import { FakeCoderdDrpc, randomUUIDFixed } from "../test/coderd/fake-coderd-drpc.js";
 import { buildJob } from "../test/coderd/helpers/v017-daemon.js";

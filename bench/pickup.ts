@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { pino } from "pino";
 import { createDaemon } from "../src/daemon/index.js";
-import { WorkspaceTransition } from "../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../src/provisioner/model.js";
 import { createTerraformProvisioner } from "../src/terraform/index.js";
 import { FakeCoderd } from "../test/fake-coderd/fake-coderd.js";
 import { type BenchContext, requireTerraform } from "./lib/context.js";

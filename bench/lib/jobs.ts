@@ -3,7 +3,7 @@
 import { cp, mkdtemp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create as createTar } from "tar";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import type { FakeCoderd, FakeJob } from "../../test/fake-coderd/fake-coderd.js";
 import { buildPayload, importPayload } from "../../test/fake-coderd/payloads.js";
 import { TEMPLATES_DIR } from "../../test/helpers/templates.js";

@@ -2,7 +2,7 @@
 // plain shell script, with the environment the provisioner gives terraform (same CLI config,
 // plugin cache, build metadata and agent scripts), output thrown away.
 import { execa } from "execa";
-import type { Metadata } from "../../src/proto/provisioner.js";
+import type { Metadata } from "../../src/provisioner/model.js";
 import {
   controlledVariables,
   provisionEnvironment,

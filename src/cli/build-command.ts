@@ -12,13 +12,13 @@ import {
   resultState,
   runJob,
 } from "../daemon/index.js";
-import type { RichParameterValue } from "../proto/provisioner.js";
 import type {
   AcquiredJob,
   CompletedJob_TemplateImport,
   Log,
+  RichParameterValue,
   UpdateJobRequest,
-} from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import type { Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
 import { createTerraformProvisioner, type TerraformProvisioner } from "../terraform/index.js";
 import { SecretMasker } from "../terraform/redact.js";

@@ -2,18 +2,19 @@
 // secrets (agent tokens, sensitive metadata and values) masked.
 import type {
   Agent,
+  CompletedJob_TemplateImport,
+  Log,
   ParameterValue,
   Resource,
   RichParameterValue,
   VariableValue,
-} from "../proto/provisioner.js";
+} from "../provisioner/model.js";
 import {
   appSharingLevelToJSON,
   logLevelToJSON,
+  logSourceToJSON,
   parameterDestination_SchemeToJSON,
-} from "../proto/provisioner.js";
-import type { CompletedJob_TemplateImport, Log } from "../proto/provisionerd.js";
-import { logSourceToJSON } from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import { REDACTED } from "./logger.js";
 import { type PlanDetails, resourceActions } from "./plan-preview.js";
 import { dailyCost } from "./result-table.js";

@@ -10,6 +10,7 @@ import {
   templateVariableValues,
   toParameterValues,
 } from "../parameters/index.js";
+import type { UpdateJobRequest } from "../provisioner/model.js";
 import {
   ParameterDestination_Scheme,
   type ParameterSchema,
@@ -18,8 +19,7 @@ import {
   type RichParameterValue,
   type TemplateVariable,
   type VariableValue,
-} from "../proto/provisioner.js";
-import type { UpdateJobRequest } from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import type { Question } from "./prompt.js";
 import { UsageError } from "./usage-error.js";
 

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type HclBlock, type HclBody, parseHclNative } from "../parameters/hcl-native.js";
 import { listConfigFiles } from "../parameters/template-files.js";
-import { RichParameter, RichParameterOption } from "../proto/provisioner.js";
+import { RichParameter, RichParameterOption } from "../provisioner/model.js";
 
 export interface DeclaredRichParameters {
   /** The parameters whose names are constants, as far as the text tells (no validation). */

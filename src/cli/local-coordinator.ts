@@ -2,16 +2,17 @@
 // printer, the template's variables and parameter schemas are resolved from the command line,
 // quota always allows (there is no quota locally); the job's result is what the runner returns.
 import type { JobCoordinator } from "../daemon/coordinator.js";
-import type { ParameterValue, VariableValue } from "../proto/provisioner.js";
 import type {
   CommitQuotaRequest,
   CommitQuotaResponse,
   CompletedJob,
   FailedJob,
   Log,
+  ParameterValue,
   UpdateJobRequest,
   UpdateJobResponse,
-} from "../proto/provisionerd.js";
+  VariableValue,
+} from "../provisioner/model.js";
 
 /** What the template asks for at import time, answered by whoever runs the build. */
 export type ImportValuesResolver = (request: UpdateJobRequest) => Promise<{

@@ -1,13 +1,13 @@
 // The two jobs of a local build, shaped as coderd would hand them to a daemon.
 import { randomUUID } from "node:crypto";
 import {
-  type Metadata,
+  AcquiredJob,
+  Metadata,
   type ParameterValue,
   type RichParameterValue,
   type VariableValue,
   WorkspaceTransition,
-} from "../proto/provisioner.js";
-import { AcquiredJob, type DeepPartial } from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 import type { TransitionName } from "./build-config.js";
 
 const TRANSITION: Record<TransitionName, WorkspaceTransition> = {
@@ -33,11 +33,11 @@ export function templateImportJob(
   return localJob(input, {
     $case: "templateImport",
     value: {
-      metadata: {
+      metadata: Metadata.create({
         coderUrl: input.coderUrl,
         templateName: input.templateName,
         templateVersion: LOCAL_TEMPLATE_VERSION,
-      },
+      }),
       // As coderd does at import: nobody knows yet which values are sensitive.
       userVariableValues: Object.entries(userVariables).map(([name, value]) => ({
         name,
@@ -105,7 +105,7 @@ export function templateDryRunJob(input: WorkspaceBuildInput): AcquiredJob {
   });
 }
 
-function localJob(input: TemplateJobInput, type: DeepPartial<AcquiredJob>["type"]): AcquiredJob {
+function localJob(input: TemplateJobInput, type: AcquiredJob["type"]): AcquiredJob {
   return AcquiredJob.create({
     jobId: randomUUID(),
     createdAt: Date.now(),

@@ -1,8 +1,7 @@
 // Live progress of a local build: one header per stage with the time since the job started,
 // then that stage's Terraform lines indented under it. Readable in a terminal (with colour) and
 // in a CI log (plain text, same layout).
-import { LogLevel } from "../proto/provisioner.js";
-import { type Log, LogSource } from "../proto/provisionerd.js";
+import { type Log, LogLevel, LogSource } from "../provisioner/model.js";
 import { formatDuration } from "./durations.js";
 import type { Style } from "./terminal-style.js";
 

@@ -1,6 +1,6 @@
 // The end of a local build: resources, their agents and the agents' apps as one tree-shaped
 // table, with each resource's daily cost and the total.
-import type { Agent, App, Resource } from "../proto/provisioner.js";
+import type { Agent, App, Resource } from "../provisioner/model.js";
 import { outputText, type PlanDetails, resourceActions } from "./plan-preview.js";
 import type { Style } from "./terminal-style.js";
 import { visibleLength } from "./terminal-style.js";

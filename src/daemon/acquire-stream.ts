@@ -1,9 +1,10 @@
-// Push acquire: one long-lived StreamAcquireJobs call. The daemon offers credits for the jobs it
-// can take (Ready, topped up whenever a slot frees) and coderd pushes each job the moment it
-// is queued, so an idle daemon starts a job within milliseconds instead of a poll interval.
-// Draining sends Withdraw (the reference's CancelAcquire) and half-closes; coderd ends the call.
+// Push acquire: one long-lived acquire call (StreamAcquireJobs in our gRPC protocol). The daemon
+// offers credits for the jobs it can take (ready, topped up whenever a slot frees) and coderd
+// pushes each job the moment it is queued, so an idle daemon starts a job within milliseconds
+// instead of a poll interval. Draining withdraws (the reference's CancelAcquire) and half-closes;
+// coderd ends the call.
 import { performance } from "node:perf_hooks";
-import type { AcquiredJob, AcquireStreamRequest } from "../proto/provisionerd.js";
+import type { AcquiredJob } from "../provisioner/model.js";
 import { delay } from "./abort.js";
 import type { AcquireDeps } from "./acquire-types.js";
 import type { AcquireStream } from "./coordinator.js";
@@ -47,19 +48,9 @@ function oneStream(
   onOpen: () => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const call = stream.openAcquireStream();
     let waitingSince = performance.now();
     let withdrawn = false;
     let withdrawTimer: NodeJS.Timeout | undefined;
-
-    const write = (request: AcquireStreamRequest) => {
-      if (!call.writable) return;
-      try {
-        call.write(request);
-      } catch (error) {
-        deps.logger.debug({ err: errorMessage(error) }, "write to acquire stream failed");
-      }
-    };
     // Ready offers are credits that add up, and `offered` counts the ones coderd may still
     // spend on this stream. A job already pushed but not yet received still holds its credit,
     // so a slot freeing meanwhile can never make coderd push more jobs than there are slots.
@@ -71,15 +62,12 @@ function oneStream(
       if (introduced && extra <= 0) return;
       const slots = Math.max(0, extra);
       offered += slots;
-      write({
-        type: { $case: "ready", value: { daemon: introduced ? undefined : deps.identity, slots } },
-      });
+      call.ready(slots, introduced ? undefined : deps.identity);
       introduced = true;
     };
     const withdraw = () => {
       withdrawn = true;
-      write({ type: { $case: "withdraw", value: {} } });
-      call.end();
+      call.withdraw();
       withdrawTimer = setTimeout(() => call.cancel(), WITHDRAW_GRACE_MS);
       withdrawTimer.unref?.();
     };
@@ -89,34 +77,35 @@ function oneStream(
       if (withdrawTimer !== undefined) clearTimeout(withdrawTimer);
     };
 
-    call.on("metadata", () => {
-      onOpen();
-      stream.noteContact(true);
-    });
-    call.on("data", (job: AcquiredJob) => {
-      onOpen();
-      stream.noteContact(true);
-      const now = performance.now();
-      deps.observer.acquired({
-        mode: "stream",
-        seconds: (now - waitingSince) / 1000,
-        gotJob: job.jobId !== "",
-      });
-      waitingSince = now;
-      offered = Math.max(0, offered - 1);
-      if (job.jobId !== "") deps.onJob(job);
-      // A job that did not take a slot (a re-send of one we already run) gave its credit back.
-      sendReady();
-    });
-    call.on("error", (error: unknown) => {
-      cleanup();
-      if (withdrawn) resolve();
-      else reject(stream.classify(error, undefined, "streamAcquireJobs"));
-    });
-    call.on("status", () => {
-      // OK status: coderd ended the stream cleanly (after a Withdraw, or going away).
-      cleanup();
-      resolve();
+    const call = stream.open({
+      opened: () => {
+        onOpen();
+        stream.noteContact(true);
+      },
+      job: (job: AcquiredJob) => {
+        onOpen();
+        stream.noteContact(true);
+        const now = performance.now();
+        deps.observer.acquired({
+          mode: "stream",
+          seconds: (now - waitingSince) / 1000,
+          gotJob: job.jobId !== "",
+        });
+        waitingSince = now;
+        offered = Math.max(0, offered - 1);
+        if (job.jobId !== "") deps.onJob(job);
+        // A job that did not take a slot (a re-send of one we already run) gave its credit back.
+        sendReady();
+      },
+      failed: (error: unknown) => {
+        cleanup();
+        if (withdrawn) resolve();
+        else reject(stream.classify(error, undefined, "streamAcquireJobs"));
+      },
+      ended: () => {
+        cleanup();
+        resolve();
+      },
     });
 
     deps.slotEvents.on("change", sendReady);

@@ -1,7 +1,7 @@
 // What the acquire loops need from the daemon.
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
-import type { AcquiredJob, DaemonIdentity } from "../proto/provisionerd.js";
+import type { AcquiredJob, DaemonIdentity } from "../provisioner/model.js";
 import type { CoordinatorClient } from "./coordinator.js";
 import type { DaemonObserver } from "./observer.js";
 import type { BackoffPolicy } from "./retry.js";

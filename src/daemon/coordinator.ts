@@ -1,18 +1,18 @@
-// What a running job needs from whoever handed it out. The gRPC client to coderd implements it;
-// so does the CLI's local `provisionerd build` mode, in-process, without any network.
-import type { ClientDuplexStream } from "@grpc/grpc-js";
+// What a running job needs from whoever handed it out. Each protocol adapter implements it
+// (src/coderd/adapters); so does the CLI's local `provisionerd build` mode, in-process, without
+// any network.
 import type { Logger } from "pino";
 import type {
   AcquiredJob,
   AcquireJobRequest,
-  AcquireStreamRequest,
   CommitQuotaRequest,
   CommitQuotaResponse,
   CompletedJob,
+  DaemonIdentity,
   FailedJob,
   UpdateJobRequest,
   UpdateJobResponse,
-} from "../proto/provisionerd.js";
+} from "../provisioner/model.js";
 
 /**
  * One attempt per call: implementations do not retry. They reject with
@@ -30,9 +30,36 @@ export interface JobCoordinator {
 
 /** Push acquisition: a long-lived call on which the coordinator sends jobs as they are queued. */
 export interface AcquireStream {
-  openAcquireStream(): ClientDuplexStream<AcquireStreamRequest, AcquiredJob>;
+  /** Opens one call; `events` hear what the coordinator does on it until it fails or ends. */
+  open(events: AcquireStreamEvents): AcquireStreamCall;
   noteContact(answered: boolean): void;
+  /** Sorts a failure of the call into the daemon's error types (and reports contact). */
   classify(error: unknown, signal?: AbortSignal, method?: string): Error;
+}
+
+/** What the daemon says on an open acquire stream. Writes after the call closed are dropped. */
+export interface AcquireStreamCall {
+  /**
+   * Offers `slots` more jobs (credits add up; each pushed job spends one). The first offer of a
+   * call carries `daemon`, the later ones leave it undefined.
+   */
+  ready(slots: number, daemon: DaemonIdentity | undefined): void;
+  /** Takes no more jobs and half-closes; the coordinator then ends the call. */
+  withdraw(): void;
+  /** Drops the call at once. */
+  cancel(): void;
+}
+
+/** What the coordinator does on an open acquire stream. */
+export interface AcquireStreamEvents {
+  /** The coordinator answered the call. */
+  opened(): void;
+  /** A pushed job; an empty one (jobId "") spent a credit without bringing a job. */
+  job(job: AcquiredJob): void;
+  /** The call failed; `classify` sorts the error. */
+  failed(error: unknown): void;
+  /** The coordinator ended the call cleanly (after a withdraw, or going away). */
+  ended(): void;
 }
 
 /**
@@ -57,6 +84,10 @@ export interface CoordinatorClient extends JobCoordinator {
 export interface CoordinatorContext {
   daemonId: string;
   logger: Logger;
+  /** Per-attempt deadline of a call. */
+  rpcTimeoutMs: number;
+  /** Longest wait between two connection attempts while the coordinator is unreachable. */
+  reconnectMaxMs: number;
   /** Every call outcome: true = the coordinator answered, false = transport failure. */
   onContact(answered: boolean): void;
   /**

@@ -5,7 +5,7 @@
 // one fails (BullMQ's close).
 import { performance } from "node:perf_hooks";
 import { type Logger, pino } from "pino";
-import type { AcquiredJob, DaemonIdentity } from "../proto/provisionerd.js";
+import type { AcquiredJob, DaemonIdentity } from "../provisioner/model.js";
 import type { Provisioner } from "../provisioner/provisioner.js";
 import { deferred } from "./abort.js";
 import { holdForJobs } from "./acquire-hold.js";
@@ -13,10 +13,15 @@ import { pollForJobs } from "./acquire-poll.js";
 import { streamJobs } from "./acquire-stream.js";
 import type { AcquireDeps } from "./acquire-types.js";
 import { type CacheDirClaim, claimCacheDir } from "./cache-dir-claim.js";
-import { CoderdClient } from "./coderd-client.js";
-import type { CoordinatorClient, CoordinatorContext } from "./coordinator.js";
+import type { CoordinatorClient, CoordinatorContext, CoordinatorFactory } from "./coordinator.js";
 import { defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
-import { DaemonStateError, errorMessage, JobFailure, UnimplementedError } from "./errors.js";
+import {
+  DaemonOptionsError,
+  DaemonStateError,
+  errorMessage,
+  JobFailure,
+  UnimplementedError,
+} from "./errors.js";
 import { JobRecords } from "./job-records.js";
 import { failedJob, type JobResult, jobStatus } from "./job-result.js";
 import { runJob } from "./job-runner.js";
@@ -54,8 +59,16 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+/**
+ * A daemon that reaches its coordinator through `options.connect`, a protocol adapter. The
+ * package entry (index.ts) fills it in with our gRPC protocol when only a URL and a PSK are given.
+ */
 export function createDaemon(options: DaemonOptions): Daemon {
-  return new ProvisionerDaemon(parseDaemonOptions(options));
+  const config = parseDaemonOptions(options);
+  const connect = config.connect;
+  if (connect === undefined)
+    throw new DaemonOptionsError("invalid daemon options: connect: no protocol adapter given");
+  return new ProvisionerDaemon(config, connect);
 }
 
 class ProvisionerDaemon implements Daemon {
@@ -95,7 +108,10 @@ class ProvisionerDaemon implements Daemon {
   private readonly leftoverReports: Promise<void>[] = [];
   private jobsTaken = 0;
 
-  constructor(config: DaemonConfig) {
+  constructor(
+    config: DaemonConfig,
+    private readonly connect: CoordinatorFactory,
+  ) {
     this.config = config;
     this.logger = (config.logger ?? pino({ name: "provisionerd" })).child({ component: "daemon" });
     this.observer = safeObserver(config.observer, this.logger);
@@ -140,10 +156,17 @@ class ProvisionerDaemon implements Daemon {
       const context: CoordinatorContext = {
         daemonId: this.id,
         logger: this.logger,
+        rpcTimeoutMs: this.config.rpcTimeoutMs,
+        // Running jobs share this connection: once coderd is back it must be found within a
+        // small part of their heartbeat deadline, whatever the acquire loop's own backoff.
+        reconnectMaxMs: Math.min(
+          this.config.reconnect.maxMs,
+          jobRetryCapMs(this.config.heartbeatDeadlineMs),
+        ),
         onContact: (answered) => this.setConnected(answered),
         onFatal: (error) => this.fail(error),
       };
-      this.client = this.config.connect?.(context) ?? this.grpcClient(context);
+      this.client = this.connect(context);
     } catch (error) {
       this.fatalError = error instanceof Error ? error : new Error(String(error));
       await this.finish();
@@ -172,26 +195,6 @@ class ProvisionerDaemon implements Daemon {
     this.setState("running");
     this.observer.slotsChanged({ busy: 0, idle: this.slots.size });
     this.acquireLoop = this.acquire().catch((error: unknown) => this.fail(error));
-  }
-
-  /** Our own gRPC protocol: the coordinator when no other adapter was given. */
-  private grpcClient(context: CoordinatorContext): CoordinatorClient {
-    return new CoderdClient({
-      coderUrl: this.config.coderUrl,
-      psk: this.config.psk ?? "",
-      daemonId: context.daemonId,
-      tls: this.config.tls,
-      rpcTimeoutMs: this.config.rpcTimeoutMs,
-      // Running jobs share this connection: once coderd is back it must be found within a
-      // small part of their heartbeat deadline, whatever the acquire loop's own backoff.
-      reconnectMaxMs: Math.min(
-        this.config.reconnect.maxMs,
-        jobRetryCapMs(this.config.heartbeatDeadlineMs),
-      ),
-      logger: this.logger,
-      onContact: context.onContact,
-      onAuthRefused: context.onFatal,
-    });
   }
 
   /**

@@ -1,9 +1,28 @@
 // Public API of the daemon: what the CLI (and the local build mode) use.
+import { connectGrpc } from "../coderd/adapters/grpc-client.js";
+import { createDaemon as createDaemonWithAdapter, type Daemon } from "./daemon.js";
+import type { DaemonOptions } from "./options.js";
 
+/**
+ * A provisioner daemon. Its coordinator is `options.connect` (a protocol adapter); without one,
+ * it speaks our gRPC protocol to `coderUrl` with `psk` and `tls`.
+ */
+export function createDaemon(options: DaemonOptions): Daemon {
+  if (options.connect !== undefined || options.psk === undefined)
+    return createDaemonWithAdapter(options);
+  const { coderUrl, psk, tls } = options;
+  return createDaemonWithAdapter({ ...options, connect: connectGrpc({ coderUrl, psk, tls }) });
+}
+
+export {
+  CoderdClient,
+  type CoderdClientOptions,
+  connectGrpc,
+  grpcTarget,
+} from "../coderd/adapters/grpc-client.js";
 export { CLAIM_FILE, claimCacheDir } from "./cache-dir-claim.js";
-export { CoderdClient, type CoderdClientOptions, grpcTarget } from "./coderd-client.js";
 export type { JobCoordinator } from "./coordinator.js";
-export { createDaemon, type Daemon, type ShutdownMode } from "./daemon.js";
+export type { Daemon, ShutdownMode } from "./daemon.js";
 export { DAEMON_ID_FILE, defaultCacheDir, loadOrCreateDaemonId } from "./daemon-id.js";
 export {
   AuthenticationRefusedError,

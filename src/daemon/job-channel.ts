@@ -12,7 +12,7 @@
 // retrying (the job's last log lines) go on, and the terminal message is still delivered once
 // coderd answers again.
 import type { Logger } from "pino";
-import type { AcquiredJob, CommitQuotaResponse, UpdateJobResponse } from "../proto/provisionerd.js";
+import type { AcquiredJob, CommitQuotaResponse, UpdateJobResponse } from "../provisioner/model.js";
 import { delay, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage, JobFailure, TransportError } from "./errors.js";

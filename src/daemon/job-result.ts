@@ -1,6 +1,6 @@
 // How a job ended, one shape for everyone who reads it: the runner decides it, the channel turns
 // it into the terminal message, the daemon and the local build report it.
-import type { AcquiredJob, CompletedJob, FailedJob } from "../proto/provisionerd.js";
+import type { AcquiredJob, CompletedJob, FailedJob } from "../provisioner/model.js";
 import type { JobFailure } from "./errors.js";
 import type { JobStatus } from "./observer.js";
 

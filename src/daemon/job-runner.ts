@@ -3,8 +3,7 @@
 // coderd, or the daemon forcing it down. Usable without gRPC: it only needs a JobCoordinator.
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { LogLevel } from "../proto/provisioner.js";
-import { type AcquiredJob, type CompletedJob, LogSource } from "../proto/provisionerd.js";
+import { type AcquiredJob, type CompletedJob, LogLevel, LogSource } from "../provisioner/model.js";
 import type { LogSink, Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
 import { abortAfter, onAbort, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";

@@ -6,7 +6,7 @@
 // failure is not delivered before this daemon stops keeps its record and work dir for the next.
 import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
-import type { FailedJob } from "../proto/provisionerd.js";
+import type { FailedJob } from "../provisioner/model.js";
 import type { Provisioner } from "../provisioner/provisioner.js";
 import type { JobCoordinator } from "./coordinator.js";
 import { errorMessage } from "./errors.js";

@@ -6,8 +6,13 @@
 // so a provisioner that never paused held its logs back until the next explicit flush, and its
 // 100-line early flush never fired. Here a line waits at most `maxDelayMs`, a full batch goes
 // at once, and a stage change sends the previous stage's lines straight away.
-import type { LogLevel } from "../proto/provisioner.js";
-import type { Log, LogSource, UpdateJobRequest, UpdateJobResponse } from "../proto/provisionerd.js";
+import {
+  type Log,
+  type LogLevel,
+  type LogSource,
+  UpdateJobRequest,
+  type UpdateJobResponse,
+} from "../provisioner/model.js";
 import { type Deferred, deferred } from "./abort.js";
 import type { LogBatchOptions } from "./options.js";
 import type { SerialQueue } from "./serial.js";
@@ -27,14 +32,7 @@ export type UpdatePayload = Partial<Omit<UpdateJobRequest, "jobId" | "logs">>;
 
 /** An UpdateJob carrying only `logs` (none: a heartbeat). */
 export function emptyUpdate(jobId: string, logs: UpdateJobRequest["logs"] = []): UpdateJobRequest {
-  return {
-    jobId,
-    logs,
-    parameterSchemas: [],
-    templateVariables: [],
-    userVariableValues: [],
-    readme: Buffer.alloc(0),
-  };
+  return UpdateJobRequest.create({ jobId, logs });
 }
 
 export interface LogBatcherOptions extends LogBatchOptions {

@@ -8,7 +8,7 @@ import {
   type ParameterSchema,
   ParameterSource_Scheme,
   ParameterValue,
-} from "../proto/provisioner.js";
+} from "../provisioner/model.js";
 
 export type ParameterScope = "import_job" | "template" | "workspace";
 export type DestinationScheme = "none" | "environment_variable" | "provisioner_variable";

@@ -2,7 +2,7 @@
 // version. Plain data in, plain data out, so a test coderd and the local build mode can do
 // what coderd does at import (UpdateJob) and at build time.
 import { z } from "zod";
-import { type TemplateVariable, VariableValue } from "../proto/provisioner.js";
+import { type TemplateVariable, VariableValue } from "../provisioner/model.js";
 
 /** A template variable with the value it resolved to (a `template_version_variables` row). */
 export interface ResolvedTemplateVariable extends TemplateVariable {

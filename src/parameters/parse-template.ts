@@ -10,7 +10,7 @@ import {
   ParameterSchema_TypeSystem,
   ParameterSource_Scheme,
   TemplateVariable,
-} from "../proto/provisioner.js";
+} from "../provisioner/model.js";
 import type { ParseResult } from "../provisioner/provisioner.js";
 import {
   type ConfigFileContents,

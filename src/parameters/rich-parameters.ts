@@ -5,7 +5,7 @@
 // is still a bound (validation_min_set / validation_max_set); an immutable parameter is only
 // refused when the value actually changes, with a message that says it is immutable.
 import { z } from "zod";
-import { type RichParameter, RichParameterValue } from "../proto/provisioner.js";
+import { type RichParameter, RichParameterValue } from "../provisioner/model.js";
 import { compileGoRegexp, RegexSyntaxError } from "./go-regexp.js";
 
 export type RichParameterRule =

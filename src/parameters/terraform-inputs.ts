@@ -6,7 +6,7 @@ import {
   type ParameterValue,
   type RichParameterValue,
   type VariableValue,
-} from "../proto/provisioner.js";
+} from "../provisioner/model.js";
 import type { SensitiveValue } from "../terraform/redact.js";
 
 export interface TerraformInputs {

@@ -12,7 +12,7 @@ import type {
   RichParameterValue,
   TemplateVariable,
   VariableValue,
-} from "../proto/provisioner.js";
+} from "./model.js";
 
 /** One line of provisioner output. */
 export interface ProvisionerLog {

@@ -6,7 +6,7 @@ import {
   LogLevel,
   type Metadata,
   WorkspaceTransition,
-} from "../proto/provisioner.js";
+} from "../provisioner/model.js";
 import type { ProvisionerLog } from "../provisioner/provisioner.js";
 import { agentScriptEnvironment } from "./bootstrap-scripts.js";
 import { REDACTED } from "./redact.js";

@@ -3,7 +3,7 @@
 // says why in terraform's words (its first error diagnostic), not just its exit status.
 import type { Logger } from "pino";
 import { isPromiseLike } from "../daemon/abort.js";
-import { LogLevel } from "../proto/provisioner.js";
+import { LogLevel } from "../provisioner/model.js";
 import type { CallControl, ProvisionerLog } from "../provisioner/provisioner.js";
 import type { TerraformBinary } from "./binary.js";
 import { graphArgs } from "./binary.js";

@@ -1,6 +1,6 @@
 // Terraform output -> provisioner log lines.
 import { z } from "zod";
-import { LogLevel } from "../proto/provisioner.js";
+import { LogLevel } from "../provisioner/model.js";
 import type { ProvisionerLog } from "../provisioner/provisioner.js";
 import {
   type Diagnostic,

@@ -7,7 +7,7 @@ import { deferred } from "../daemon/abort.js";
 import { FAILURE_PREFIX } from "../daemon/job-texts.js";
 import { SerialQueue } from "../daemon/serial.js";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
-import { LogLevel, type Metadata, WorkspaceTransition } from "../proto/provisioner.js";
+import { LogLevel, type Metadata, WorkspaceTransition } from "../provisioner/model.js";
 import {
   type ApplyRequest,
   type ApplyResult,

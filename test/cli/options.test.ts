@@ -11,10 +11,10 @@ import {
   App,
   AppSharingLevel,
   LogLevel,
+  LogSource,
   ParameterDestination_Scheme,
   Resource,
-} from "../../src/proto/provisioner.js";
-import { LogSource } from "../../src/proto/provisionerd.js";
+} from "../../src/provisioner/model.js";
 
 const provisioner = { type: "terraform", open: async () => ({}) as never };
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { ResultPromise } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { packTemplateDirectory } from "../../src/cli/template-archive.js";
-import { ParameterDestination_Scheme, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { ParameterDestination_Scheme, WorkspaceTransition } from "../../src/provisioner/model.js";
 import { FakeCoderd } from "../fake-coderd/fake-coderd.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
 import { ensureBuilt, provisionerdStart, ROOT } from "./cli-binary.js";

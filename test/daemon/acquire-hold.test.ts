@@ -9,7 +9,7 @@ import { holdForJobs } from "../../src/daemon/acquire-hold.js";
 import { pollForJobs } from "../../src/daemon/acquire-poll.js";
 import type { AcquireDeps } from "../../src/daemon/acquire-types.js";
 import type { CoordinatorClient } from "../../src/daemon/coordinator.js";
-import { AcquiredJob, DaemonIdentity } from "../../src/proto/provisionerd.js";
+import { AcquiredJob, DaemonIdentity } from "../../src/provisioner/model.js";
 
 const TIMING = { intervalMs: 1, jitterMs: 0, waitMs: 0 };
 
@@ -29,8 +29,7 @@ function setup() {
       const answer = deferred<AcquiredJob>();
       open.push(answer);
       if (open.length > free) overbooked.push(open.length);
-      const onAbort = () =>
-        answer.resolve(AcquiredJob.fromPartial({ jobId: onCancel.shift() ?? "" }));
+      const onAbort = () => answer.resolve(AcquiredJob.create({ jobId: onCancel.shift() ?? "" }));
       signal.addEventListener("abort", onAbort, { once: true });
       return answer.promise.finally(() => {
         signal.removeEventListener("abort", onAbort);
@@ -40,7 +39,7 @@ function setup() {
   } as unknown as CoordinatorClient;
   const deps: AcquireDeps = {
     client,
-    identity: DaemonIdentity.fromPartial({}),
+    identity: DaemonIdentity.create({}),
     logger: pino({ level: "silent" }),
     observer: { acquired: () => {} } as unknown as AcquireDeps["observer"],
     backoff: { initialMs: 1, maxMs: 10 },
@@ -65,7 +64,7 @@ describe("acquire loops", () => {
     const stop = new AbortController();
     const loop = pollForJobs(t.deps, TIMING, stop.signal);
     await vi.waitFor(() => expect(t.open.length).toBe(1));
-    t.open[0]?.resolve(AcquiredJob.fromPartial({ jobId: "a" }));
+    t.open[0]?.resolve(AcquiredJob.create({ jobId: "a" }));
     await vi.waitFor(() => expect(t.taken).toEqual(["a"]));
     await vi.waitFor(() => expect(t.open.length).toBe(1));
     stop.abort();
@@ -78,8 +77,8 @@ describe("acquire loops", () => {
     const stop = new AbortController();
     const loop = holdForJobs(t.deps, TIMING, stop.signal);
     await vi.waitFor(() => expect(t.open.length).toBe(3));
-    t.open[0]?.resolve(AcquiredJob.fromPartial({ jobId: "a" }));
-    t.open[1]?.resolve(AcquiredJob.fromPartial({ jobId: "b" }));
+    t.open[0]?.resolve(AcquiredJob.create({ jobId: "a" }));
+    t.open[1]?.resolve(AcquiredJob.create({ jobId: "b" }));
     await vi.waitFor(() => expect(t.taken).toEqual(["a", "b"]));
     // Two slots busy: only the third acquire stays open.
     expect(t.open.length).toBe(1);

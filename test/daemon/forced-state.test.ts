@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { deferred } from "../../src/daemon/abort.js";
 import { FAILURE } from "../../src/daemon/index.js";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
 import { type Harness, startHarness } from "./helpers/harness.js";
 import { ScriptProvisioner } from "./helpers/script-provisioner.js";

@@ -5,7 +5,7 @@
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/daemon/index.js";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
 import { type Harness, startHarness } from "./helpers/harness.js";
 import { ScriptProvisioner } from "./helpers/script-provisioner.js";

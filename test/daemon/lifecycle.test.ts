@@ -20,7 +20,7 @@ import {
   loadOrCreateDaemonId,
 } from "../../src/daemon/index.js";
 import { DAEMON_DIED } from "../../src/daemon/leftovers.js";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import type { FakeCoderdOptions } from "../fake-coderd/fake-coderd.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
 import { type Harness, startHarness } from "./helpers/harness.js";

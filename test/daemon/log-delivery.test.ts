@@ -8,13 +8,14 @@ import type { JobCoordinator } from "../../src/daemon/coordinator.js";
 import { TransportError } from "../../src/daemon/errors.js";
 import { JobChannel } from "../../src/daemon/job-channel.js";
 import { LogBatchOptionsSchema } from "../../src/daemon/options.js";
-import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
 import {
   AcquiredJob,
+  LogLevel,
   LogSource,
   type UpdateJobRequest,
   type UpdateJobResponse,
-} from "../../src/proto/provisionerd.js";
+  WorkspaceTransition,
+} from "../../src/provisioner/model.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
 import { type Harness, startHarness } from "./helpers/harness.js";
 import { ScriptProvisioner } from "./helpers/script-provisioner.js";

@@ -9,7 +9,7 @@ import { execa, type ResultPromise } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAILURE } from "../../src/daemon/index.js";
 import { DAEMON_DIED } from "../../src/daemon/leftovers.js";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import { FakeCoderd } from "../fake-coderd/fake-coderd.js";
 import { CoderModel } from "../fake-coderd/model.js";
 import { getOfflineTerraform } from "../helpers/offline-terraform.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { deferred } from "../../src/daemon/abort.js";
 import type { JobContext } from "../../src/daemon/jobs/job-context.js";
 import { sideBySide } from "../../src/daemon/jobs/side-by-side.js";
-import { LogLevel } from "../../src/proto/provisioner.js";
+import { LogLevel } from "../../src/provisioner/model.js";
 import type { ProvisionSession } from "../../src/provisioner/provisioner.js";
 
 /** A context whose log is a list of "stage: output" lines. */

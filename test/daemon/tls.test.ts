@@ -17,7 +17,7 @@ import {
   DaemonOptionsError,
   TransportError,
 } from "../../src/daemon/index.js";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import { FakeCoderd, type FakeCoderdOptions } from "../fake-coderd/fake-coderd.js";
 import { buildPayload } from "../fake-coderd/payloads.js";
 import {

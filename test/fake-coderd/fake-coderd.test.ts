@@ -4,11 +4,16 @@
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { CoderdClient } from "../../src/daemon/coderd-client.js";
+import { CoderdClient } from "../../src/coderd/adapters/grpc-client.js";
 import { AuthenticationRefusedError, CoordinatorRefusedError } from "../../src/daemon/errors.js";
 import { emptyUpdate } from "../../src/daemon/log-batcher.js";
-import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
-import { type DaemonIdentity, type Log, LogSource } from "../../src/proto/provisionerd.js";
+import {
+  type DaemonIdentity,
+  type Log,
+  LogLevel,
+  LogSource,
+  WorkspaceTransition,
+} from "../../src/provisioner/model.js";
 import { FakeCoderd } from "./fake-coderd.js";
 import { buildPayload } from "./payloads.js";
 

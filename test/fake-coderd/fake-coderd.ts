@@ -18,6 +18,8 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
+import { authenticateCall, isRefusal } from "../../src/coderd/adapters/grpc-call-metadata.js";
+import * as toDomain from "../../src/coderd/adapters/to-domain.js";
 import {
   computeParameterValues,
   type ParameterValueRow,
@@ -43,7 +45,6 @@ import {
   type UpdateJobRequest,
   type UpdateJobResponse,
 } from "../../src/proto/provisionerd.js";
-import { authenticateCall, isRefusal } from "../../src/protocol/call-metadata.js";
 import {
   identityProblem,
   KNOWN_ERROR_CODES,
@@ -865,7 +866,9 @@ export class FakeCoderd {
     if (request.parameterSchemas.length > 0) {
       job.parameterSchemas = request.parameterSchemas;
       const computed = computeParameterValues({
-        schemas: request.parameterSchemas,
+        schemas: request.parameterSchemas.map((s, i) =>
+          toDomain.parameterSchema(s, `parameterSchemas[${i}]`),
+        ),
         importJobValues: job.importValues ?? [],
         templateValues: job.templateValues ?? [],
       });

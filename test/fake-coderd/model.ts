@@ -2,6 +2,7 @@
 // import a version, dry-run it, then start, stop and delete a workspace, with state carried from
 // build to build and values resolved as coderd resolves them (src/parameters).
 import { randomUUID } from "node:crypto";
+import * as toDomain from "../../src/coderd/adapters/to-domain.js";
 import {
   buildVariableValues,
   computeParameterValues,
@@ -19,7 +20,7 @@ import {
   type RichParameterValue,
   type VariableValue,
   WorkspaceTransition,
-} from "../../src/proto/provisioner.js";
+} from "../../src/provisioner/model.js";
 import type { FakeCoderd, FakeJob } from "./fake-coderd.js";
 import { buildPayload, dryRunPayload, importPayload } from "./payloads.js";
 
@@ -64,7 +65,10 @@ export class CoderModel {
           request.userVariableValues,
         );
       }
-      if (request.parameterSchemas.length > 0) version.schemas = request.parameterSchemas;
+      if (request.parameterSchemas.length > 0)
+        version.schemas = request.parameterSchemas.map((s, i) =>
+          toDomain.parameterSchema(s, `parameterSchemas[${i}]`),
+        );
       return undefined;
     };
   }
@@ -215,8 +219,12 @@ export class CoderModel {
       const version = this.versionOfImport(job.id);
       if (version) {
         version.richParameters = terminal.message.type.value.richParameters;
-        version.startResources = terminal.message.type.value.startResources;
-        version.stopResources = terminal.message.type.value.stopResources;
+        version.startResources = terminal.message.type.value.startResources.map((r, i) =>
+          toDomain.resource(r, `startResources[${i}]`),
+        );
+        version.stopResources = terminal.message.type.value.stopResources.map((r, i) =>
+          toDomain.resource(r, `stopResources[${i}]`),
+        );
         version.gitAuthProviders = terminal.message.type.value.gitAuthProviders;
       }
       return;

@@ -1,13 +1,13 @@
 // Job payload builders for tests: the `type` part of an AcquiredJob, filled like coderd does.
 import { randomUUID } from "node:crypto";
+import type { AcquiredJob } from "../../src/provisioner/model.js";
 import {
   type Metadata,
   type ParameterValue,
   type RichParameterValue,
   type VariableValue,
   WorkspaceTransition,
-} from "../../src/proto/provisioner.js";
-import type { AcquiredJob } from "../../src/proto/provisionerd.js";
+} from "../../src/provisioner/model.js";
 
 export function metadata(fields: Partial<Metadata> = {}): Metadata {
   return {

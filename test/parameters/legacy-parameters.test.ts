@@ -12,11 +12,11 @@ import {
   ParameterSchema,
   ParameterSource_Scheme,
   ParameterValue,
-} from "../../src/proto/provisioner.js";
+} from "../../src/provisioner/model.js";
 
 // Schemas as Parse produces them.
 function variable(name: string, opts: { default?: string; sensitive?: boolean } = {}) {
-  return ParameterSchema.fromPartial({
+  return ParameterSchema.create({
     name,
     allowOverrideSource: !opts.sensitive,
     redisplayValue: !opts.sensitive,

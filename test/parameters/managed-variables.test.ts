@@ -7,7 +7,7 @@ import {
   templateVariableValues,
   VariableValueError,
 } from "../../src/parameters/index.js";
-import { TemplateVariable, VariableValue } from "../../src/proto/provisioner.js";
+import { TemplateVariable, VariableValue } from "../../src/provisioner/model.js";
 
 const tv = (name: string, fields: Partial<TemplateVariable> = {}) =>
   TemplateVariable.create({ name, type: "string", ...fields });

@@ -6,7 +6,7 @@ import {
   ParameterSchema_TypeSystem,
   ParameterSource_Scheme,
   TemplateVariable,
-} from "../../src/proto/provisioner.js";
+} from "../../src/provisioner/model.js";
 import { makeTemplateDir, type TemplateDir } from "./template-dir.js";
 
 const MANAGED = `provider "coder" {
@@ -36,7 +36,7 @@ async function parseError(files: Record<string, string>): Promise<TemplateParseE
 }
 
 const schema = (fields: Partial<ParameterSchema>) =>
-  ParameterSchema.fromPartial({
+  ParameterSchema.create({
     redisplayValue: true,
     allowOverrideSource: true,
     defaultDestination: { scheme: ParameterDestination_Scheme.PROVISIONER_VARIABLE },

@@ -7,10 +7,10 @@ import {
   richParameterIssues,
   validateRichParameterValues,
 } from "../../src/parameters/index.js";
-import { RichParameter, RichParameterValue } from "../../src/proto/provisioner.js";
+import { RichParameter, RichParameterValue } from "../../src/provisioner/model.js";
 
 const param = (name: string, fields: Partial<RichParameter> = {}) =>
-  RichParameter.fromPartial({ name, type: "string", mutable: true, ...fields });
+  RichParameter.create({ name, type: "string", mutable: true, ...fields });
 const val = (name: string, value: string) => RichParameterValue.create({ name, value });
 
 /** The messages for one value of one parameter (new workspace unless `previous`). */

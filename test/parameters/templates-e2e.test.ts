@@ -18,7 +18,7 @@ import {
   toParameterValues,
   toTerraformInputs,
 } from "../../src/parameters/index.js";
-import { RichParameterValue, VariableValue } from "../../src/proto/provisioner.js";
+import { RichParameterValue, VariableValue } from "../../src/provisioner/model.js";
 import { graphArgs } from "../../src/terraform/binary.js";
 import { convertResources } from "../../src/terraform/convert/resources.js";
 import { parsePlanJson, planModules } from "../../src/terraform/terraform-json.js";

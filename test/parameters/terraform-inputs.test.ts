@@ -10,7 +10,7 @@ import {
   ParameterValue,
   RichParameterValue,
   VariableValue,
-} from "../../src/proto/provisioner.js";
+} from "../../src/provisioner/model.js";
 
 describe("richParameterEnvName", () => {
   it("is CODER_PARAMETER_ + lower-case hex sha256 of the name", () => {
@@ -89,7 +89,8 @@ describe("toTerraformInputs", () => {
           ParameterValue.create({
             name: "x",
             value: "hunter2",
-            destinationScheme: ParameterDestination_Scheme.UNRECOGNIZED,
+            // A value the model has no member for, as a caller past the type checks could pass.
+            destinationScheme: -1 as ParameterDestination_Scheme,
           }),
         ],
       },

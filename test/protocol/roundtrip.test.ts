@@ -11,6 +11,11 @@ import {
 } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  authenticateCall,
+  buildCallMetadata,
+  isRefusal,
+} from "../../src/coderd/adapters/grpc-call-metadata.js";
+import {
   LogLevel,
   ParameterDestination_Scheme,
   WorkspaceTransition,
@@ -27,11 +32,6 @@ import {
   ProvisionerDaemonService,
   UpdateJobResponse,
 } from "../../src/proto/provisionerd.js";
-import {
-  authenticateCall,
-  buildCallMetadata,
-  isRefusal,
-} from "../../src/protocol/call-metadata.js";
 
 const PSK = "correct-horse-battery-staple";
 const DAEMON_ID = "5f0c2f55-7d4e-4a53-9f3e-2f4a0c1d9b11";

@@ -9,7 +9,7 @@ import {
   AppSharingLevel,
   ParameterDestination_Scheme,
   WorkspaceTransition,
-} from "../../src/proto/provisioner.js";
+} from "../../src/provisioner/model.js";
 import { ProvisionError, type ProvisionSession } from "../../src/provisioner/provisioner.js";
 import { convertResources, parsePlanJson, planModules } from "../../src/terraform/index.js";
 import { getOfflineTerraform, templatePath } from "../helpers/offline-terraform.js";

@@ -1,6 +1,6 @@
 // Conversion rules and the reference quirks we fixed, on small hand-made plans/states and graphs.
 import { describe, expect, it } from "vitest";
-import { AppSharingLevel } from "../../src/proto/provisioner.js";
+import { AppSharingLevel } from "../../src/provisioner/model.js";
 import { addressLabel } from "../../src/terraform/convert/address.js";
 import { ConversionError } from "../../src/terraform/convert/attributes.js";
 import { configurationGraph } from "../../src/terraform/convert/config-graph.js";

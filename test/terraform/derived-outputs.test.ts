@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Resource, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { type Resource, WorkspaceTransition } from "../../src/provisioner/model.js";
 import type { ProvisionSession } from "../../src/provisioner/provisioner.js";
 import { configurationGraph } from "../../src/terraform/convert/config-graph.js";
 import { readLocalReferences } from "../../src/terraform/convert/locals.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { LogLevel, Metadata, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { LogLevel, Metadata, WorkspaceTransition } from "../../src/provisioner/model.js";
 import {
   checkTerraform,
   findTerraform,

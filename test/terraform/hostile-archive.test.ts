@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import { type Harness, startHarness } from "../daemon/helpers/harness.js";
 import { type TerraformScratch, terraformScratch } from "../daemon/helpers/terraform.js";
 import type { FakeJob } from "../fake-coderd/fake-coderd.js";

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import { InitCache, type InitInputs, initKey } from "../../src/terraform/init-cache.js";
 import { reusedInitLine } from "../../src/terraform/session.js";
 import { getOfflineTerraform } from "../helpers/offline-terraform.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LogLevel } from "../../src/proto/provisioner.js";
+import { LogLevel } from "../../src/provisioner/model.js";
 import { convertJsonLogLine, convertLogLevel } from "../../src/terraform/log-lines.js";
 
 const json = (value: object) => JSON.stringify(value);

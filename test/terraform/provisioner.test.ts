@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LogLevel, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { LogLevel, WorkspaceTransition } from "../../src/provisioner/model.js";
 import { REDACTED } from "../../src/terraform/redact.js";
 import { getOfflineTerraform } from "../helpers/offline-terraform.js";
 import { createHangingProvider } from "./helpers/hanging-provider.js";

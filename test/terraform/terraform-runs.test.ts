@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { WorkspaceTransition } from "../../src/provisioner/model.js";
 import { getOfflineTerraform } from "../helpers/offline-terraform.js";
 import { templateTar } from "../helpers/templates.js";
 import {

@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ParameterDestination_Scheme, WorkspaceTransition } from "../../src/proto/provisioner.js";
+import { ParameterDestination_Scheme, WorkspaceTransition } from "../../src/provisioner/model.js";
 import type { PlanRequest } from "../../src/provisioner/provisioner.js";
 import { hclQuoted, parsesLiterally } from "../../src/terraform/var-file.js";
 import {

@@ -9,6 +9,7 @@ import {
   TransportError,
   UnimplementedError,
 } from "../../daemon/errors.js";
+import { UnrecognizedValueError } from "../../provisioner/model.js";
 import { type CoderdConnection, type ConnectOptions, connectCoderd } from "../connection.js";
 import { CoderdRefusedError, HandshakeConfigError, type ServeRequest } from "../handshake.js";
 import { DrpcRemoteError, isUnknownRpc } from "../transport/errors.js";
@@ -111,6 +112,13 @@ export class CoderdLink {
     if (isUnknownRpc(error)) {
       this.options.context.onContact(true);
       return new UnimplementedError(`coderd does not serve ${method}`, { cause: error });
+    }
+    if (error instanceof UnrecognizedValueError) {
+      // coderd answered with a value this daemon cannot read: asking again gets the same.
+      this.options.context.onContact(true);
+      return new CoordinatorRefusedError(`coderd's ${method} answer: ${error.message}`, {
+        cause: error,
+      });
     }
     if (error instanceof DrpcRemoteError) {
       // coderd answered: its handler's text, as coderd wrote it.

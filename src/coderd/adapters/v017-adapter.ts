@@ -8,12 +8,13 @@ import type {
   CoordinatorContext,
   CoordinatorFactory,
 } from "../../daemon/coordinator.js";
-import * as ours from "../../proto/provisionerd.js";
+import type * as ours from "../../provisioner/model.js";
 import type { ConnectOptions } from "../connection.js";
 import { v017ServeRequest } from "../handshake.js";
 import { CoderdV017Client } from "../v017/client.js";
 import * as v017 from "../v017/gen/provisionerd.js";
 import { CoderdLink } from "./coderd-link.js";
+import * as toDomain from "./to-domain.js";
 
 export interface V017AdapterOptions {
   coderUrl: URL;
@@ -47,14 +48,13 @@ export class CoderdV017Adapter implements CoordinatorClient {
 
   acquireJob(_request: ours.AcquireJobRequest, signal: AbortSignal): Promise<ours.AcquiredJob> {
     return this.link.call("AcquireJob", signal, async (c) =>
-      mapped(ours.AcquiredJob, await new CoderdV017Client(c.drpc).acquireJob(signal)),
+      toDomain.acquiredJob(await new CoderdV017Client(c.drpc).acquireJob(signal)),
     );
   }
 
   updateJob(request: ours.UpdateJobRequest, signal: AbortSignal): Promise<ours.UpdateJobResponse> {
     return this.link.call("UpdateJob", signal, async (c) =>
-      mapped(
-        ours.UpdateJobResponse,
+      toDomain.updateJobResponse(
         await new CoderdV017Client(c.drpc).updateJob(
           mapped(v017.UpdateJobRequest, request),
           signal,
@@ -68,8 +68,7 @@ export class CoderdV017Adapter implements CoordinatorClient {
     signal: AbortSignal,
   ): Promise<ours.CommitQuotaResponse> {
     return this.link.call("CommitQuota", signal, async (c) =>
-      mapped(
-        ours.CommitQuotaResponse,
+      toDomain.commitQuotaResponse(
         await new CoderdV017Client(c.drpc).commitQuota(
           mapped(v017.CommitQuotaRequest, request),
           signal,

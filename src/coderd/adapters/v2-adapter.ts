@@ -9,7 +9,7 @@ import type {
   CoordinatorContext,
   CoordinatorFactory,
 } from "../../daemon/coordinator.js";
-import type * as ours from "../../proto/provisionerd.js";
+import type * as ours from "../../provisioner/model.js";
 import type { ConnectOptions } from "../connection.js";
 import { type CoderdCredential, v2ServeRequest } from "../handshake.js";
 import { isUnknownRpc } from "../transport/errors.js";

@@ -1,16 +1,17 @@
-// Our own protocol's job messages ⇄ coderd v2's (provisioner daemon API 1.18). The layouts share
-// most field names, so leaf messages map by name (`fromPartial` keeps the fields the target
-// knows); what differs is spelled out here:
+// The domain model's job messages ⇄ coderd v2's (provisioner daemon API 1.18). The layouts share
+// most field names, so leaf messages map by name (to-domain on the way in, `fromPartial` on the
+// way out keep the fields the target knows); what differs is spelled out here:
 // - v2 has no legacy parameters, no log sequence numbers and no job tags;
 // - our git auth providers are v2's external auth providers (same id and token);
 // - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
 // - v2 agents carry scripts where ours carry one startup script;
 // - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set.
 
-import * as oursSdk from "../../proto/provisioner.js";
-import * as ours from "../../proto/provisionerd.js";
+import type * as ours from "../../provisioner/model.js";
+import type * as oursSdk from "../../provisioner/model.js";
 import * as sdk from "../v2/gen/provisioner.js";
 import * as v2 from "../v2/gen/provisionerd.js";
+import * as toDomain from "./to-domain.js";
 
 /** Copies the fields `codec` knows from a message of the other layout, by name. */
 function byName<T>(codec: { fromPartial(object: never): T }, message: unknown): T {
@@ -37,11 +38,11 @@ export function acquiredJobFromV2(job: v2.AcquiredJob): ours.AcquiredJob {
     tags: {},
   };
   const type = job.type;
-  if (type === undefined) return ours.AcquiredJob.fromPartial(base);
+  if (type === undefined) return toDomain.acquiredJob(base);
   switch (type.$case) {
     case "workspaceBuild": {
       const build = type.value;
-      return ours.AcquiredJob.fromPartial({
+      return toDomain.acquiredJob({
         ...base,
         type: {
           $case: "workspaceBuild",
@@ -59,7 +60,7 @@ export function acquiredJobFromV2(job: v2.AcquiredJob): ours.AcquiredJob {
       });
     }
     case "templateImport":
-      return ours.AcquiredJob.fromPartial({
+      return toDomain.acquiredJob({
         ...base,
         type: {
           $case: "templateImport",
@@ -70,7 +71,7 @@ export function acquiredJobFromV2(job: v2.AcquiredJob): ours.AcquiredJob {
         },
       });
     case "templateDryRun":
-      return ours.AcquiredJob.fromPartial({
+      return toDomain.acquiredJob({
         ...base,
         type: {
           $case: "templateDryRun",
@@ -85,11 +86,11 @@ export function acquiredJobFromV2(job: v2.AcquiredJob): ours.AcquiredJob {
 }
 
 function metadataFromV2(metadata: sdk.Metadata | undefined): oursSdk.Metadata | undefined {
-  return metadata === undefined ? undefined : byName(oursSdk.Metadata, metadata);
+  return toDomain.metadata(metadata, "job.metadata");
 }
 
 export function updateJobResponseFromV2(response: v2.UpdateJobResponse): ours.UpdateJobResponse {
-  return ours.UpdateJobResponse.fromPartial({
+  return toDomain.updateJobResponse({
     canceled: response.canceled,
     variableValues: response.variableValues,
   });
@@ -98,7 +99,7 @@ export function updateJobResponseFromV2(response: v2.UpdateJobResponse): ours.Up
 export function commitQuotaResponseFromV2(
   response: v2.CommitQuotaResponse,
 ): ours.CommitQuotaResponse {
-  return byName(ours.CommitQuotaResponse, response);
+  return toDomain.commitQuotaResponse(response);
 }
 
 // ---- daemon → coderd ----
@@ -216,9 +217,9 @@ export function richParameterToV2(parameter: oursSdk.RichParameter): sdk.RichPar
 // a message coderd would send or expect; used to check that no field is dropped by accident) ----
 
 export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.UpdateJobRequest {
-  return ours.UpdateJobRequest.fromPartial({
+  return toDomain.updateJobRequest({
     jobId: request.jobId,
-    logs: request.logs.map((log) => byName(ours.Log, log)),
+    logs: request.logs,
     templateVariables: request.templateVariables,
     userVariableValues: request.userVariableValues,
     readme: request.readme,
@@ -226,16 +227,16 @@ export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.Updat
 }
 
 export function failedJobFromV2(failed: v2.FailedJob): ours.FailedJob {
-  return byName(ours.FailedJob, failed);
+  return toDomain.failedJob(failed);
 }
 
 export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJob {
   const jobId = completed.jobId;
   const type = completed.type;
-  if (type === undefined) return ours.CompletedJob.fromPartial({ jobId });
+  if (type === undefined) return toDomain.completedJob({ jobId });
   switch (type.$case) {
     case "workspaceBuild":
-      return ours.CompletedJob.fromPartial({
+      return toDomain.completedJob({
         jobId,
         type: {
           $case: "workspaceBuild",
@@ -244,7 +245,7 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
       });
     case "templateImport": {
       const imported = type.value;
-      return ours.CompletedJob.fromPartial({
+      return toDomain.completedJob({
         jobId,
         type: {
           $case: "templateImport",
@@ -258,7 +259,7 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
       });
     }
     case "templateDryRun":
-      return ours.CompletedJob.fromPartial({
+      return toDomain.completedJob({
         jobId,
         type: {
           $case: "templateDryRun",
@@ -269,33 +270,32 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
 }
 
 function resourceFromV2(resource: sdk.Resource): oursSdk.Resource {
-  return oursSdk.Resource.fromPartial({
-    ...byName(oursSdk.Resource, { ...resource, agents: [] }),
+  return {
+    ...toDomain.resource({ ...resource, agents: [] }, "resource"),
     agents: resource.agents.map(agentFromV2),
-  });
+  };
 }
 
 function agentFromV2(agent: sdk.Agent): oursSdk.Agent {
   const startup = agent.scripts.find(
     (script) => script.displayName === STARTUP_SCRIPT.displayName && script.runOnStart,
   );
-  return oursSdk.Agent.fromPartial({
-    ...byName(oursSdk.Agent, agent),
-    apps: agent.apps.map((app) => byName(oursSdk.App, app)),
+  return {
+    ...toDomain.agent(agent, "agent"),
     startupScript: startup?.script ?? "",
     loginBeforeReady: startup === undefined ? false : !startup.startBlocksLogin,
     startupScriptTimeoutSeconds: startup?.timeoutSeconds ?? 0,
-  });
+  };
 }
 
 function richParameterFromV2(parameter: sdk.RichParameter): oursSdk.RichParameter {
-  return oursSdk.RichParameter.fromPartial({
-    ...byName(oursSdk.RichParameter, parameter),
+  return {
+    ...toDomain.richParameter(parameter),
     validationMin: parameter.validationMin ?? 0,
     validationMinSet: parameter.validationMin !== undefined,
     validationMax: parameter.validationMax ?? 0,
     validationMaxSet: parameter.validationMax !== undefined,
-  });
+  };
 }
 
 /** For checks only: what our AcquiredJob would have been in coderd's layout. */
@@ -363,7 +363,7 @@ export function updateJobResponseToV2(response: ours.UpdateJobResponse): v2.Upda
 }
 
 export function commitQuotaRequestFromV2(request: v2.CommitQuotaRequest): ours.CommitQuotaRequest {
-  return byName(ours.CommitQuotaRequest, request);
+  return toDomain.commitQuotaRequest(request);
 }
 
 export function commitQuotaResponseToV2(

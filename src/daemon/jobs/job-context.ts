@@ -1,13 +1,13 @@
 // What a job-type handler gets from the runner: the session, its job's log and updates, quota,
 // cancellation, and timed steps. Handlers hold no state of their own.
 import type { Logger } from "pino";
-import { LogLevel } from "../../proto/provisioner.js";
 import {
   type AcquiredJob,
   type CommitQuotaResponse,
+  LogLevel,
   LogSource,
   type UpdateJobResponse,
-} from "../../proto/provisionerd.js";
+} from "../../provisioner/model.js";
 import type { CallControl, ProvisionSession } from "../../provisioner/provisioner.js";
 import { ProvisionError } from "../../provisioner/provisioner.js";
 import { errorMessage, type JobErrorCode, JobFailure } from "../errors.js";

@@ -6,7 +6,7 @@ import type {
   ParameterValue,
   RichParameterValue,
   VariableValue,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import type { PlanResult } from "../../provisioner/provisioner.js";
 import { JobFailure } from "../errors.js";
 import { FAILURE } from "../job-texts.js";

@@ -1,5 +1,5 @@
 // Quota commit after a build's plan, with the reference's exact log lines.
-import { LogLevel, type Resource } from "../../proto/provisioner.js";
+import { LogLevel, type Resource } from "../../provisioner/model.js";
 import { errorMessage, JobFailure } from "../errors.js";
 import { FAILURE, QUOTA_TEXT, STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";

@@ -1,7 +1,7 @@
 // Template dry run: one START plan with defaults for missing metadata.
 import { randomUUID } from "node:crypto";
-import { type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
-import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../proto/provisionerd.js";
+import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../provisioner/model.js";
+import { type Metadata, WorkspaceTransition } from "../../provisioner/model.js";
 import { FAILURE_PREFIX, STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";

@@ -1,7 +1,8 @@
 // Template import: README, parse, parameter resolution through coderd, then a
 // START and a STOP plan to learn the template's resources and rich parameters.
-import { LogLevel, type Metadata, WorkspaceTransition } from "../../proto/provisioner.js";
-import type { AcquiredJob_TemplateImport, CompletedJob } from "../../proto/provisionerd.js";
+
+import type { AcquiredJob_TemplateImport, CompletedJob } from "../../provisioner/model.js";
+import { LogLevel, type Metadata, WorkspaceTransition } from "../../provisioner/model.js";
 import { errorMessage, JobFailure } from "../errors.js";
 import { FAILURE_PREFIX, MISSING_PARAMETER, STAGE } from "../job-texts.js";
 import { daemonLine, type JobContext } from "./job-context.js";

@@ -1,7 +1,8 @@
 // Workspace build: plan, quota (start and stop only), apply, state out. A failed
 // apply's partial state travels with the failure.
-import { WorkspaceTransition } from "../../proto/provisioner.js";
-import type { AcquiredJob_WorkspaceBuild, CompletedJob } from "../../proto/provisionerd.js";
+
+import type { AcquiredJob_WorkspaceBuild, CompletedJob } from "../../provisioner/model.js";
+import { WorkspaceTransition } from "../../provisioner/model.js";
 import { JobFailure } from "../errors.js";
 import { STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";

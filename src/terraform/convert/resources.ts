@@ -12,7 +12,7 @@ import {
   Resource as ResourceMessage,
   RichParameter,
   RichParameterOption,
-} from "../../proto/provisioner.js";
+} from "../../provisioner/model.js";
 import type { DotGraph } from "../dot.js";
 import type { StateModule, StateResource } from "../terraform-json.js";
 import { addressLabel } from "./address.js";

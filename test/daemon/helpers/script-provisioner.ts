@@ -4,7 +4,12 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LogLevel, type Resource, WorkspaceTransition } from "../../../src/proto/provisioner.js";
+import {
+  LogLevel,
+  type Resource,
+  WorkspaceTransition,
+  workspaceTransitionToJSON,
+} from "../../../src/provisioner/model.js";
 import {
   type ApplyRequest,
   type ApplyResult,
@@ -117,7 +122,7 @@ export class ScriptProvisioner implements Provisioner {
         const transition = request.config.metadata.workspaceTransition;
         record("plan", { transition, request });
         const s = script();
-        await emit(request, s.planLines ?? 2, `plan ${WorkspaceTransition[transition]}`);
+        await emit(request, s.planLines ?? 2, `plan ${workspaceTransitionToJSON(transition)}`);
         if (s.planFails) throw new ProvisionError(s.planFails.message, { code: s.planFails.code });
         if (s.planWaitsForCancel) {
           await untilAborted(request.signal);
@@ -127,7 +132,7 @@ export class ScriptProvisioner implements Provisioner {
           resources: s.resources ?? [resource("dev")],
           parameters: s.rich ?? [],
           gitAuthProviders: [],
-          plan: Buffer.from(`plan:${WorkspaceTransition[transition]}`),
+          plan: Buffer.from(`plan:${workspaceTransitionToJSON(transition)}`),
         };
       },
       apply: async (request) => {
@@ -135,7 +140,7 @@ export class ScriptProvisioner implements Provisioner {
         record("apply", { transition, request });
         const s = script();
         s.onApplyStart?.(options.jobId);
-        await emit(request, s.applyLines ?? 2, `apply ${WorkspaceTransition[transition]}`);
+        await emit(request, s.applyLines ?? 2, `apply ${workspaceTransitionToJSON(transition)}`);
         const prior = Buffer.from(request.config.state).toString();
         const partial = Buffer.from(`partial-after:${prior}`);
         if (s.applyFails)
@@ -161,7 +166,7 @@ export class ScriptProvisioner implements Provisioner {
             });
         }
         const result: ApplyResult = {
-          state: Buffer.from(`state:${WorkspaceTransition[transition]}:${prior}`),
+          state: Buffer.from(`state:${workspaceTransitionToJSON(transition)}:${prior}`),
           resources:
             transition === WorkspaceTransition.DESTROY ? [] : (s.resources ?? [resource("dev")]),
         };

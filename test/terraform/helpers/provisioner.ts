@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { Metadata, type WorkspaceTransition } from "../../../src/proto/provisioner.js";
+import { Metadata, type WorkspaceTransition } from "../../../src/provisioner/model.js";
 import {
   type ApplyRequest,
   type PlanRequest,

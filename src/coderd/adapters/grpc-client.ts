@@ -1,30 +1,41 @@
-// The gRPC connection to coderd: PSK and daemon id on every call, an AbortSignal on every
-// call (nice-grpc style), a deadline per attempt, and errors sorted into the daemon's types so
-// callers decide "retry", "give up on this job" or "stop the daemon" without reading text.
-import { type ClientDuplexStream, type Metadata, type ServiceError, status } from "@grpc/grpc-js";
+// Our own gRPC protocol as the daemon's coordinator: PSK and daemon id on every call, an
+// AbortSignal on every call (nice-grpc style), a deadline per attempt, jobs pushed on a stream,
+// and errors sorted into the daemon's types so callers decide "retry", "give up on this job" or
+// "stop the daemon" without reading text. Messages leave as they are (the domain model is a
+// subset of the generated types) and come in through to-domain, which checks enum values.
+import { type Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import { abortReason } from "../../daemon/abort.js";
+import type {
+  AcquireStream,
+  AcquireStreamCall,
+  AcquireStreamEvents,
+  CoordinatorClient,
+  CoordinatorFactory,
+} from "../../daemon/coordinator.js";
 import {
-  type AcquiredJob,
+  AuthenticationRefusedError,
+  CoordinatorRefusedError,
+  errorMessage,
+  TransportError,
+  UnimplementedError,
+} from "../../daemon/errors.js";
+import { channelCredentials, tlsProblem } from "../../daemon/tls.js";
+import type * as grpc from "../../proto/provisionerd.js";
+import { ProvisionerDaemonClient } from "../../proto/provisionerd.js";
+import {
+  AcquiredJob,
   type AcquireJobRequest,
-  type AcquireStreamRequest,
   type CommitQuotaRequest,
   type CommitQuotaResponse,
   type CompletedJob,
   type FailedJob,
-  ProvisionerDaemonClient,
+  UnrecognizedValueError,
   type UpdateJobRequest,
   type UpdateJobResponse,
-} from "../proto/provisionerd.js";
-import { buildCallMetadata } from "../protocol/call-metadata.js";
-import { abortReason } from "./abort.js";
-import type { AcquireStream, CoordinatorClient } from "./coordinator.js";
-import {
-  AuthenticationRefusedError,
-  CoordinatorRefusedError,
-  TransportError,
-  UnimplementedError,
-} from "./errors.js";
-import { channelCredentials, tlsProblem } from "./tls.js";
+} from "../../provisioner/model.js";
+import { buildCallMetadata } from "./grpc-call-metadata.js";
+import * as toDomain from "./to-domain.js";
 
 export interface CoderdClientOptions {
   coderUrl: string;
@@ -104,19 +115,28 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
     this.jobMetadata.setOptions({ waitForReady: true });
   }
 
-  acquireJob(request: AcquireJobRequest, signal: AbortSignal): Promise<AcquiredJob> {
-    return this.unary("acquireJob", request, signal, {
+  async acquireJob(request: AcquireJobRequest, signal: AbortSignal): Promise<AcquiredJob> {
+    const job = await this.unary("acquireJob", request, signal, {
       timeoutMs: request.waitMs + this.options.rpcTimeoutMs,
       metadata: this.metadata,
     });
+    return this.readJob(job);
   }
 
-  updateJob(request: UpdateJobRequest, signal: AbortSignal): Promise<UpdateJobResponse> {
-    return this.unary("updateJob", request, signal);
+  async updateJob(request: UpdateJobRequest, signal: AbortSignal): Promise<UpdateJobResponse> {
+    const response = await this.unary("updateJob", request, signal);
+    try {
+      return toDomain.updateJobResponse(response);
+    } catch (error) {
+      throw unreadable(error, "updateJob");
+    }
   }
 
-  commitQuota(request: CommitQuotaRequest, signal: AbortSignal): Promise<CommitQuotaResponse> {
-    return this.unary("commitQuota", request, signal);
+  async commitQuota(
+    request: CommitQuotaRequest,
+    signal: AbortSignal,
+  ): Promise<CommitQuotaResponse> {
+    return toDomain.commitQuotaResponse(await this.unary("commitQuota", request, signal));
   }
 
   async failJob(request: FailedJob, signal: AbortSignal): Promise<void> {
@@ -127,9 +147,52 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
     await this.unary("completeJob", request, signal);
   }
 
-  /** Opens the push acquire stream; the caller owns the stream (and must end or cancel it). */
-  openAcquireStream(): ClientDuplexStream<AcquireStreamRequest, AcquiredJob> {
-    return this.client.streamAcquireJobs(this.metadata.clone());
+  /** Opens the push acquire stream; the caller owns the call (and must withdraw or cancel it). */
+  open(events: AcquireStreamEvents): AcquireStreamCall {
+    const call = this.client.streamAcquireJobs(this.metadata.clone());
+    const write = (request: grpc.AcquireStreamRequest) => {
+      if (!call.writable) return;
+      try {
+        call.write(request);
+      } catch (error) {
+        this.options.logger.debug({ err: errorMessage(error) }, "write to acquire stream failed");
+      }
+    };
+    call.on("metadata", () => events.opened());
+    call.on("data", (job: grpc.AcquiredJob) => events.job(this.readJob(job)));
+    call.on("error", (error: unknown) => events.failed(error));
+    // OK status: coderd ended the stream cleanly.
+    call.on("status", () => events.ended());
+    return {
+      ready: (slots, daemon) => write({ type: { $case: "ready", value: { daemon, slots } } }),
+      withdraw: () => {
+        write({ type: { $case: "withdraw", value: {} } });
+        call.end();
+      },
+      cancel: () => call.cancel(),
+    };
+  }
+
+  /**
+   * A job coderd handed us, in the domain model. One the daemon cannot read (a value it has no
+   * member for) is failed with coderd, naming the field, and counts as no job: it is locked to
+   * this daemon, so leaving it would stall it until coderd gives up on it.
+   */
+  private readJob(job: grpc.AcquiredJob): AcquiredJob {
+    try {
+      return toDomain.acquiredJob(job);
+    } catch (error) {
+      if (!(error instanceof UnrecognizedValueError)) throw error;
+      const failed = { jobId: job.jobId, error: `unreadable job: ${error.message}` };
+      this.options.logger.error(failed, "failing a job the daemon cannot read");
+      void this.failJob(
+        { ...failed, errorCode: "INTERNAL" },
+        AbortSignal.timeout(this.options.rpcTimeoutMs),
+      ).catch((failure: unknown) =>
+        this.options.logger.error({ err: errorMessage(failure) }, "send FailJob"),
+      );
+      return AcquiredJob.create();
+    }
   }
 
   /** Sorts a gRPC error into the daemon's error types (and reports contact). */
@@ -229,6 +292,35 @@ export class CoderdClient implements CoordinatorClient, AcquireStream {
       signal.addEventListener("abort", onAbort, { once: true });
     });
   }
+}
+
+/** coderd answered with a value this daemon cannot read: asking again gets the same. */
+function unreadable(error: unknown, method: string): Error {
+  if (!(error instanceof UnrecognizedValueError)) return error as Error;
+  return new CoordinatorRefusedError(`coderd's ${method} answer: ${error.message}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Our gRPC protocol as the daemon's coordinator (grpc:// or grpcs://; http:// and https:// too
+ * when the daemon is built without a coderd adapter).
+ */
+export function connectGrpc(options: {
+  coderUrl: string;
+  psk: string;
+  tls?: CoderdClientOptions["tls"];
+}): CoordinatorFactory {
+  return (context) =>
+    new CoderdClient({
+      ...options,
+      daemonId: context.daemonId,
+      rpcTimeoutMs: context.rpcTimeoutMs,
+      reconnectMaxMs: context.reconnectMaxMs,
+      logger: context.logger,
+      onContact: context.onContact,
+      onAuthRefused: context.onFatal,
+    });
 }
 
 /** grpc-js ends connection errors with ". Resolution note: <note>"; an empty note says nothing. */
