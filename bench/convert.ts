@@ -1,14 +1,17 @@
-// Benchmark: converting a synthetic state of 10,000 resources (1,000 agents, 2,000 apps,
-// 1,000 coder_metadata) with its terraform graph (target: well under a second).
+// Benchmark: converting a synthetic state of 10,000 resources (1,000 agents with metadata and
+// display apps, 2,000 apps, 1,000 coder_script, 1,000 coder_env, 1,000 coder_metadata) with its
+// terraform graph (target: well under a second).
 // Exports one async function returning the measured figures; the benchmark runner calls it.
 import { convertResources, parseStateJson, stateModules } from "../src/terraform/index.js";
 import { median, round } from "./lib/stats.js";
 
 const AGENTS = 1_000;
 const APPS = 2_000;
+const SCRIPTS = 1_000;
+const ENVS = 1_000;
 const METADATA = 1_000;
 const VMS = 1_000;
-const OTHERS = 10_000 - AGENTS - APPS - METADATA - VMS;
+const OTHERS = 10_000 - AGENTS - APPS - SCRIPTS - ENVS - METADATA - VMS;
 const MODULES = 10;
 const WARMUP_RUNS = 2;
 const MEASURED_RUNS = 7;
@@ -52,6 +55,20 @@ function generate(): Generated {
       connection_timeout: 120,
       login_before_ready: true,
       startup_script_timeout: 300,
+      api_key_scope: "all",
+      metadata: [
+        { key: "cpu", display_name: "CPU", script: "top -bn1", interval: 10, timeout: 1, order: 1 },
+        { key: "disk", display_name: "Disk", script: "df -h", interval: 60, timeout: 5, order: 2 },
+      ],
+      display_apps: [
+        {
+          vscode: true,
+          vscode_insiders: false,
+          web_terminal: true,
+          ssh_helper: true,
+          port_forwarding_helper: false,
+        },
+      ],
     });
     agents.push({ label, id });
   }
@@ -73,6 +90,29 @@ function generate(): Generated {
       healthcheck: [{ url: "http://localhost:8080/health", interval: 5, threshold: 3 }],
     });
     edges.push([app, agent?.label ?? ""]);
+  }
+  for (let i = 0; i < SCRIPTS; i++) {
+    const agent = agents[i % AGENTS];
+    const script = add(i, "coder_script", `script${i}`, {
+      agent_id: agent?.id,
+      display_name: `Script ${i}`,
+      icon: "/icon/code.svg",
+      script: "echo setup",
+      run_on_start: true,
+      start_blocks_login: false,
+      timeout: 60,
+      log_path: "setup.log",
+    });
+    edges.push([script, agent?.label ?? ""]);
+  }
+  for (let i = 0; i < ENVS; i++) {
+    const agent = agents[i % AGENTS];
+    const env = add(i, "coder_env", `env${i}`, {
+      agent_id: agent?.id,
+      name: `VAR_${i}`,
+      value: String(i),
+    });
+    edges.push([env, agent?.label ?? ""]);
   }
   for (let i = 0; i < METADATA; i++) {
     const meta = add(i, "coder_metadata", `meta${i}`, {
@@ -116,14 +156,25 @@ function generate(): Generated {
 }
 
 function check(result: ReturnType<typeof convertResources>): void {
-  const agents = result.resources.reduce((n, r) => n + r.agents.length, 0);
-  const apps = result.resources.reduce(
-    (n, r) => n + r.agents.reduce((m, a) => m + a.apps.length, 0),
-    0,
-  );
-  if (result.resources.length !== VMS + OTHERS || agents !== AGENTS || apps !== APPS) {
+  const agents = result.resources.flatMap((r) => r.agents);
+  const count = (of: (a: (typeof agents)[number]) => unknown[]) =>
+    agents.reduce((n, a) => n + of(a).length, 0);
+  const apps = count((a) => a.apps);
+  // Each agent's legacy startup script is one more script entry.
+  const scripts = count((a) => a.scripts);
+  const envs = count((a) => a.extraEnvs);
+  const metadata = count((a) => a.metadata);
+  // coder_env resources are reported as resources of their own.
+  if (
+    result.resources.length !== VMS + OTHERS + ENVS ||
+    agents.length !== AGENTS ||
+    apps !== APPS ||
+    scripts !== SCRIPTS + AGENTS ||
+    envs !== ENVS ||
+    metadata !== 2 * AGENTS
+  ) {
     throw new Error(
-      `unexpected conversion: ${result.resources.length} resources, ${agents} agents, ${apps} apps`,
+      `unexpected conversion: ${result.resources.length} resources, ${agents.length} agents, ${apps} apps, ${scripts} scripts, ${envs} envs, ${metadata} metadata`,
     );
   }
 }

@@ -40,7 +40,8 @@ export type HclNode =
   /** An expression HCL parses but refuses to evaluate, with its reason. */
   | { t: "invalid"; message: string }
   | { t: "tuple"; items: HclNode[] }
-  | { t: "object"; items: { key: HclNode; value: HclNode }[] }
+  /** An object constructor; the native reader keeps each item's source text too. */
+  | { t: "object"; items: { key: HclNode; value: HclNode; source?: ObjectItemSource }[] }
   | { t: "index"; coll: HclNode; key: HclNode }
   | { t: "attr"; coll: HclNode; name: string }
   /** `source[*]...` / `source.*...`: `each` is applied to every element, bound as the item. */
@@ -59,6 +60,14 @@ export type HclNode =
   | { t: "cond"; cond: HclNode; yes: HclNode; no: HclNode }
   | { t: "binary"; op: string; left: HclNode; right: HclNode }
   | { t: "unary"; op: "!" | "-"; operand: HclNode };
+
+/** The exact source text of an object item's key and value. */
+export interface ObjectItemSource {
+  key: string;
+  value: string;
+  /** 1-based line of the key. */
+  line: number;
+}
 
 export type TemplatePart =
   | { t: "text"; text: string }
@@ -99,8 +108,8 @@ export const num = (value: HclNumber): HclValue => ({ kind: "number", value });
 export const bool = (value: boolean): HclValue => ({ kind: "bool", value });
 export const NULL: HclValue = { kind: "null" };
 
-export function evaluate(node: HclNode): HclValue {
-  return evalNode(node, { vars: new Map(), budget: { steps: MAX_EVALUATION_STEPS } });
+export function evaluate(node: HclNode, vars: ReadonlyMap<string, HclValue> = new Map()): HclValue {
+  return evalNode(node, { vars, budget: { steps: MAX_EVALUATION_STEPS } });
 }
 
 const fail = (summary: string, detail: string): never => {

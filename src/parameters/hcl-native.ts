@@ -23,6 +23,7 @@ import {
   HclNotConstantError,
   NULL,
   normalized,
+  type ObjectItemSource,
   str,
   type TemplatePart,
   toConstant,
@@ -575,19 +576,29 @@ class Parser {
     }
     this.i = save;
     return this.withNewlines(true, () => {
-      const items: { key: HclNode; value: HclNode }[] = [];
+      const items: { key: HclNode; value: HclNode; source: ObjectItemSource }[] = [];
       for (;;) {
         this.withNewlines(false, () => this.space());
         if (this.peek("}")) {
           this.i++;
           break;
         }
+        const keyStart = this.i;
         const key = this.objectKey();
+        const keySource = this.s.slice(keyStart, this.i).trim();
         this.space();
         if (this.peek("=") && !this.peek("==")) this.i++;
         else if (this.peek(":")) this.i++;
         else this.fail('expected "=" or ":" after an object key');
-        items.push({ key, value: this.conditional() });
+        this.space();
+        const valueStart = this.i;
+        const value = this.conditional();
+        const source = {
+          key: keySource,
+          value: this.s.slice(valueStart, this.i).trim(),
+          line: this.lines.lineAt(keyStart),
+        };
+        items.push({ key, value, source });
         this.space();
         if (this.peek(",") || this.peek("\n")) {
           this.i++;

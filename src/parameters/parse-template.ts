@@ -82,7 +82,7 @@ export async function readTemplateVariables(
   const contents: { file: ConfigFile; contents: ConfigFileContents }[] = [];
   for (const file of files) {
     signal?.throwIfAborted();
-    const source = await readSource(directory, file, diagnostics, signal);
+    const source = await readConfigSource(directory, file, diagnostics, signal);
     if (source === undefined) continue;
     const parsed =
       file.syntax === "hcl"
@@ -100,7 +100,8 @@ export async function readTemplateVariables(
   return { variables, managedVariables: flag?.value ?? false };
 }
 
-async function readSource(
+/** A configuration file's text; a problem (not a file, too large, not UTF-8) is a diagnostic. */
+export async function readConfigSource(
   directory: string,
   file: ConfigFile,
   diagnostics: FileDiagnostic[],

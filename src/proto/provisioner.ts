@@ -17,7 +17,10 @@ export const protobufFileName = "provisioner.proto";
  * variables, rich parameters, resources with agents and apps).
  *
  * Modelled on coder v0.17's provisionersdk/proto/provisioner.proto, with the v0.18 git auth
- * additions. Field numbers are our own; names follow the reference so conversions read alike.
+ * additions, extended with what Coder v2 templates carry (scripts, env, devcontainers, display
+ * apps, presets, external auth, AI tasks). The v0.17 fields stay: the v0.17 adapter sends them,
+ * the v2 adapter sends the rest. Field numbers are our own; names follow the reference so
+ * conversions read alike.
  */
 
 /** Severity of one log line. */
@@ -72,6 +75,94 @@ export function logLevelToJSON(object: LogLevel): string {
   }
 }
 
+/** The input control of a rich parameter (`form_type`). */
+export enum ParameterFormType {
+  DEFAULT = 0,
+  FORM_ERROR = 1,
+  RADIO = 2,
+  DROPDOWN = 3,
+  INPUT = 4,
+  TEXTAREA = 5,
+  SLIDER = 6,
+  CHECKBOX = 7,
+  SWITCH = 8,
+  TAGSELECT = 9,
+  MULTISELECT = 10,
+  UNRECOGNIZED = -1,
+}
+
+export function parameterFormTypeFromJSON(object: any): ParameterFormType {
+  switch (object) {
+    case 0:
+    case "DEFAULT":
+      return ParameterFormType.DEFAULT;
+    case 1:
+    case "FORM_ERROR":
+      return ParameterFormType.FORM_ERROR;
+    case 2:
+    case "RADIO":
+      return ParameterFormType.RADIO;
+    case 3:
+    case "DROPDOWN":
+      return ParameterFormType.DROPDOWN;
+    case 4:
+    case "INPUT":
+      return ParameterFormType.INPUT;
+    case 5:
+    case "TEXTAREA":
+      return ParameterFormType.TEXTAREA;
+    case 6:
+    case "SLIDER":
+      return ParameterFormType.SLIDER;
+    case 7:
+    case "CHECKBOX":
+      return ParameterFormType.CHECKBOX;
+    case 8:
+    case "SWITCH":
+      return ParameterFormType.SWITCH;
+    case 9:
+    case "TAGSELECT":
+      return ParameterFormType.TAGSELECT;
+    case 10:
+    case "MULTISELECT":
+      return ParameterFormType.MULTISELECT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ParameterFormType.UNRECOGNIZED;
+  }
+}
+
+export function parameterFormTypeToJSON(object: ParameterFormType): string {
+  switch (object) {
+    case ParameterFormType.DEFAULT:
+      return "DEFAULT";
+    case ParameterFormType.FORM_ERROR:
+      return "FORM_ERROR";
+    case ParameterFormType.RADIO:
+      return "RADIO";
+    case ParameterFormType.DROPDOWN:
+      return "DROPDOWN";
+    case ParameterFormType.INPUT:
+      return "INPUT";
+    case ParameterFormType.TEXTAREA:
+      return "TEXTAREA";
+    case ParameterFormType.SLIDER:
+      return "SLIDER";
+    case ParameterFormType.CHECKBOX:
+      return "CHECKBOX";
+    case ParameterFormType.SWITCH:
+      return "SWITCH";
+    case ParameterFormType.TAGSELECT:
+      return "TAGSELECT";
+    case ParameterFormType.MULTISELECT:
+      return "MULTISELECT";
+    case ParameterFormType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Sharing level of a workspace app. */
 export enum AppSharingLevel {
   OWNER = 0,
@@ -107,6 +198,47 @@ export function appSharingLevelToJSON(object: AppSharingLevel): string {
     case AppSharingLevel.PUBLIC:
       return "PUBLIC";
     case AppSharingLevel.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Where an app opens. */
+export enum AppOpenIn {
+  /** @deprecated */
+  WINDOW = 0,
+  SLIM_WINDOW = 1,
+  TAB = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function appOpenInFromJSON(object: any): AppOpenIn {
+  switch (object) {
+    case 0:
+    case "WINDOW":
+      return AppOpenIn.WINDOW;
+    case 1:
+    case "SLIM_WINDOW":
+      return AppOpenIn.SLIM_WINDOW;
+    case 2:
+    case "TAB":
+      return AppOpenIn.TAB;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AppOpenIn.UNRECOGNIZED;
+  }
+}
+
+export function appOpenInToJSON(object: AppOpenIn): string {
+  switch (object) {
+    case AppOpenIn.WINDOW:
+      return "WINDOW";
+    case AppOpenIn.SLIM_WINDOW:
+      return "SLIM_WINDOW";
+    case AppOpenIn.TAB:
+      return "TAB";
+    case AppOpenIn.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -387,6 +519,102 @@ export interface RichParameter {
   validationMinSet: boolean;
   /** Whether `validation[0].max` was given (our addition). */
   validationMaxSet: boolean;
+  /** Not `optional` (a value must be given when creating a workspace). */
+  required: boolean;
+  /** Name shown in the UI. */
+  displayName: string;
+  /** Position among the template's parameters (lower first). */
+  order: number;
+  /** The value applies to one build only. */
+  ephemeral: boolean;
+  /** Which input control the UI shows. */
+  formType: ParameterFormType;
+}
+
+/** One parameter value of a preset. */
+export interface PresetParameter {
+  /** Parameter name. */
+  name: string;
+  /** The value, as text. */
+  value: string;
+}
+
+/** How long an unclaimed prebuilt workspace lives. */
+export interface ExpirationPolicy {
+  /** Seconds. */
+  ttl: number;
+}
+
+/** One cron entry of a prebuild schedule. */
+export interface Schedule {
+  /** Cron expression. */
+  cron: string;
+  /** Instances while the entry applies. */
+  instances: number;
+}
+
+/** Time-based prebuild scaling. */
+export interface Scheduling {
+  /** IANA time zone of the cron entries. */
+  timezone: string;
+  /** The entries, in template order. */
+  schedule: Schedule[];
+}
+
+/** The `prebuilds` block of a preset. */
+export interface Prebuild {
+  /** Prebuilt workspaces to keep ready (0 without a `prebuilds` block). */
+  instances: number;
+  /** Unset when the block has no `expiration_policy`. */
+  expirationPolicy?:
+    | ExpirationPolicy
+    | undefined;
+  /** Unset when the block has no `scheduling`. */
+  scheduling?: Scheduling | undefined;
+}
+
+/** A `data "coder_workspace_preset"`: named parameter values a workspace can start from. */
+export interface Preset {
+  /** Preset name. */
+  name: string;
+  /** Parameter values, in template order. */
+  parameters: PresetParameter[];
+  /** Always set (instances 0 without a `prebuilds` block). */
+  prebuild?:
+    | Prebuild
+    | undefined;
+  /** Chosen by default (at most one preset per template). */
+  default: boolean;
+  /** Description (markdown). */
+  description: string;
+  /** Icon URL. */
+  icon: string;
+}
+
+/** An external auth provider a template uses (`coder_external_auth`, or legacy `coder_git_auth`). */
+export interface ExternalAuthProviderResource {
+  /** Provider id as configured in coderd. */
+  id: string;
+  /** The workspace may start without the user having authenticated. */
+  optional: boolean;
+}
+
+/** The app an AI task shows beside its chat. */
+export interface AITaskSidebarApp {
+  /** The app's id. */
+  id: string;
+}
+
+/** A `coder_ai_task` resource. */
+export interface AITask {
+  /** The task resource's id (unknown in a plan). */
+  id: string;
+  /** Legacy `sidebar_app` block; always set, with the app id. */
+  sidebarApp?:
+    | AITaskSidebarApp
+    | undefined;
+  /** The app the task runs in. */
+  appId: string;
 }
 
 /** The value of a rich parameter for one build. */
@@ -406,6 +634,19 @@ export interface GitAuthProvider {
   id: string;
   /** OAuth access token; a secret, never logged. */
   accessToken: string;
+}
+
+/**
+ * A Terraform module the template calls, as `terraform init` recorded it in
+ * `.terraform/modules/modules.json` (the root module is left out).
+ */
+export interface Module {
+  /** Where it comes from: a registry address, a URL, or a local path such as `./modules/x`. */
+  source: string;
+  /** The registry version it was installed at; "" for other sources. */
+  version: string;
+  /** The module's key: its call names joined by dots (`a.b` for module "b" inside "a"). */
+  key: string;
 }
 
 /** Health check of an app. */
@@ -440,6 +681,105 @@ export interface App {
   sharingLevel: AppSharingLevel;
   /** An external URL, not proxied. */
   external: boolean;
+  /** Position among the agent's apps (lower first). */
+  order: number;
+  /** Not shown in the UI. */
+  hidden: boolean;
+  /** SLIM_WINDOW unless the template says `tab`. */
+  openIn: AppOpenIn;
+  /** Group shown in the UI. */
+  group: string;
+  /** The app's id (a UUID made by the provider). */
+  id: string;
+  /** Markdown shown on hover. */
+  tooltip: string;
+}
+
+/** A script an agent runs (`coder_script`, or a legacy startup/shutdown script attribute). */
+export interface Script {
+  /** Name shown in the UI. */
+  displayName: string;
+  /** Icon URL. */
+  icon: string;
+  /** Script text. */
+  script: string;
+  /** Cron expression for scheduled runs. */
+  cron: string;
+  /** Login waits until the script finished. */
+  startBlocksLogin: boolean;
+  /** Run when the agent starts. */
+  runOnStart: boolean;
+  /** Run when the workspace stops. */
+  runOnStop: boolean;
+  /** 0: no limit. */
+  timeoutSeconds: number;
+  /** Where the agent writes the script's output. */
+  logPath: string;
+}
+
+/** An environment variable an agent sets (`coder_env`). */
+export interface Env {
+  /** Variable name. */
+  name: string;
+  /** Variable value. */
+  value: string;
+  /** How values of one name combine ("replace", "append", ...; "" = replace). */
+  mergeStrategy: string;
+}
+
+/** Which built-in apps an agent shows. */
+export interface DisplayApps {
+  vscode: boolean;
+  vscodeInsiders: boolean;
+  webTerminal: boolean;
+  sshHelper: boolean;
+  portForwardingHelper: boolean;
+}
+
+/** Memory monitoring of an agent. */
+export interface MemoryResourceMonitor {
+  enabled: boolean;
+  /** Percent used that raises an alert. */
+  threshold: number;
+}
+
+/** Monitoring of one volume of an agent. */
+export interface VolumeResourceMonitor {
+  /** Mount path. */
+  path: string;
+  enabled: boolean;
+  /** Percent used that raises an alert. */
+  threshold: number;
+}
+
+/** The `resources_monitoring` block of an agent. */
+export interface ResourcesMonitoring {
+  /** Unset without a `memory` block. */
+  memory?:
+    | MemoryResourceMonitor
+    | undefined;
+  /** In template order. */
+  volumes: VolumeResourceMonitor[];
+}
+
+/** A `coder_devcontainer` attached to an agent. */
+export interface Devcontainer {
+  /** Folder the devcontainer opens. */
+  workspaceFolder: string;
+  /** devcontainer.json path. */
+  configPath: string;
+  /** Resource name of the `coder_devcontainer` block. */
+  name: string;
+  /** The devcontainer's id. */
+  id: string;
+  /** Id of the sub-agent that runs inside it. */
+  subagentId: string;
+  /** Apps attached to the devcontainer. */
+  apps: App[];
+  /** Scripts attached to the devcontainer. */
+  scripts: Script[];
+  /** Environment variables attached to the devcontainer. */
+  envs: Env[];
 }
 
 /** Instance-identity authentication of an agent (cloud instance id instead of a token). */
@@ -485,11 +825,43 @@ export interface Agent {
   loginBeforeReady: boolean;
   /** `startup_script_timeout` in seconds. */
   startupScriptTimeoutSeconds: number;
+  /** The agent's `metadata` blocks, in template order. */
+  metadata: Agent_Metadata[];
+  /** Always set: the provider's defaults when the agent has no `display_apps` block. */
+  displayApps?:
+    | DisplayApps
+    | undefined;
+  /** `coder_script`s attached to the agent, then its legacy startup/shutdown scripts. */
+  scripts: Script[];
+  /** `coder_env`s attached to the agent, by address. */
+  extraEnvs: Env[];
+  /** Position among the resource's agents (lower first). */
+  order: number;
+  /** Always set (empty without a `resources_monitoring` block). */
+  resourcesMonitoring?:
+    | ResourcesMonitoring
+    | undefined;
+  /** `coder_devcontainer`s attached to the agent. */
+  devcontainers: Devcontainer[];
+  /** Scope of the agent's API key ("all" or "no_user_data"). */
+  apiKeyScope: string;
 }
 
 export interface Agent_EnvEntry {
   key: string;
   value: string;
+}
+
+/** One `metadata` block of an agent: a command whose output the UI shows. */
+export interface Agent_Metadata {
+  key: string;
+  displayName: string;
+  script: string;
+  /** Seconds between runs. */
+  interval: number;
+  /** Seconds before a run is stopped. */
+  timeout: number;
+  order: number;
 }
 
 /** A Terraform resource as the workspace shows it. */
@@ -510,6 +882,8 @@ export interface Resource {
   instanceType: string;
   /** `coder_metadata.daily_cost`: quota credits per day. */
   dailyCost: number;
+  /** `module.a.module.b` path of the resource's module; "" for the root module. */
+  modulePath: string;
 }
 
 /** One item of a `coder_metadata` attached to the resource. */
@@ -522,6 +896,24 @@ export interface Resource_Metadata {
   sensitive: boolean;
   /** The value was null (coderd skips such items). */
   isNull: boolean;
+}
+
+/** Everything a conversion of a plan or state finds. */
+export interface ConvertedState {
+  /** Workspace resources with their agents. */
+  resources: Resource[];
+  /** Rich parameters, in the converter's order (child modules first, then module order). */
+  parameters: RichParameter[];
+  /** `coder_workspace_preset`s. */
+  presets: Preset[];
+  /** External auth providers, sorted by id. */
+  externalAuthProviders: ExternalAuthProviderResource[];
+  /** `coder_ai_task` resources. */
+  aiTasks: AITask[];
+  /** The template has at least one AI task. */
+  hasAiTasks: boolean;
+  /** The template has a `coder_external_agent`. */
+  hasExternalAgents: boolean;
 }
 
 /**
@@ -1596,6 +1988,11 @@ function createBaseRichParameter(): RichParameter {
     validationMonotonic: "",
     validationMinSet: false,
     validationMaxSet: false,
+    required: false,
+    displayName: "",
+    order: 0,
+    ephemeral: false,
+    formType: 0,
   };
 }
 
@@ -1642,6 +2039,21 @@ export const RichParameter: MessageFns<RichParameter> = {
     }
     if (message.validationMaxSet !== false) {
       writer.uint32(112).bool(message.validationMaxSet);
+    }
+    if (message.required !== false) {
+      writer.uint32(120).bool(message.required);
+    }
+    if (message.displayName !== "") {
+      writer.uint32(130).string(message.displayName);
+    }
+    if (message.order !== 0) {
+      writer.uint32(136).int32(message.order);
+    }
+    if (message.ephemeral !== false) {
+      writer.uint32(144).bool(message.ephemeral);
+    }
+    if (message.formType !== 0) {
+      writer.uint32(152).int32(message.formType);
     }
     return writer;
   },
@@ -1771,6 +2183,46 @@ export const RichParameter: MessageFns<RichParameter> = {
             message.validationMaxSet = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.required = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.order = reader.int32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.ephemeral = reader.bool();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.formType = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1833,6 +2285,19 @@ export const RichParameter: MessageFns<RichParameter> = {
         : isSet(object.validation_max_set)
         ? globalThis.Boolean(object.validation_max_set)
         : false,
+      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      order: isSet(object.order) ? globalThis.Number(object.order) : 0,
+      ephemeral: isSet(object.ephemeral) ? globalThis.Boolean(object.ephemeral) : false,
+      formType: isSet(object.formType)
+        ? parameterFormTypeFromJSON(object.formType)
+        : isSet(object.form_type)
+        ? parameterFormTypeFromJSON(object.form_type)
+        : 0,
     };
   },
 
@@ -1880,6 +2345,21 @@ export const RichParameter: MessageFns<RichParameter> = {
     if (message.validationMaxSet !== false) {
       obj.validationMaxSet = message.validationMaxSet;
     }
+    if (message.required !== false) {
+      obj.required = message.required;
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.order !== 0) {
+      obj.order = Math.round(message.order);
+    }
+    if (message.ephemeral !== false) {
+      obj.ephemeral = message.ephemeral;
+    }
+    if (message.formType !== 0) {
+      obj.formType = parameterFormTypeToJSON(message.formType);
+    }
     return obj;
   },
 
@@ -1902,6 +2382,858 @@ export const RichParameter: MessageFns<RichParameter> = {
     message.validationMonotonic = object.validationMonotonic ?? "";
     message.validationMinSet = object.validationMinSet ?? false;
     message.validationMaxSet = object.validationMaxSet ?? false;
+    message.required = object.required ?? false;
+    message.displayName = object.displayName ?? "";
+    message.order = object.order ?? 0;
+    message.ephemeral = object.ephemeral ?? false;
+    message.formType = object.formType ?? 0;
+    return message;
+  },
+};
+
+function createBasePresetParameter(): PresetParameter {
+  return { name: "", value: "" };
+}
+
+export const PresetParameter: MessageFns<PresetParameter> = {
+  encode(message: PresetParameter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PresetParameter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePresetParameter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PresetParameter {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: PresetParameter): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PresetParameter>, I>>(base?: I): PresetParameter {
+    return PresetParameter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PresetParameter>, I>>(object: I): PresetParameter {
+    const message = createBasePresetParameter();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseExpirationPolicy(): ExpirationPolicy {
+  return { ttl: 0 };
+}
+
+export const ExpirationPolicy: MessageFns<ExpirationPolicy> = {
+  encode(message: ExpirationPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ttl !== 0) {
+      writer.uint32(8).int32(message.ttl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExpirationPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExpirationPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ttl = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExpirationPolicy {
+    return { ttl: isSet(object.ttl) ? globalThis.Number(object.ttl) : 0 };
+  },
+
+  toJSON(message: ExpirationPolicy): unknown {
+    const obj: any = {};
+    if (message.ttl !== 0) {
+      obj.ttl = Math.round(message.ttl);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExpirationPolicy>, I>>(base?: I): ExpirationPolicy {
+    return ExpirationPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExpirationPolicy>, I>>(object: I): ExpirationPolicy {
+    const message = createBaseExpirationPolicy();
+    message.ttl = object.ttl ?? 0;
+    return message;
+  },
+};
+
+function createBaseSchedule(): Schedule {
+  return { cron: "", instances: 0 };
+}
+
+export const Schedule: MessageFns<Schedule> = {
+  encode(message: Schedule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cron !== "") {
+      writer.uint32(10).string(message.cron);
+    }
+    if (message.instances !== 0) {
+      writer.uint32(16).int32(message.instances);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Schedule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSchedule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cron = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.instances = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Schedule {
+    return {
+      cron: isSet(object.cron) ? globalThis.String(object.cron) : "",
+      instances: isSet(object.instances) ? globalThis.Number(object.instances) : 0,
+    };
+  },
+
+  toJSON(message: Schedule): unknown {
+    const obj: any = {};
+    if (message.cron !== "") {
+      obj.cron = message.cron;
+    }
+    if (message.instances !== 0) {
+      obj.instances = Math.round(message.instances);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Schedule>, I>>(base?: I): Schedule {
+    return Schedule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Schedule>, I>>(object: I): Schedule {
+    const message = createBaseSchedule();
+    message.cron = object.cron ?? "";
+    message.instances = object.instances ?? 0;
+    return message;
+  },
+};
+
+function createBaseScheduling(): Scheduling {
+  return { timezone: "", schedule: [] };
+}
+
+export const Scheduling: MessageFns<Scheduling> = {
+  encode(message: Scheduling, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timezone !== "") {
+      writer.uint32(10).string(message.timezone);
+    }
+    for (const v of message.schedule) {
+      Schedule.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Scheduling {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScheduling();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.timezone = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.schedule.push(Schedule.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Scheduling {
+    return {
+      timezone: isSet(object.timezone) ? globalThis.String(object.timezone) : "",
+      schedule: globalThis.Array.isArray(object?.schedule) ? object.schedule.map((e: any) => Schedule.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Scheduling): unknown {
+    const obj: any = {};
+    if (message.timezone !== "") {
+      obj.timezone = message.timezone;
+    }
+    if (message.schedule?.length) {
+      obj.schedule = message.schedule.map((e) => Schedule.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Scheduling>, I>>(base?: I): Scheduling {
+    return Scheduling.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Scheduling>, I>>(object: I): Scheduling {
+    const message = createBaseScheduling();
+    message.timezone = object.timezone ?? "";
+    message.schedule = object.schedule?.map((e) => Schedule.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePrebuild(): Prebuild {
+  return { instances: 0, expirationPolicy: undefined, scheduling: undefined };
+}
+
+export const Prebuild: MessageFns<Prebuild> = {
+  encode(message: Prebuild, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instances !== 0) {
+      writer.uint32(8).int32(message.instances);
+    }
+    if (message.expirationPolicy !== undefined) {
+      ExpirationPolicy.encode(message.expirationPolicy, writer.uint32(18).fork()).join();
+    }
+    if (message.scheduling !== undefined) {
+      Scheduling.encode(message.scheduling, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Prebuild {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrebuild();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.instances = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expirationPolicy = ExpirationPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scheduling = Scheduling.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Prebuild {
+    return {
+      instances: isSet(object.instances) ? globalThis.Number(object.instances) : 0,
+      expirationPolicy: isSet(object.expirationPolicy)
+        ? ExpirationPolicy.fromJSON(object.expirationPolicy)
+        : isSet(object.expiration_policy)
+        ? ExpirationPolicy.fromJSON(object.expiration_policy)
+        : undefined,
+      scheduling: isSet(object.scheduling) ? Scheduling.fromJSON(object.scheduling) : undefined,
+    };
+  },
+
+  toJSON(message: Prebuild): unknown {
+    const obj: any = {};
+    if (message.instances !== 0) {
+      obj.instances = Math.round(message.instances);
+    }
+    if (message.expirationPolicy !== undefined) {
+      obj.expirationPolicy = ExpirationPolicy.toJSON(message.expirationPolicy);
+    }
+    if (message.scheduling !== undefined) {
+      obj.scheduling = Scheduling.toJSON(message.scheduling);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Prebuild>, I>>(base?: I): Prebuild {
+    return Prebuild.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Prebuild>, I>>(object: I): Prebuild {
+    const message = createBasePrebuild();
+    message.instances = object.instances ?? 0;
+    message.expirationPolicy = (object.expirationPolicy !== undefined && object.expirationPolicy !== null)
+      ? ExpirationPolicy.fromPartial(object.expirationPolicy)
+      : undefined;
+    message.scheduling = (object.scheduling !== undefined && object.scheduling !== null)
+      ? Scheduling.fromPartial(object.scheduling)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePreset(): Preset {
+  return { name: "", parameters: [], prebuild: undefined, default: false, description: "", icon: "" };
+}
+
+export const Preset: MessageFns<Preset> = {
+  encode(message: Preset, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.parameters) {
+      PresetParameter.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.prebuild !== undefined) {
+      Prebuild.encode(message.prebuild, writer.uint32(26).fork()).join();
+    }
+    if (message.default !== false) {
+      writer.uint32(32).bool(message.default);
+    }
+    if (message.description !== "") {
+      writer.uint32(42).string(message.description);
+    }
+    if (message.icon !== "") {
+      writer.uint32(50).string(message.icon);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Preset {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreset();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.parameters.push(PresetParameter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.prebuild = Prebuild.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.default = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.icon = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Preset {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      parameters: globalThis.Array.isArray(object?.parameters)
+        ? object.parameters.map((e: any) => PresetParameter.fromJSON(e))
+        : [],
+      prebuild: isSet(object.prebuild) ? Prebuild.fromJSON(object.prebuild) : undefined,
+      default: isSet(object.default) ? globalThis.Boolean(object.default) : false,
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      icon: isSet(object.icon) ? globalThis.String(object.icon) : "",
+    };
+  },
+
+  toJSON(message: Preset): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.parameters?.length) {
+      obj.parameters = message.parameters.map((e) => PresetParameter.toJSON(e));
+    }
+    if (message.prebuild !== undefined) {
+      obj.prebuild = Prebuild.toJSON(message.prebuild);
+    }
+    if (message.default !== false) {
+      obj.default = message.default;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.icon !== "") {
+      obj.icon = message.icon;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Preset>, I>>(base?: I): Preset {
+    return Preset.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Preset>, I>>(object: I): Preset {
+    const message = createBasePreset();
+    message.name = object.name ?? "";
+    message.parameters = object.parameters?.map((e) => PresetParameter.fromPartial(e)) || [];
+    message.prebuild = (object.prebuild !== undefined && object.prebuild !== null)
+      ? Prebuild.fromPartial(object.prebuild)
+      : undefined;
+    message.default = object.default ?? false;
+    message.description = object.description ?? "";
+    message.icon = object.icon ?? "";
+    return message;
+  },
+};
+
+function createBaseExternalAuthProviderResource(): ExternalAuthProviderResource {
+  return { id: "", optional: false };
+}
+
+export const ExternalAuthProviderResource: MessageFns<ExternalAuthProviderResource> = {
+  encode(message: ExternalAuthProviderResource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.optional !== false) {
+      writer.uint32(16).bool(message.optional);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExternalAuthProviderResource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExternalAuthProviderResource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.optional = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExternalAuthProviderResource {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      optional: isSet(object.optional) ? globalThis.Boolean(object.optional) : false,
+    };
+  },
+
+  toJSON(message: ExternalAuthProviderResource): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.optional !== false) {
+      obj.optional = message.optional;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExternalAuthProviderResource>, I>>(base?: I): ExternalAuthProviderResource {
+    return ExternalAuthProviderResource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExternalAuthProviderResource>, I>>(object: I): ExternalAuthProviderResource {
+    const message = createBaseExternalAuthProviderResource();
+    message.id = object.id ?? "";
+    message.optional = object.optional ?? false;
+    return message;
+  },
+};
+
+function createBaseAITaskSidebarApp(): AITaskSidebarApp {
+  return { id: "" };
+}
+
+export const AITaskSidebarApp: MessageFns<AITaskSidebarApp> = {
+  encode(message: AITaskSidebarApp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AITaskSidebarApp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAITaskSidebarApp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AITaskSidebarApp {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: AITaskSidebarApp): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AITaskSidebarApp>, I>>(base?: I): AITaskSidebarApp {
+    return AITaskSidebarApp.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AITaskSidebarApp>, I>>(object: I): AITaskSidebarApp {
+    const message = createBaseAITaskSidebarApp();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseAITask(): AITask {
+  return { id: "", sidebarApp: undefined, appId: "" };
+}
+
+export const AITask: MessageFns<AITask> = {
+  encode(message: AITask, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.sidebarApp !== undefined) {
+      AITaskSidebarApp.encode(message.sidebarApp, writer.uint32(18).fork()).join();
+    }
+    if (message.appId !== "") {
+      writer.uint32(26).string(message.appId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AITask {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAITask();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sidebarApp = AITaskSidebarApp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.appId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AITask {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      sidebarApp: isSet(object.sidebarApp)
+        ? AITaskSidebarApp.fromJSON(object.sidebarApp)
+        : isSet(object.sidebar_app)
+        ? AITaskSidebarApp.fromJSON(object.sidebar_app)
+        : undefined,
+      appId: isSet(object.appId)
+        ? globalThis.String(object.appId)
+        : isSet(object.app_id)
+        ? globalThis.String(object.app_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AITask): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.sidebarApp !== undefined) {
+      obj.sidebarApp = AITaskSidebarApp.toJSON(message.sidebarApp);
+    }
+    if (message.appId !== "") {
+      obj.appId = message.appId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AITask>, I>>(base?: I): AITask {
+    return AITask.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AITask>, I>>(object: I): AITask {
+    const message = createBaseAITask();
+    message.id = object.id ?? "";
+    message.sidebarApp = (object.sidebarApp !== undefined && object.sidebarApp !== null)
+      ? AITaskSidebarApp.fromPartial(object.sidebarApp)
+      : undefined;
+    message.appId = object.appId ?? "";
     return message;
   },
 };
@@ -2080,6 +3412,107 @@ export const GitAuthProvider: MessageFns<GitAuthProvider> = {
   },
 };
 
+function createBaseModule(): Module {
+  return { source: "", version: "", key: "" };
+}
+
+export const Module: MessageFns<Module> = {
+  encode(message: Module, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.key !== "") {
+      writer.uint32(26).string(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Module {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Module {
+    return {
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+    };
+  },
+
+  toJSON(message: Module): unknown {
+    const obj: any = {};
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Module>, I>>(base?: I): Module {
+    return Module.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Module>, I>>(object: I): Module {
+    const message = createBaseModule();
+    message.source = object.source ?? "";
+    message.version = object.version ?? "";
+    message.key = object.key ?? "";
+    return message;
+  },
+};
+
 function createBaseHealthcheck(): Healthcheck {
   return { url: "", interval: 0, threshold: 0 };
 }
@@ -2192,6 +3625,12 @@ function createBaseApp(): App {
     healthcheck: undefined,
     sharingLevel: 0,
     external: false,
+    order: 0,
+    hidden: false,
+    openIn: 0,
+    group: "",
+    id: "",
+    tooltip: "",
   };
 }
 
@@ -2223,6 +3662,24 @@ export const App: MessageFns<App> = {
     }
     if (message.external !== false) {
       writer.uint32(72).bool(message.external);
+    }
+    if (message.order !== 0) {
+      writer.uint32(80).int64(message.order);
+    }
+    if (message.hidden !== false) {
+      writer.uint32(88).bool(message.hidden);
+    }
+    if (message.openIn !== 0) {
+      writer.uint32(96).int32(message.openIn);
+    }
+    if (message.group !== "") {
+      writer.uint32(106).string(message.group);
+    }
+    if (message.id !== "") {
+      writer.uint32(114).string(message.id);
+    }
+    if (message.tooltip !== "") {
+      writer.uint32(122).string(message.tooltip);
     }
     return writer;
   },
@@ -2312,6 +3769,54 @@ export const App: MessageFns<App> = {
             message.external = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.order = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.hidden = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.openIn = reader.int32() as any;
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.tooltip = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2343,6 +3848,16 @@ export const App: MessageFns<App> = {
         ? appSharingLevelFromJSON(object.sharing_level)
         : 0,
       external: isSet(object.external) ? globalThis.Boolean(object.external) : false,
+      order: isSet(object.order) ? globalThis.Number(object.order) : 0,
+      hidden: isSet(object.hidden) ? globalThis.Boolean(object.hidden) : false,
+      openIn: isSet(object.openIn)
+        ? appOpenInFromJSON(object.openIn)
+        : isSet(object.open_in)
+        ? appOpenInFromJSON(object.open_in)
+        : 0,
+      group: isSet(object.group) ? globalThis.String(object.group) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      tooltip: isSet(object.tooltip) ? globalThis.String(object.tooltip) : "",
     };
   },
 
@@ -2375,6 +3890,24 @@ export const App: MessageFns<App> = {
     if (message.external !== false) {
       obj.external = message.external;
     }
+    if (message.order !== 0) {
+      obj.order = Math.round(message.order);
+    }
+    if (message.hidden !== false) {
+      obj.hidden = message.hidden;
+    }
+    if (message.openIn !== 0) {
+      obj.openIn = appOpenInToJSON(message.openIn);
+    }
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.tooltip !== "") {
+      obj.tooltip = message.tooltip;
+    }
     return obj;
   },
 
@@ -2394,6 +3927,967 @@ export const App: MessageFns<App> = {
       : undefined;
     message.sharingLevel = object.sharingLevel ?? 0;
     message.external = object.external ?? false;
+    message.order = object.order ?? 0;
+    message.hidden = object.hidden ?? false;
+    message.openIn = object.openIn ?? 0;
+    message.group = object.group ?? "";
+    message.id = object.id ?? "";
+    message.tooltip = object.tooltip ?? "";
+    return message;
+  },
+};
+
+function createBaseScript(): Script {
+  return {
+    displayName: "",
+    icon: "",
+    script: "",
+    cron: "",
+    startBlocksLogin: false,
+    runOnStart: false,
+    runOnStop: false,
+    timeoutSeconds: 0,
+    logPath: "",
+  };
+}
+
+export const Script: MessageFns<Script> = {
+  encode(message: Script, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.displayName !== "") {
+      writer.uint32(10).string(message.displayName);
+    }
+    if (message.icon !== "") {
+      writer.uint32(18).string(message.icon);
+    }
+    if (message.script !== "") {
+      writer.uint32(26).string(message.script);
+    }
+    if (message.cron !== "") {
+      writer.uint32(34).string(message.cron);
+    }
+    if (message.startBlocksLogin !== false) {
+      writer.uint32(40).bool(message.startBlocksLogin);
+    }
+    if (message.runOnStart !== false) {
+      writer.uint32(48).bool(message.runOnStart);
+    }
+    if (message.runOnStop !== false) {
+      writer.uint32(56).bool(message.runOnStop);
+    }
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(64).int32(message.timeoutSeconds);
+    }
+    if (message.logPath !== "") {
+      writer.uint32(74).string(message.logPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Script {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScript();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.icon = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.script = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cron = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startBlocksLogin = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.runOnStart = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.runOnStop = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.timeoutSeconds = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.logPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Script {
+    return {
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      icon: isSet(object.icon) ? globalThis.String(object.icon) : "",
+      script: isSet(object.script) ? globalThis.String(object.script) : "",
+      cron: isSet(object.cron) ? globalThis.String(object.cron) : "",
+      startBlocksLogin: isSet(object.startBlocksLogin)
+        ? globalThis.Boolean(object.startBlocksLogin)
+        : isSet(object.start_blocks_login)
+        ? globalThis.Boolean(object.start_blocks_login)
+        : false,
+      runOnStart: isSet(object.runOnStart)
+        ? globalThis.Boolean(object.runOnStart)
+        : isSet(object.run_on_start)
+        ? globalThis.Boolean(object.run_on_start)
+        : false,
+      runOnStop: isSet(object.runOnStop)
+        ? globalThis.Boolean(object.runOnStop)
+        : isSet(object.run_on_stop)
+        ? globalThis.Boolean(object.run_on_stop)
+        : false,
+      timeoutSeconds: isSet(object.timeoutSeconds)
+        ? globalThis.Number(object.timeoutSeconds)
+        : isSet(object.timeout_seconds)
+        ? globalThis.Number(object.timeout_seconds)
+        : 0,
+      logPath: isSet(object.logPath)
+        ? globalThis.String(object.logPath)
+        : isSet(object.log_path)
+        ? globalThis.String(object.log_path)
+        : "",
+    };
+  },
+
+  toJSON(message: Script): unknown {
+    const obj: any = {};
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.icon !== "") {
+      obj.icon = message.icon;
+    }
+    if (message.script !== "") {
+      obj.script = message.script;
+    }
+    if (message.cron !== "") {
+      obj.cron = message.cron;
+    }
+    if (message.startBlocksLogin !== false) {
+      obj.startBlocksLogin = message.startBlocksLogin;
+    }
+    if (message.runOnStart !== false) {
+      obj.runOnStart = message.runOnStart;
+    }
+    if (message.runOnStop !== false) {
+      obj.runOnStop = message.runOnStop;
+    }
+    if (message.timeoutSeconds !== 0) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    if (message.logPath !== "") {
+      obj.logPath = message.logPath;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Script>, I>>(base?: I): Script {
+    return Script.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Script>, I>>(object: I): Script {
+    const message = createBaseScript();
+    message.displayName = object.displayName ?? "";
+    message.icon = object.icon ?? "";
+    message.script = object.script ?? "";
+    message.cron = object.cron ?? "";
+    message.startBlocksLogin = object.startBlocksLogin ?? false;
+    message.runOnStart = object.runOnStart ?? false;
+    message.runOnStop = object.runOnStop ?? false;
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    message.logPath = object.logPath ?? "";
+    return message;
+  },
+};
+
+function createBaseEnv(): Env {
+  return { name: "", value: "", mergeStrategy: "" };
+}
+
+export const Env: MessageFns<Env> = {
+  encode(message: Env, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    if (message.mergeStrategy !== "") {
+      writer.uint32(26).string(message.mergeStrategy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Env {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnv();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mergeStrategy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Env {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      mergeStrategy: isSet(object.mergeStrategy)
+        ? globalThis.String(object.mergeStrategy)
+        : isSet(object.merge_strategy)
+        ? globalThis.String(object.merge_strategy)
+        : "",
+    };
+  },
+
+  toJSON(message: Env): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.mergeStrategy !== "") {
+      obj.mergeStrategy = message.mergeStrategy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Env>, I>>(base?: I): Env {
+    return Env.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Env>, I>>(object: I): Env {
+    const message = createBaseEnv();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    message.mergeStrategy = object.mergeStrategy ?? "";
+    return message;
+  },
+};
+
+function createBaseDisplayApps(): DisplayApps {
+  return { vscode: false, vscodeInsiders: false, webTerminal: false, sshHelper: false, portForwardingHelper: false };
+}
+
+export const DisplayApps: MessageFns<DisplayApps> = {
+  encode(message: DisplayApps, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vscode !== false) {
+      writer.uint32(8).bool(message.vscode);
+    }
+    if (message.vscodeInsiders !== false) {
+      writer.uint32(16).bool(message.vscodeInsiders);
+    }
+    if (message.webTerminal !== false) {
+      writer.uint32(24).bool(message.webTerminal);
+    }
+    if (message.sshHelper !== false) {
+      writer.uint32(32).bool(message.sshHelper);
+    }
+    if (message.portForwardingHelper !== false) {
+      writer.uint32(40).bool(message.portForwardingHelper);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisplayApps {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisplayApps();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.vscode = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.vscodeInsiders = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.webTerminal = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sshHelper = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.portForwardingHelper = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisplayApps {
+    return {
+      vscode: isSet(object.vscode) ? globalThis.Boolean(object.vscode) : false,
+      vscodeInsiders: isSet(object.vscodeInsiders)
+        ? globalThis.Boolean(object.vscodeInsiders)
+        : isSet(object.vscode_insiders)
+        ? globalThis.Boolean(object.vscode_insiders)
+        : false,
+      webTerminal: isSet(object.webTerminal)
+        ? globalThis.Boolean(object.webTerminal)
+        : isSet(object.web_terminal)
+        ? globalThis.Boolean(object.web_terminal)
+        : false,
+      sshHelper: isSet(object.sshHelper)
+        ? globalThis.Boolean(object.sshHelper)
+        : isSet(object.ssh_helper)
+        ? globalThis.Boolean(object.ssh_helper)
+        : false,
+      portForwardingHelper: isSet(object.portForwardingHelper)
+        ? globalThis.Boolean(object.portForwardingHelper)
+        : isSet(object.port_forwarding_helper)
+        ? globalThis.Boolean(object.port_forwarding_helper)
+        : false,
+    };
+  },
+
+  toJSON(message: DisplayApps): unknown {
+    const obj: any = {};
+    if (message.vscode !== false) {
+      obj.vscode = message.vscode;
+    }
+    if (message.vscodeInsiders !== false) {
+      obj.vscodeInsiders = message.vscodeInsiders;
+    }
+    if (message.webTerminal !== false) {
+      obj.webTerminal = message.webTerminal;
+    }
+    if (message.sshHelper !== false) {
+      obj.sshHelper = message.sshHelper;
+    }
+    if (message.portForwardingHelper !== false) {
+      obj.portForwardingHelper = message.portForwardingHelper;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DisplayApps>, I>>(base?: I): DisplayApps {
+    return DisplayApps.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DisplayApps>, I>>(object: I): DisplayApps {
+    const message = createBaseDisplayApps();
+    message.vscode = object.vscode ?? false;
+    message.vscodeInsiders = object.vscodeInsiders ?? false;
+    message.webTerminal = object.webTerminal ?? false;
+    message.sshHelper = object.sshHelper ?? false;
+    message.portForwardingHelper = object.portForwardingHelper ?? false;
+    return message;
+  },
+};
+
+function createBaseMemoryResourceMonitor(): MemoryResourceMonitor {
+  return { enabled: false, threshold: 0 };
+}
+
+export const MemoryResourceMonitor: MessageFns<MemoryResourceMonitor> = {
+  encode(message: MemoryResourceMonitor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(16).int32(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryResourceMonitor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryResourceMonitor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.threshold = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryResourceMonitor {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: MemoryResourceMonitor): unknown {
+    const obj: any = {};
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryResourceMonitor>, I>>(base?: I): MemoryResourceMonitor {
+    return MemoryResourceMonitor.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryResourceMonitor>, I>>(object: I): MemoryResourceMonitor {
+    const message = createBaseMemoryResourceMonitor();
+    message.enabled = object.enabled ?? false;
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
+function createBaseVolumeResourceMonitor(): VolumeResourceMonitor {
+  return { path: "", enabled: false, threshold: 0 };
+}
+
+export const VolumeResourceMonitor: MessageFns<VolumeResourceMonitor> = {
+  encode(message: VolumeResourceMonitor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(16).bool(message.enabled);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(24).int32(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeResourceMonitor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeResourceMonitor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.threshold = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeResourceMonitor {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: VolumeResourceMonitor): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VolumeResourceMonitor>, I>>(base?: I): VolumeResourceMonitor {
+    return VolumeResourceMonitor.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VolumeResourceMonitor>, I>>(object: I): VolumeResourceMonitor {
+    const message = createBaseVolumeResourceMonitor();
+    message.path = object.path ?? "";
+    message.enabled = object.enabled ?? false;
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
+function createBaseResourcesMonitoring(): ResourcesMonitoring {
+  return { memory: undefined, volumes: [] };
+}
+
+export const ResourcesMonitoring: MessageFns<ResourcesMonitoring> = {
+  encode(message: ResourcesMonitoring, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memory !== undefined) {
+      MemoryResourceMonitor.encode(message.memory, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.volumes) {
+      VolumeResourceMonitor.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourcesMonitoring {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourcesMonitoring();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memory = MemoryResourceMonitor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.volumes.push(VolumeResourceMonitor.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourcesMonitoring {
+    return {
+      memory: isSet(object.memory) ? MemoryResourceMonitor.fromJSON(object.memory) : undefined,
+      volumes: globalThis.Array.isArray(object?.volumes)
+        ? object.volumes.map((e: any) => VolumeResourceMonitor.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResourcesMonitoring): unknown {
+    const obj: any = {};
+    if (message.memory !== undefined) {
+      obj.memory = MemoryResourceMonitor.toJSON(message.memory);
+    }
+    if (message.volumes?.length) {
+      obj.volumes = message.volumes.map((e) => VolumeResourceMonitor.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResourcesMonitoring>, I>>(base?: I): ResourcesMonitoring {
+    return ResourcesMonitoring.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResourcesMonitoring>, I>>(object: I): ResourcesMonitoring {
+    const message = createBaseResourcesMonitoring();
+    message.memory = (object.memory !== undefined && object.memory !== null)
+      ? MemoryResourceMonitor.fromPartial(object.memory)
+      : undefined;
+    message.volumes = object.volumes?.map((e) => VolumeResourceMonitor.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDevcontainer(): Devcontainer {
+  return { workspaceFolder: "", configPath: "", name: "", id: "", subagentId: "", apps: [], scripts: [], envs: [] };
+}
+
+export const Devcontainer: MessageFns<Devcontainer> = {
+  encode(message: Devcontainer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspaceFolder !== "") {
+      writer.uint32(10).string(message.workspaceFolder);
+    }
+    if (message.configPath !== "") {
+      writer.uint32(18).string(message.configPath);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.id !== "") {
+      writer.uint32(34).string(message.id);
+    }
+    if (message.subagentId !== "") {
+      writer.uint32(42).string(message.subagentId);
+    }
+    for (const v of message.apps) {
+      App.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.scripts) {
+      Script.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.envs) {
+      Env.encode(v!, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Devcontainer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDevcontainer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspaceFolder = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configPath = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.subagentId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.apps.push(App.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.scripts.push(Script.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.envs.push(Env.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Devcontainer {
+    return {
+      workspaceFolder: isSet(object.workspaceFolder)
+        ? globalThis.String(object.workspaceFolder)
+        : isSet(object.workspace_folder)
+        ? globalThis.String(object.workspace_folder)
+        : "",
+      configPath: isSet(object.configPath)
+        ? globalThis.String(object.configPath)
+        : isSet(object.config_path)
+        ? globalThis.String(object.config_path)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      subagentId: isSet(object.subagentId)
+        ? globalThis.String(object.subagentId)
+        : isSet(object.subagent_id)
+        ? globalThis.String(object.subagent_id)
+        : "",
+      apps: globalThis.Array.isArray(object?.apps)
+        ? object.apps.map((e: any) => App.fromJSON(e))
+        : [],
+      scripts: globalThis.Array.isArray(object?.scripts) ? object.scripts.map((e: any) => Script.fromJSON(e)) : [],
+      envs: globalThis.Array.isArray(object?.envs) ? object.envs.map((e: any) => Env.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Devcontainer): unknown {
+    const obj: any = {};
+    if (message.workspaceFolder !== "") {
+      obj.workspaceFolder = message.workspaceFolder;
+    }
+    if (message.configPath !== "") {
+      obj.configPath = message.configPath;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.subagentId !== "") {
+      obj.subagentId = message.subagentId;
+    }
+    if (message.apps?.length) {
+      obj.apps = message.apps.map((e) => App.toJSON(e));
+    }
+    if (message.scripts?.length) {
+      obj.scripts = message.scripts.map((e) => Script.toJSON(e));
+    }
+    if (message.envs?.length) {
+      obj.envs = message.envs.map((e) => Env.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Devcontainer>, I>>(base?: I): Devcontainer {
+    return Devcontainer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Devcontainer>, I>>(object: I): Devcontainer {
+    const message = createBaseDevcontainer();
+    message.workspaceFolder = object.workspaceFolder ?? "";
+    message.configPath = object.configPath ?? "";
+    message.name = object.name ?? "";
+    message.id = object.id ?? "";
+    message.subagentId = object.subagentId ?? "";
+    message.apps = object.apps?.map((e) => App.fromPartial(e)) || [];
+    message.scripts = object.scripts?.map((e) => Script.fromPartial(e)) || [];
+    message.envs = object.envs?.map((e) => Env.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2487,6 +4981,14 @@ function createBaseAgent(): Agent {
     motdFile: "",
     loginBeforeReady: false,
     startupScriptTimeoutSeconds: 0,
+    metadata: [],
+    displayApps: undefined,
+    scripts: [],
+    extraEnvs: [],
+    order: 0,
+    resourcesMonitoring: undefined,
+    devcontainers: [],
+    apiKeyScope: "",
   };
 }
 
@@ -2538,6 +5040,30 @@ export const Agent: MessageFns<Agent> = {
     }
     if (message.startupScriptTimeoutSeconds !== 0) {
       writer.uint32(120).int32(message.startupScriptTimeoutSeconds);
+    }
+    for (const v of message.metadata) {
+      Agent_Metadata.encode(v!, writer.uint32(130).fork()).join();
+    }
+    if (message.displayApps !== undefined) {
+      DisplayApps.encode(message.displayApps, writer.uint32(138).fork()).join();
+    }
+    for (const v of message.scripts) {
+      Script.encode(v!, writer.uint32(146).fork()).join();
+    }
+    for (const v of message.extraEnvs) {
+      Env.encode(v!, writer.uint32(154).fork()).join();
+    }
+    if (message.order !== 0) {
+      writer.uint32(160).int64(message.order);
+    }
+    if (message.resourcesMonitoring !== undefined) {
+      ResourcesMonitoring.encode(message.resourcesMonitoring, writer.uint32(170).fork()).join();
+    }
+    for (const v of message.devcontainers) {
+      Devcontainer.encode(v!, writer.uint32(178).fork()).join();
+    }
+    if (message.apiKeyScope !== "") {
+      writer.uint32(186).string(message.apiKeyScope);
     }
     return writer;
   },
@@ -2678,6 +5204,70 @@ export const Agent: MessageFns<Agent> = {
             message.startupScriptTimeoutSeconds = reader.int32();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.metadata.push(Agent_Metadata.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.displayApps = DisplayApps.decode(reader, reader.uint32());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.scripts.push(Script.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.extraEnvs.push(Env.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.order = longToNumber(reader.int64());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.resourcesMonitoring = ResourcesMonitoring.decode(reader, reader.uint32());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.devcontainers.push(Devcontainer.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.apiKeyScope = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2755,6 +5345,36 @@ export const Agent: MessageFns<Agent> = {
         : isSet(object.startup_script_timeout_seconds)
         ? globalThis.Number(object.startup_script_timeout_seconds)
         : 0,
+      metadata: globalThis.Array.isArray(object?.metadata)
+        ? object.metadata.map((e: any) => Agent_Metadata.fromJSON(e))
+        : [],
+      displayApps: isSet(object.displayApps)
+        ? DisplayApps.fromJSON(object.displayApps)
+        : isSet(object.display_apps)
+        ? DisplayApps.fromJSON(object.display_apps)
+        : undefined,
+      scripts: globalThis.Array.isArray(object?.scripts)
+        ? object.scripts.map((e: any) => Script.fromJSON(e))
+        : [],
+      extraEnvs: globalThis.Array.isArray(object?.extraEnvs)
+        ? object.extraEnvs.map((e: any) => Env.fromJSON(e))
+        : globalThis.Array.isArray(object?.extra_envs)
+        ? object.extra_envs.map((e: any) => Env.fromJSON(e))
+        : [],
+      order: isSet(object.order) ? globalThis.Number(object.order) : 0,
+      resourcesMonitoring: isSet(object.resourcesMonitoring)
+        ? ResourcesMonitoring.fromJSON(object.resourcesMonitoring)
+        : isSet(object.resources_monitoring)
+        ? ResourcesMonitoring.fromJSON(object.resources_monitoring)
+        : undefined,
+      devcontainers: globalThis.Array.isArray(object?.devcontainers)
+        ? object.devcontainers.map((e: any) => Devcontainer.fromJSON(e))
+        : [],
+      apiKeyScope: isSet(object.apiKeyScope)
+        ? globalThis.String(object.apiKeyScope)
+        : isSet(object.api_key_scope)
+        ? globalThis.String(object.api_key_scope)
+        : "",
     };
   },
 
@@ -2810,6 +5430,30 @@ export const Agent: MessageFns<Agent> = {
     if (message.startupScriptTimeoutSeconds !== 0) {
       obj.startupScriptTimeoutSeconds = Math.round(message.startupScriptTimeoutSeconds);
     }
+    if (message.metadata?.length) {
+      obj.metadata = message.metadata.map((e) => Agent_Metadata.toJSON(e));
+    }
+    if (message.displayApps !== undefined) {
+      obj.displayApps = DisplayApps.toJSON(message.displayApps);
+    }
+    if (message.scripts?.length) {
+      obj.scripts = message.scripts.map((e) => Script.toJSON(e));
+    }
+    if (message.extraEnvs?.length) {
+      obj.extraEnvs = message.extraEnvs.map((e) => Env.toJSON(e));
+    }
+    if (message.order !== 0) {
+      obj.order = Math.round(message.order);
+    }
+    if (message.resourcesMonitoring !== undefined) {
+      obj.resourcesMonitoring = ResourcesMonitoring.toJSON(message.resourcesMonitoring);
+    }
+    if (message.devcontainers?.length) {
+      obj.devcontainers = message.devcontainers.map((e) => Devcontainer.toJSON(e));
+    }
+    if (message.apiKeyScope !== "") {
+      obj.apiKeyScope = message.apiKeyScope;
+    }
     return obj;
   },
 
@@ -2853,6 +5497,18 @@ export const Agent: MessageFns<Agent> = {
     message.motdFile = object.motdFile ?? "";
     message.loginBeforeReady = object.loginBeforeReady ?? false;
     message.startupScriptTimeoutSeconds = object.startupScriptTimeoutSeconds ?? 0;
+    message.metadata = object.metadata?.map((e) => Agent_Metadata.fromPartial(e)) || [];
+    message.displayApps = (object.displayApps !== undefined && object.displayApps !== null)
+      ? DisplayApps.fromPartial(object.displayApps)
+      : undefined;
+    message.scripts = object.scripts?.map((e) => Script.fromPartial(e)) || [];
+    message.extraEnvs = object.extraEnvs?.map((e) => Env.fromPartial(e)) || [];
+    message.order = object.order ?? 0;
+    message.resourcesMonitoring = (object.resourcesMonitoring !== undefined && object.resourcesMonitoring !== null)
+      ? ResourcesMonitoring.fromPartial(object.resourcesMonitoring)
+      : undefined;
+    message.devcontainers = object.devcontainers?.map((e) => Devcontainer.fromPartial(e)) || [];
+    message.apiKeyScope = object.apiKeyScope ?? "";
     return message;
   },
 };
@@ -2942,8 +5598,171 @@ export const Agent_EnvEntry: MessageFns<Agent_EnvEntry> = {
   },
 };
 
+function createBaseAgent_Metadata(): Agent_Metadata {
+  return { key: "", displayName: "", script: "", interval: 0, timeout: 0, order: 0 };
+}
+
+export const Agent_Metadata: MessageFns<Agent_Metadata> = {
+  encode(message: Agent_Metadata, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.displayName !== "") {
+      writer.uint32(18).string(message.displayName);
+    }
+    if (message.script !== "") {
+      writer.uint32(26).string(message.script);
+    }
+    if (message.interval !== 0) {
+      writer.uint32(32).int64(message.interval);
+    }
+    if (message.timeout !== 0) {
+      writer.uint32(40).int64(message.timeout);
+    }
+    if (message.order !== 0) {
+      writer.uint32(48).int64(message.order);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Agent_Metadata {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgent_Metadata();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.script = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.interval = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timeout = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.order = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Agent_Metadata {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      script: isSet(object.script) ? globalThis.String(object.script) : "",
+      interval: isSet(object.interval) ? globalThis.Number(object.interval) : 0,
+      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      order: isSet(object.order) ? globalThis.Number(object.order) : 0,
+    };
+  },
+
+  toJSON(message: Agent_Metadata): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.script !== "") {
+      obj.script = message.script;
+    }
+    if (message.interval !== 0) {
+      obj.interval = Math.round(message.interval);
+    }
+    if (message.timeout !== 0) {
+      obj.timeout = Math.round(message.timeout);
+    }
+    if (message.order !== 0) {
+      obj.order = Math.round(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Agent_Metadata>, I>>(base?: I): Agent_Metadata {
+    return Agent_Metadata.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Agent_Metadata>, I>>(object: I): Agent_Metadata {
+    const message = createBaseAgent_Metadata();
+    message.key = object.key ?? "";
+    message.displayName = object.displayName ?? "";
+    message.script = object.script ?? "";
+    message.interval = object.interval ?? 0;
+    message.timeout = object.timeout ?? 0;
+    message.order = object.order ?? 0;
+    return message;
+  },
+};
+
 function createBaseResource(): Resource {
-  return { name: "", type: "", agents: [], metadata: [], hide: false, icon: "", instanceType: "", dailyCost: 0 };
+  return {
+    name: "",
+    type: "",
+    agents: [],
+    metadata: [],
+    hide: false,
+    icon: "",
+    instanceType: "",
+    dailyCost: 0,
+    modulePath: "",
+  };
 }
 
 export const Resource: MessageFns<Resource> = {
@@ -2971,6 +5790,9 @@ export const Resource: MessageFns<Resource> = {
     }
     if (message.dailyCost !== 0) {
       writer.uint32(64).int32(message.dailyCost);
+    }
+    if (message.modulePath !== "") {
+      writer.uint32(74).string(message.modulePath);
     }
     return writer;
   },
@@ -3052,6 +5874,14 @@ export const Resource: MessageFns<Resource> = {
             message.dailyCost = reader.int32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.modulePath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3084,6 +5914,11 @@ export const Resource: MessageFns<Resource> = {
         : isSet(object.daily_cost)
         ? globalThis.Number(object.daily_cost)
         : 0,
+      modulePath: isSet(object.modulePath)
+        ? globalThis.String(object.modulePath)
+        : isSet(object.module_path)
+        ? globalThis.String(object.module_path)
+        : "",
     };
   },
 
@@ -3113,6 +5948,9 @@ export const Resource: MessageFns<Resource> = {
     if (message.dailyCost !== 0) {
       obj.dailyCost = Math.round(message.dailyCost);
     }
+    if (message.modulePath !== "") {
+      obj.modulePath = message.modulePath;
+    }
     return obj;
   },
 
@@ -3129,6 +5967,7 @@ export const Resource: MessageFns<Resource> = {
     message.icon = object.icon ?? "";
     message.instanceType = object.instanceType ?? "";
     message.dailyCost = object.dailyCost ?? 0;
+    message.modulePath = object.modulePath ?? "";
     return message;
   },
 };
@@ -3250,6 +6089,200 @@ export const Resource_Metadata: MessageFns<Resource_Metadata> = {
     message.value = object.value ?? "";
     message.sensitive = object.sensitive ?? false;
     message.isNull = object.isNull ?? false;
+    return message;
+  },
+};
+
+function createBaseConvertedState(): ConvertedState {
+  return {
+    resources: [],
+    parameters: [],
+    presets: [],
+    externalAuthProviders: [],
+    aiTasks: [],
+    hasAiTasks: false,
+    hasExternalAgents: false,
+  };
+}
+
+export const ConvertedState: MessageFns<ConvertedState> = {
+  encode(message: ConvertedState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.resources) {
+      Resource.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.parameters) {
+      RichParameter.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.presets) {
+      Preset.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.externalAuthProviders) {
+      ExternalAuthProviderResource.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.aiTasks) {
+      AITask.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.hasAiTasks !== false) {
+      writer.uint32(48).bool(message.hasAiTasks);
+    }
+    if (message.hasExternalAgents !== false) {
+      writer.uint32(56).bool(message.hasExternalAgents);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConvertedState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConvertedState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.resources.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.parameters.push(RichParameter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.presets.push(Preset.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.externalAuthProviders.push(ExternalAuthProviderResource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.aiTasks.push(AITask.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.hasAiTasks = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.hasExternalAgents = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConvertedState {
+    return {
+      resources: globalThis.Array.isArray(object?.resources)
+        ? object.resources.map((e: any) => Resource.fromJSON(e))
+        : [],
+      parameters: globalThis.Array.isArray(object?.parameters)
+        ? object.parameters.map((e: any) => RichParameter.fromJSON(e))
+        : [],
+      presets: globalThis.Array.isArray(object?.presets) ? object.presets.map((e: any) => Preset.fromJSON(e)) : [],
+      externalAuthProviders: globalThis.Array.isArray(object?.externalAuthProviders)
+        ? object.externalAuthProviders.map((e: any) => ExternalAuthProviderResource.fromJSON(e))
+        : globalThis.Array.isArray(object?.external_auth_providers)
+        ? object.external_auth_providers.map((e: any) => ExternalAuthProviderResource.fromJSON(e))
+        : [],
+      aiTasks: globalThis.Array.isArray(object?.aiTasks)
+        ? object.aiTasks.map((e: any) => AITask.fromJSON(e))
+        : globalThis.Array.isArray(object?.ai_tasks)
+        ? object.ai_tasks.map((e: any) => AITask.fromJSON(e))
+        : [],
+      hasAiTasks: isSet(object.hasAiTasks)
+        ? globalThis.Boolean(object.hasAiTasks)
+        : isSet(object.has_ai_tasks)
+        ? globalThis.Boolean(object.has_ai_tasks)
+        : false,
+      hasExternalAgents: isSet(object.hasExternalAgents)
+        ? globalThis.Boolean(object.hasExternalAgents)
+        : isSet(object.has_external_agents)
+        ? globalThis.Boolean(object.has_external_agents)
+        : false,
+    };
+  },
+
+  toJSON(message: ConvertedState): unknown {
+    const obj: any = {};
+    if (message.resources?.length) {
+      obj.resources = message.resources.map((e) => Resource.toJSON(e));
+    }
+    if (message.parameters?.length) {
+      obj.parameters = message.parameters.map((e) => RichParameter.toJSON(e));
+    }
+    if (message.presets?.length) {
+      obj.presets = message.presets.map((e) => Preset.toJSON(e));
+    }
+    if (message.externalAuthProviders?.length) {
+      obj.externalAuthProviders = message.externalAuthProviders.map((e) => ExternalAuthProviderResource.toJSON(e));
+    }
+    if (message.aiTasks?.length) {
+      obj.aiTasks = message.aiTasks.map((e) => AITask.toJSON(e));
+    }
+    if (message.hasAiTasks !== false) {
+      obj.hasAiTasks = message.hasAiTasks;
+    }
+    if (message.hasExternalAgents !== false) {
+      obj.hasExternalAgents = message.hasExternalAgents;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConvertedState>, I>>(base?: I): ConvertedState {
+    return ConvertedState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConvertedState>, I>>(object: I): ConvertedState {
+    const message = createBaseConvertedState();
+    message.resources = object.resources?.map((e) => Resource.fromPartial(e)) || [];
+    message.parameters = object.parameters?.map((e) => RichParameter.fromPartial(e)) || [];
+    message.presets = object.presets?.map((e) => Preset.fromPartial(e)) || [];
+    message.externalAuthProviders =
+      object.externalAuthProviders?.map((e) => ExternalAuthProviderResource.fromPartial(e)) || [];
+    message.aiTasks = object.aiTasks?.map((e) => AITask.fromPartial(e)) || [];
+    message.hasAiTasks = object.hasAiTasks ?? false;
+    message.hasExternalAgents = object.hasExternalAgents ?? false;
     return message;
   },
 };
@@ -3509,6 +6542,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

@@ -21,13 +21,16 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ExternalAuthProviderResource,
   GitAuthProvider,
   LogLevel,
   logLevelFromJSON,
   logLevelToJSON,
   Metadata as Metadata1,
+  Module,
   ParameterSchema,
   ParameterValue,
+  Preset,
   Resource,
   RichParameter,
   RichParameterValue,
@@ -278,6 +281,16 @@ export interface UpdateJobRequest {
   userVariableValues: VariableValue[];
   /** Template import only: contents of the template's README.md. */
   readme: Buffer;
+  /**
+   * Template import only: each `coder_workspace_tags` tag with its value's expression as
+   * written in the template (coderd evaluates it for every build with that build's values).
+   */
+  workspaceTags: { [key: string]: string };
+}
+
+export interface UpdateJobRequest_WorkspaceTagsEntry {
+  key: string;
+  value: string;
 }
 
 export interface UpdateJobResponse {
@@ -362,6 +375,26 @@ export interface CompletedJob_TemplateImport {
   richParameters: RichParameter[];
   /** Ids of the `coder_git_auth` providers the template uses. */
   gitAuthProviders: string[];
+  /** The modules `terraform init` installed for the START plan. */
+  startModules: Module[];
+  /** The START plan as `terraform show -json` prints it. */
+  plan: Buffer;
+  /**
+   * A tar of the module files `terraform init` downloaded (`.terraform/modules/...` and its
+   * `modules.json`); empty when every module is local to the template.
+   */
+  moduleFiles: Buffer;
+  /** `coder_workspace_preset`s of the START plan, with their parameters and prebuild settings. */
+  presets: Preset[];
+  /**
+   * The external auth providers the template asks for (`coder_external_auth`, and the older
+   * `coder_git_auth`), each with whether a workspace may start without it.
+   */
+  externalAuthProviders: ExternalAuthProviderResource[];
+  /** The template has a `coder_external_agent`. */
+  hasExternalAgents: boolean;
+  /** The template has a `coder_ai_task`. */
+  hasAiTasks: boolean;
 }
 
 export interface CompletedJob_TemplateDryRun {
@@ -1995,6 +2028,7 @@ function createBaseUpdateJobRequest(): UpdateJobRequest {
     templateVariables: [],
     userVariableValues: [],
     readme: Buffer.alloc(0),
+    workspaceTags: {},
   };
 }
 
@@ -2018,6 +2052,9 @@ export const UpdateJobRequest: MessageFns<UpdateJobRequest> = {
     if (message.readme.length !== 0) {
       writer.uint32(50).bytes(message.readme);
     }
+    globalThis.Object.entries(message.workspaceTags).forEach(([key, value]: [string, string]) => {
+      UpdateJobRequest_WorkspaceTagsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
     return writer;
   },
 
@@ -2082,6 +2119,17 @@ export const UpdateJobRequest: MessageFns<UpdateJobRequest> = {
             message.readme = Buffer.from(reader.bytes());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = UpdateJobRequest_WorkspaceTagsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.workspaceTags[entry7.key] = entry7.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2118,6 +2166,33 @@ export const UpdateJobRequest: MessageFns<UpdateJobRequest> = {
         ? object.user_variable_values.map((e: any) => VariableValue.fromJSON(e))
         : [],
       readme: isSet(object.readme) ? Buffer.from(bytesFromBase64(object.readme)) : Buffer.alloc(0),
+      workspaceTags: isObject(object.workspaceTags)
+        ? (globalThis.Object.entries(object.workspaceTags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.workspace_tags)
+        ? (globalThis.Object.entries(object.workspace_tags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -2141,6 +2216,15 @@ export const UpdateJobRequest: MessageFns<UpdateJobRequest> = {
     if (message.readme.length !== 0) {
       obj.readme = base64FromBytes(message.readme);
     }
+    if (message.workspaceTags) {
+      const entries = globalThis.Object.entries(message.workspaceTags) as [string, string][];
+      if (entries.length > 0) {
+        obj.workspaceTags = {};
+        entries.forEach(([k, v]) => {
+          obj.workspaceTags[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -2155,6 +2239,104 @@ export const UpdateJobRequest: MessageFns<UpdateJobRequest> = {
     message.templateVariables = object.templateVariables?.map((e) => TemplateVariable.fromPartial(e)) || [];
     message.userVariableValues = object.userVariableValues?.map((e) => VariableValue.fromPartial(e)) || [];
     message.readme = object.readme ?? Buffer.alloc(0);
+    message.workspaceTags = (globalThis.Object.entries(object.workspaceTags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseUpdateJobRequest_WorkspaceTagsEntry(): UpdateJobRequest_WorkspaceTagsEntry {
+  return { key: "", value: "" };
+}
+
+export const UpdateJobRequest_WorkspaceTagsEntry: MessageFns<UpdateJobRequest_WorkspaceTagsEntry> = {
+  encode(message: UpdateJobRequest_WorkspaceTagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateJobRequest_WorkspaceTagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateJobRequest_WorkspaceTagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateJobRequest_WorkspaceTagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: UpdateJobRequest_WorkspaceTagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateJobRequest_WorkspaceTagsEntry>, I>>(
+    base?: I,
+  ): UpdateJobRequest_WorkspaceTagsEntry {
+    return UpdateJobRequest_WorkspaceTagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateJobRequest_WorkspaceTagsEntry>, I>>(
+    object: I,
+  ): UpdateJobRequest_WorkspaceTagsEntry {
+    const message = createBaseUpdateJobRequest_WorkspaceTagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -3066,7 +3248,19 @@ export const CompletedJob_WorkspaceBuild: MessageFns<CompletedJob_WorkspaceBuild
 };
 
 function createBaseCompletedJob_TemplateImport(): CompletedJob_TemplateImport {
-  return { startResources: [], stopResources: [], richParameters: [], gitAuthProviders: [] };
+  return {
+    startResources: [],
+    stopResources: [],
+    richParameters: [],
+    gitAuthProviders: [],
+    startModules: [],
+    plan: Buffer.alloc(0),
+    moduleFiles: Buffer.alloc(0),
+    presets: [],
+    externalAuthProviders: [],
+    hasExternalAgents: false,
+    hasAiTasks: false,
+  };
 }
 
 export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport> = {
@@ -3082,6 +3276,27 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
     }
     for (const v of message.gitAuthProviders) {
       writer.uint32(34).string(v!);
+    }
+    for (const v of message.startModules) {
+      Module.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.plan.length !== 0) {
+      writer.uint32(50).bytes(message.plan);
+    }
+    if (message.moduleFiles.length !== 0) {
+      writer.uint32(58).bytes(message.moduleFiles);
+    }
+    for (const v of message.presets) {
+      Preset.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.externalAuthProviders) {
+      ExternalAuthProviderResource.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.hasExternalAgents !== false) {
+      writer.uint32(80).bool(message.hasExternalAgents);
+    }
+    if (message.hasAiTasks !== false) {
+      writer.uint32(88).bool(message.hasAiTasks);
     }
     return writer;
   },
@@ -3131,6 +3346,62 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
             message.gitAuthProviders.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.startModules.push(Module.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.plan = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.moduleFiles = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.presets.push(Preset.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.externalAuthProviders.push(ExternalAuthProviderResource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.hasExternalAgents = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.hasAiTasks = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3165,6 +3436,35 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
         : globalThis.Array.isArray(object?.git_auth_providers)
         ? object.git_auth_providers.map((e: any) => globalThis.String(e))
         : [],
+      startModules: globalThis.Array.isArray(object?.startModules)
+        ? object.startModules.map((e: any) => Module.fromJSON(e))
+        : globalThis.Array.isArray(object?.start_modules)
+        ? object.start_modules.map((e: any) => Module.fromJSON(e))
+        : [],
+      plan: isSet(object.plan) ? Buffer.from(bytesFromBase64(object.plan)) : Buffer.alloc(0),
+      moduleFiles: isSet(object.moduleFiles)
+        ? Buffer.from(bytesFromBase64(object.moduleFiles))
+        : isSet(object.module_files)
+        ? Buffer.from(bytesFromBase64(object.module_files))
+        : Buffer.alloc(0),
+      presets: globalThis.Array.isArray(object?.presets)
+        ? object.presets.map((e: any) => Preset.fromJSON(e))
+        : [],
+      externalAuthProviders: globalThis.Array.isArray(object?.externalAuthProviders)
+        ? object.externalAuthProviders.map((e: any) => ExternalAuthProviderResource.fromJSON(e))
+        : globalThis.Array.isArray(object?.external_auth_providers)
+        ? object.external_auth_providers.map((e: any) => ExternalAuthProviderResource.fromJSON(e))
+        : [],
+      hasExternalAgents: isSet(object.hasExternalAgents)
+        ? globalThis.Boolean(object.hasExternalAgents)
+        : isSet(object.has_external_agents)
+        ? globalThis.Boolean(object.has_external_agents)
+        : false,
+      hasAiTasks: isSet(object.hasAiTasks)
+        ? globalThis.Boolean(object.hasAiTasks)
+        : isSet(object.has_ai_tasks)
+        ? globalThis.Boolean(object.has_ai_tasks)
+        : false,
     };
   },
 
@@ -3182,6 +3482,27 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
     if (message.gitAuthProviders?.length) {
       obj.gitAuthProviders = message.gitAuthProviders;
     }
+    if (message.startModules?.length) {
+      obj.startModules = message.startModules.map((e) => Module.toJSON(e));
+    }
+    if (message.plan.length !== 0) {
+      obj.plan = base64FromBytes(message.plan);
+    }
+    if (message.moduleFiles.length !== 0) {
+      obj.moduleFiles = base64FromBytes(message.moduleFiles);
+    }
+    if (message.presets?.length) {
+      obj.presets = message.presets.map((e) => Preset.toJSON(e));
+    }
+    if (message.externalAuthProviders?.length) {
+      obj.externalAuthProviders = message.externalAuthProviders.map((e) => ExternalAuthProviderResource.toJSON(e));
+    }
+    if (message.hasExternalAgents !== false) {
+      obj.hasExternalAgents = message.hasExternalAgents;
+    }
+    if (message.hasAiTasks !== false) {
+      obj.hasAiTasks = message.hasAiTasks;
+    }
     return obj;
   },
 
@@ -3194,6 +3515,14 @@ export const CompletedJob_TemplateImport: MessageFns<CompletedJob_TemplateImport
     message.stopResources = object.stopResources?.map((e) => Resource.fromPartial(e)) || [];
     message.richParameters = object.richParameters?.map((e) => RichParameter.fromPartial(e)) || [];
     message.gitAuthProviders = object.gitAuthProviders?.map((e) => e) || [];
+    message.startModules = object.startModules?.map((e) => Module.fromPartial(e)) || [];
+    message.plan = object.plan ?? Buffer.alloc(0);
+    message.moduleFiles = object.moduleFiles ?? Buffer.alloc(0);
+    message.presets = object.presets?.map((e) => Preset.fromPartial(e)) || [];
+    message.externalAuthProviders =
+      object.externalAuthProviders?.map((e) => ExternalAuthProviderResource.fromPartial(e)) || [];
+    message.hasExternalAgents = object.hasExternalAgents ?? false;
+    message.hasAiTasks = object.hasAiTasks ?? false;
     return message;
   },
 };

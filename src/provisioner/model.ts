@@ -5,3 +5,4 @@ export * from "./model/construct.js";
 export * from "./model/job.js";
 export * from "./model/parameters.js";
 export * from "./model/resources.js";
+export * from "./model/template.js";

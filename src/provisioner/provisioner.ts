@@ -2,11 +2,14 @@
 // The daemon knows jobs, coderd and logs; the provisioner knows how to turn a template archive,
 // a transition and values into infrastructure. Neither imports the other: both import this.
 import type {
+  ExternalAuthProviderResource,
   GitAuthProvider,
   LogLevel,
   Metadata,
+  Module,
   ParameterSchema,
   ParameterValue,
+  Preset,
   Resource,
   RichParameter,
   RichParameterValue,
@@ -67,6 +70,20 @@ export interface ParseResult {
   templateVariables: TemplateVariable[];
   /** Legacy parameter schemas otherwise. */
   parameterSchemas: ParameterSchema[];
+  /** The template's workspace tags (`coder_workspace_tags`), when the provisioner reads them. */
+  workspaceTags?: WorkspaceTag[];
+}
+
+/** One tag of a template's `coder_workspace_tags`. */
+export interface WorkspaceTag {
+  key: string;
+  /** The value's expression as written in the template: coderd evaluates it for each build. */
+  expression: string;
+  /** The value with variables and parameters at their defaults; undefined when not evaluated. */
+  defaultValue: string | undefined;
+  /** Where it is declared. */
+  file: string;
+  line: number;
 }
 
 /** What a plan or apply runs against. */
@@ -83,6 +100,11 @@ export interface PlanRequest extends CallControl {
   richParameterValues: RichParameterValue[];
   variableValues: VariableValue[];
   gitAuthProviders: GitAuthProvider[];
+  /**
+   * Also report what a template import hands coderd besides resources: the modules, the archive
+   * of downloaded module files and the plan as JSON.
+   */
+  importResults?: boolean;
 }
 
 /** What a plan would do to one resource; a replacement deletes and creates in one. */
@@ -120,6 +142,20 @@ export interface PlanResult {
   gitAuthProviders: string[];
   /** The saved plan, to hand to apply. */
   plan: Uint8Array;
+  /** With `importResults`: the modules `terraform init` installed (root module left out). */
+  modules?: Module[];
+  /** With `importResults`: a tar of the downloaded module files (empty when none). */
+  moduleFiles?: Uint8Array;
+  /** With `importResults`: the plan as `terraform show -json` prints it. */
+  planJson?: Uint8Array;
+  /** `coder_workspace_preset`s the plan read, when the provisioner reports them. */
+  presets?: Preset[];
+  /** External auth providers with their `optional` flag, when the provisioner reports them. */
+  externalAuthProviders?: ExternalAuthProviderResource[];
+  /** The plan has a `coder_external_agent`. */
+  hasExternalAgents?: boolean;
+  /** The plan has a `coder_ai_task`. */
+  hasAiTasks?: boolean;
 }
 
 export interface ApplyRequest extends CallControl {

@@ -107,12 +107,16 @@ export class TerraformExecutor {
   }
 
   async showPlan(control: CommandControl, planFile: string): Promise<PlanJson> {
-    const stdout = await this.collect(
+    return parsePlanJson(await this.showPlanText(control, planFile));
+  }
+
+  /** The plan as `terraform show -json` prints it, unparsed. */
+  showPlanText(control: CommandControl, planFile: string): Promise<string> {
+    return this.collect(
       "show terraform plan file",
       ["show", "-json", "-no-color", planFile],
       control,
     );
-    return parsePlanJson(stdout);
   }
 
   async showState(control: CommandControl): Promise<StateJson> {

@@ -19,6 +19,7 @@ import {
   ProvisionError,
   type ProvisionErrorCode,
   type ProvisionSession,
+  type WorkspaceTag,
 } from "../provisioner/provisioner.js";
 import type { TerraformBinary } from "./binary.js";
 import { ConversionError } from "./convert/attributes.js";
@@ -42,6 +43,13 @@ import {
   type OutputSource,
   planDependencyGraph,
 } from "./job-outputs.js";
+import {
+  MAX_MODULE_ARCHIVE_BYTES,
+  type ModulesManifest,
+  ModulesManifestError,
+  moduleArchive,
+  readModulesManifest,
+} from "./modules.js";
 import { planPreview } from "./plan-preview.js";
 import { CommandStartError } from "./process.js";
 import {
@@ -50,7 +58,7 @@ import {
   type SensitiveValue,
   unmaskedSecretNotice,
 } from "./redact.js";
-import { planModules, TerraformJsonError } from "./terraform-json.js";
+import { parsePlanJson, planModules, TerraformJsonError } from "./terraform-json.js";
 import { type VariableTypes, varFileName, varFileText } from "./var-file.js";
 import {
   applyPlanFileName,
@@ -60,6 +68,7 @@ import {
   WorkDirError,
   writeWorkFile,
 } from "./workdir.js";
+import { readWorkspaceTags } from "./workspace-tags.js";
 
 export const reusedInitLine =
   "Reusing terraform init of an earlier job: same template, lock file, provider mirror and terraform";
@@ -101,6 +110,7 @@ export class TerraformSession implements ProvisionSession {
   private closed: Promise<void> | undefined;
   /** The template's variables, parsed once: the work dir's configuration does not change. */
   private parsed: ParseResult | undefined;
+  private workspaceTags: WorkspaceTag[] | undefined;
   /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
   private readonly queue = new SerialQueue();
   /** Resolved when this session's init settled or its first call ended: a fork's go-ahead. */
@@ -134,7 +144,15 @@ export class TerraformSession implements ProvisionSession {
   parse(control: CallControl): Promise<ParseResult> {
     return this.exclusive(async () => {
       try {
-        return await this.parseOnce(control.signal);
+        const parsed = await this.parseOnce(control.signal);
+        // Only an import reads the workspace tags: a build of a template with a tag coderd
+        // cannot evaluate must not fail for it.
+        this.workspaceTags ??= await readWorkspaceTags(
+          this.directory,
+          variableDefaults(parsed),
+          control.signal,
+        );
+        return { ...parsed, workspaceTags: this.workspaceTags };
       } catch (error) {
         if (control.signal.aborted)
           throw provisionError(FAILURE_PREFIX.terraformParse, error, "CANCELED");
@@ -213,7 +231,8 @@ export class TerraformSession implements ProvisionSession {
         // The plan file has the values now; the secrets need not sit on disk any longer.
         if (varFile !== undefined) await rm(varFile, { force: true });
       }
-      const plan = await this.executor.showPlan(control, planFile);
+      const planText = await this.executor.showPlanText(control, planFile);
+      const plan = parsePlanJson(planText);
       const graph = await planDependencyGraph(
         this.outputSource,
         plan,
@@ -227,8 +246,13 @@ export class TerraformSession implements ProvisionSession {
         resources: converted.resources,
         parameters: converted.parameters,
         gitAuthProviders: converted.gitAuthProviders,
+        presets: converted.presets,
+        externalAuthProviders: converted.externalAuthProviders,
+        hasExternalAgents: converted.hasExternalAgents,
+        hasAiTasks: converted.hasAiTasks,
         ...planPreview(plan),
         plan: new Uint8Array(await readFile(planFile)),
+        ...(request.importResults ? await this.importResults(control, planText) : {}),
       };
     } catch (error) {
       throw provisionError(FAILURE_PREFIX.terraformPlan, error, undefined, redact);
@@ -269,6 +293,40 @@ export class TerraformSession implements ProvisionSession {
       const state = await this.readState().catch(() => new Uint8Array());
       throw provisionError(FAILURE_PREFIX.terraformApply, error, undefined, redact, state);
     }
+  }
+
+  /**
+   * The modules init installed, their downloaded files and the plan JSON. A manifest that cannot
+   * be read costs the modules, not the import: they only inform coderd.
+   */
+  private async importResults(
+    control: CommandControl,
+    planText: string,
+  ): Promise<Pick<PlanResult, "modules" | "moduleFiles" | "planJson">> {
+    const planJson = Buffer.from(planText);
+    let manifest: ModulesManifest | undefined;
+    try {
+      manifest = await readModulesManifest(this.directory);
+    } catch (error) {
+      if (!(error instanceof ModulesManifestError)) throw error;
+      await control.onLog({
+        level: LogLevel.WARN,
+        output: `Modules not reported: ${error.message}`,
+      });
+    }
+    if (manifest === undefined) return { modules: [], moduleFiles: new Uint8Array(), planJson };
+    const archive = await moduleArchive(this.directory, manifest);
+    if (archive.skipped.length > 0) {
+      await control.onLog({
+        level: LogLevel.WARN,
+        output: `Module files not archived (over the ${MAX_MODULE_ARCHIVE_BYTES / (1024 * 1024)} MiB limit): ${archive.skipped.join(", ")}`,
+      });
+    }
+    return {
+      modules: manifest.modules.map(({ source, version, key }) => ({ source, version, key })),
+      moduleFiles: archive.bytes,
+      planJson,
+    };
   }
 
   /** Registers a plan's secrets; one warning per job names each that is too short to mask. */
@@ -414,6 +472,15 @@ export class TerraformSession implements ProvisionSession {
     }
     return this.queue.run(task);
   }
+}
+
+/** Each declared variable's default as text, "" without one, surrounding quotes trimmed. */
+function variableDefaults(parsed: ParseResult): Map<string, string> {
+  const defaults = new Map<string, string>();
+  for (const v of parsed.templateVariables) defaults.set(v.name, v.defaultValue);
+  for (const s of parsed.parameterSchemas) defaults.set(s.name, s.defaultSource?.value ?? "");
+  for (const [name, value] of defaults) defaults.set(name, value.replace(/^"+|"+$/g, ""));
+  return defaults;
 }
 
 function isDestroy(metadata: Metadata): boolean {

@@ -3,10 +3,11 @@
 // coderd's error texts (job ownership, one terminal message per job). v0.17 owns a job per
 // connection (coderd inserts a daemon row per connection); v2 per daemon name within the
 // organization, so a daemon that reconnects under its name keeps its jobs.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import { DrpcServer } from "../../src/coderd/transport/drpc.js";
+import * as sdk from "../../src/coderd/v2/gen/provisioner.js";
 import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
 import * as v017 from "../../src/coderd/v017/gen/provisionerd.js";
 import {
@@ -76,6 +77,14 @@ export interface FakeJob {
   times: { queued: number; firstLog?: number; ended?: number };
 }
 
+export interface FakeUpload {
+  /** The announced sha256. */
+  hash: Buffer;
+  size: number;
+  chunks: number;
+  data: Buffer;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 const SIGNED_OUT =
@@ -99,6 +108,8 @@ export class FakeCoderdDrpc {
   consumedCredits = 0;
   /** CancelAcquire messages received. */
   cancelAcquires = 0;
+  /** v2: files received by UploadFile that passed coderd's checks. */
+  readonly uploads: FakeUpload[] = [];
   private server!: WsDrpcServer;
   private readonly waiters = new Set<() => void>();
 
@@ -408,6 +419,52 @@ export class FakeCoderdDrpc {
         }
         await call.send(acquiredBytes(job));
         return "close";
+      });
+    }
+    if (this.options.generation === "v2") {
+      // coderd's checks of an upload, then Empty + CloseSend (sent even after a failed upload).
+      server.register(path("UploadFile"), async (call) => {
+        const upload: FakeUpload = {
+          hash: Buffer.alloc(0),
+          size: 0,
+          chunks: 0,
+          data: Buffer.alloc(0),
+        };
+        const pieces: Buffer[] = [];
+        try {
+          for (
+            let bytes = await call.receive();
+            bytes !== undefined;
+            bytes = await call.receive()
+          ) {
+            const message = sdk.FileUpload.decode(bytes).type;
+            if (message?.$case === "dataUpload") {
+              const { dataHash, fileSize, chunks, uploadType } = message.value;
+              if (uploadType !== sdk.DataUploadType.UPLOAD_TYPE_MODULE_FILES) {
+                throw new Error(`unsupported upload type ${uploadType}`);
+              }
+              if (dataHash.length !== 32) throw new Error("hash must be 32 bytes");
+              if (fileSize < 0 || fileSize > 100 * 1024 * 1024) throw new Error("file too large");
+              if (chunks > Math.ceil(fileSize / (2 * 1024 * 1024)))
+                throw new Error("too many chunks");
+              Object.assign(upload, { hash: dataHash, size: fileSize, chunks });
+            } else if (message?.$case === "chunkPiece") {
+              if (!message.value.fullDataHash.equals(upload.hash)) throw new Error("hash mismatch");
+              if (message.value.pieceIndex !== pieces.length) throw new Error("chunk out of order");
+              pieces.push(message.value.data);
+            } else throw new Error("unexpected upload message");
+          }
+          upload.data = Buffer.concat(pieces);
+          if (upload.data.length !== upload.size) throw new Error("size mismatch");
+          if (!createHash("sha256").update(upload.data).digest().equals(upload.hash)) {
+            throw new Error("sha256 mismatch");
+          }
+          this.uploads.push(upload);
+        } catch (error) {
+          this.violations.push(`UploadFile: ${(error as Error).message}`);
+        }
+        await call.send(new Uint8Array());
+        return "close-send";
       });
     }
     server.unary(path("UpdateJob"), async (bytes) => {

@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as map from "../../src/coderd/adapters/v2-mapping.js";
 import * as v2 from "../../src/coderd/v2/gen/provisionerd.js";
+import * as v017sdk from "../../src/coderd/v017/gen/provisioner.js";
+import { App, Resource } from "../../src/provisioner/model.js";
+import { convertResources } from "../../src/terraform/convert/resources.js";
 import { sharedData } from "../helpers/shared-data.js";
 
 /** Decodes a sample and sends it through ours and back: both as JSON. */
@@ -72,23 +75,6 @@ const METADATA_LOST = [
   "templateVersionModulesFile",
 ];
 const under = (prefix: string, fields: string[]) => fields.map((f) => `${prefix}.${f}`);
-// v2 agents and apps have no counterpart in ours for these; scripts other than a startup script
-// with Coder's defaults, too.
-const AGENT_LOST = [
-  ...under("apps[]", ["order", "hidden", "openIn", "group", "id", "tooltip"]),
-  "metadata",
-  "displayApps",
-  "scripts",
-  "extraEnvs",
-  "order",
-  "resourcesMonitoring",
-  "devcontainers",
-  "apiKeyScope",
-];
-const resourcesLost = (prefix: string) => [
-  ...under(`${prefix}[].agents[]`, AGENT_LOST),
-  `${prefix}[].modulePath`,
-];
 const expectedLoss: Record<string, string[]> = {
   "provisionerd.AcquiredJob__template_dry_run.bin": [
     "traceMetadata",
@@ -103,38 +89,17 @@ const expectedLoss: Record<string, string[]> = {
     ...under("workspaceBuild.metadata", METADATA_LOST),
     "workspaceBuild.logLevel",
   ],
-  "provisionerd.CompletedJob__template_dry_run.bin": [
-    ...resourcesLost("templateDryRun.resources"),
-    "templateDryRun.modules",
-  ],
+  "provisionerd.CompletedJob__template_dry_run.bin": ["templateDryRun.modules"],
   "provisionerd.CompletedJob__template_import.bin": [
-    ...resourcesLost("templateImport.startResources"),
-    ...resourcesLost("templateImport.stopResources"),
-    ...under("templateImport.richParameters[]", [
-      "required",
-      "displayName",
-      "order",
-      "ephemeral",
-      "formType",
-    ]),
-    // ours keeps the provider names only: ids come back from the names, `optional` as false
-    ...under("templateImport.externalAuthProviders[]", ["id", "optional"]),
-    ...under("templateImport", [
-      "startModules",
-      "presets",
-      "plan",
-      "moduleFiles",
-      "moduleFilesHash",
-      "hasAiTasks",
-      "hasExternalAgents",
-    ]),
+    // a module's directory is the daemon's own business (Coder's daemon does not send it)
+    "templateImport.startModules[].dir",
+    // ours carries the files; their hash is only sent in their place when they are uploaded
+    "templateImport.moduleFilesHash",
   ],
   "provisionerd.CompletedJob__workspace_build.bin": [
-    ...resourcesLost("workspaceBuild.resources"),
     ...under("workspaceBuild", ["timings", "modules", "resourceReplacements", "aiTasks"]),
   ],
   "provisionerd.FailedJob__workspace_build_partial_state.bin": ["workspaceBuild.timings"],
-  "provisionerd.UpdateJobRequest__full.bin": ["workspaceTags"],
 };
 
 const samples = sharedData("coderd-wire/messages/v2-api-1.18");
@@ -160,4 +125,86 @@ describe.skipIf(!samples.ok)("v2 API 1.18 samples through our own messages", () 
       expect(lost.sort()).toEqual((expectedLoss[file] ?? []).sort());
     });
   }
+});
+
+describe("converted resources on each generation's wire", () => {
+  const graph = `digraph {
+    "[root] null_resource.vm (expand)" [label = "null_resource.vm"]
+    "[root] coder_agent.dev (expand)" [label = "coder_agent.dev"]
+    "[root] coder_script.hello (expand)" [label = "coder_script.hello"]
+    "[root] null_resource.vm (expand)" -> "[root] coder_agent.dev (expand)"
+    "[root] coder_script.hello (expand)" -> "[root] coder_agent.dev (expand)"
+  }`;
+  const [resource] = convertResources(
+    [
+      {
+        resources: [
+          {
+            address: "null_resource.vm",
+            mode: "managed",
+            type: "null_resource",
+            name: "vm",
+            values: {},
+          },
+          {
+            address: "coder_agent.dev",
+            mode: "managed",
+            type: "coder_agent",
+            name: "dev",
+            values: {
+              auth: "token",
+              startup_script: "echo up",
+              login_before_ready: false,
+              metadata: [{ key: "cpu", display_name: "CPU", script: "top", interval: 5 }],
+            },
+          },
+          {
+            address: "coder_script.hello",
+            mode: "managed",
+            type: "coder_script",
+            name: "hello",
+            values: { display_name: "Hello", script: "echo hi", run_on_start: true },
+          },
+        ],
+      },
+    ],
+    graph,
+  ).resources;
+  if (resource === undefined) throw new Error("no resource converted");
+
+  it("v2 gets the scripts (legacy startup script first), metadata and display apps", () => {
+    const [agent] = map.resourceToV2(resource).agents;
+    expect(agent?.scripts.map((s) => [s.displayName, s.script, s.startBlocksLogin])).toEqual([
+      ["Startup Script", "echo up", true],
+      ["Hello", "echo hi", false],
+    ]);
+    expect(agent?.metadata).toEqual([
+      { key: "cpu", displayName: "CPU", script: "top", interval: 5, timeout: 0, order: 0 },
+    ]);
+    expect(agent?.displayApps?.vscode).toBe(true);
+  });
+
+  it("an app whose id is not known yet gets a fresh UUID on the v2 wire", () => {
+    const withApp = Resource.create({
+      ...resource,
+      agents: resource.agents.map((agent) => ({
+        ...agent,
+        apps: [
+          App.create({ slug: "code" }),
+          App.create({ slug: "known", id: "5ece4674-dd35-4f16-88c8-82e40e72e2fd" }),
+        ],
+      })),
+    });
+    const apps = map.resourceToV2(withApp).agents[0]?.apps ?? [];
+    expect(apps[0]?.id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(apps[1]?.id).toBe("5ece4674-dd35-4f16-88c8-82e40e72e2fd");
+  });
+
+  it("v0.17 gets its startup script fields and none of the v2 ones", () => {
+    const agent = v017sdk.Resource.fromPartial(resource as never).agents[0];
+    expect(agent).toMatchObject({ startupScript: "echo up", loginBeforeReady: false });
+    expect(agent && "scripts" in agent).toBe(false);
+  });
 });

@@ -181,6 +181,11 @@ describe("template import", () => {
           validationMonotonic: "",
           validationMinSet: false,
           validationMaxSet: false,
+          required: false,
+          displayName: "",
+          order: 0,
+          ephemeral: false,
+          formType: 0,
         },
       ],
     });

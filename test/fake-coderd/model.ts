@@ -218,7 +218,9 @@ export class CoderModel {
     if (terminal.kind === "complete" && terminal.message.type?.$case === "templateImport") {
       const version = this.versionOfImport(job.id);
       if (version) {
-        version.richParameters = terminal.message.type.value.richParameters;
+        version.richParameters = terminal.message.type.value.richParameters.map(
+          toDomain.richParameter,
+        );
         version.startResources = terminal.message.type.value.startResources.map((r, i) =>
           toDomain.resource(r, `startResources[${i}]`),
         );

@@ -1,8 +1,8 @@
 // Table-driven conformance: every case in ../shared/conformance/terraform (and in $CONFORMANCE_DIR
 // when set) converted both ways (plan and state) and compared by the rules of that folder's README.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import * as v017 from "../../src/coderd/v017/gen/provisioner.js";
 import {
   Agent,
   App,
@@ -22,43 +22,18 @@ import {
   planModules,
   type StateModule,
 } from "../../src/terraform/terraform-json.js";
+import {
+  type Case,
+  casesIn,
+  checkKeys,
+  type Json,
+  readCase as read,
+} from "../helpers/conformance-cases.js";
 import { sharedData } from "../helpers/shared-data.js";
 
 const shared = sharedData("conformance/terraform");
 
-interface Case {
-  name: string;
-  dir: string;
-}
-
-function casesIn(dir: string): Case[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`conformance folder ${dir} does not exist`);
-  }
-  const cases = readdirSync(dir)
-    .filter((name) => existsSync(join(dir, name, "expected.json")))
-    .sort()
-    .map((name) => ({ name, dir: join(dir, name) }));
-  if (cases.length === 0) throw new Error(`conformance folder ${dir} has no cases`);
-  return cases;
-}
-
-const read = (c: Case, file: string) => readFileSync(join(c.dir, file), "utf8");
-
 // --- expected.json (reference proto names, snake_case) -> our messages -------------------------
-
-type Json = Record<string, unknown>;
-
-const camel = (key: string) => key.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
-
-/** Refuses keys that our message does not have, so a naming mismatch cannot pass silently. */
-function checkKeys(json: Json, template: object, where: string, extra: string[] = []): void {
-  for (const key of Object.keys(json)) {
-    if (!(camel(key) in template) && !extra.includes(key)) {
-      throw new Error(`${where}: expected.json field "${key}" has no counterpart in our proto`);
-    }
-  }
-}
 
 function expectedResource(json: Json): Resource {
   checkKeys(json, Resource.create(), "resource");
@@ -94,8 +69,14 @@ const byString =
   (a: T, b: T) =>
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
+// The converter's messages carry the current layout's fields too; these cases are compared on what
+// the v0.17 layout has, the part the v0.17 adapter sends.
+const inV017Layout = (r: Resource) => Resource.fromPartial(v017.Resource.fromPartial(r as never));
+const parameterInV017Layout = (p: RichParameter) =>
+  RichParameter.fromPartial(v017.RichParameter.fromPartial(p as never));
+
 function sortResources(resources: Resource[]): Resource[] {
-  const copy = resources.map((r) => Resource.fromPartial(r));
+  const copy = resources.map(inV017Layout);
   for (const r of copy) {
     r.agents.sort(byString((a) => a.name));
     for (const agent of r.agents) agent.apps.sort(byString((a) => a.slug));
@@ -104,7 +85,7 @@ function sortResources(resources: Resource[]): Resource[] {
 }
 
 function sortParameters(parameters: RichParameter[]): RichParameter[] {
-  const copy = parameters.map((p) => RichParameter.fromPartial(p));
+  const copy = parameters.map(parameterInV017Layout);
   for (const p of copy) p.options.sort(byString((o) => o.name));
   return copy.sort(byString((p) => p.name));
 }

@@ -1,6 +1,6 @@
 // Conversion rules and the reference quirks we fixed, on small hand-made plans/states and graphs.
 import { describe, expect, it } from "vitest";
-import { AppSharingLevel } from "../../src/provisioner/model.js";
+import { AppSharingLevel, ParameterFormType } from "../../src/provisioner/model.js";
 import { addressLabel } from "../../src/terraform/convert/address.js";
 import { ConversionError } from "../../src/terraform/convert/attributes.js";
 import { configurationGraph } from "../../src/terraform/convert/config-graph.js";
@@ -171,7 +171,7 @@ describe("convertResources: reference errors keep their texts", () => {
     (slug) => {
       const modules = [module(res("coder_agent.dev", agent()), res("coder_app.a", { slug }))];
       expect(() => convertResources(modules, dot([["coder_app.a", "coder_agent.dev"]]))).toThrow(
-        `invalid app slug ${JSON.stringify(slug)}, please update your coder/coder provider to the latest version and specify the slug property on each coder_app`,
+        `app slug ${JSON.stringify(slug)} does not match regex "^[a-z0-9](-?[a-z0-9])*$"`,
       );
     },
   );
@@ -193,7 +193,7 @@ describe("convertResources: reference errors keep their texts", () => {
       /^decode map values for coder_parameter\.p: name: /,
     );
     const git = [module(res("data.coder_git_auth.g", { id: 1 }, "data"))];
-    expect(() => convertResources(git, dot([]))).toThrow("git auth id is not a string");
+    expect(() => convertResources(git, dot([]))).toThrow("external auth id is not a string");
   });
 
   it("a malformed graph", () => {
@@ -336,18 +336,28 @@ describe("convertResources: rules", () => {
     expect(box?.agents[0]?.auth).toEqual({ $case: "instanceId", value: "i-explicit" });
   });
 
-  it("rich parameters: fields, options in template order, validation bounds and whether they were set", () => {
+  it("rich parameters: fields, options and parameters in template order, validation bounds and whether they were set", () => {
+    const bounded = (name: string, validation: Record<string, unknown>) =>
+      res(
+        `data.coder_parameter.${name}`,
+        { name, type: "number", default: "2", optional: true, validation: [validation] },
+        "data",
+      );
     const modules = [
       module(
         res(
           "data.coder_parameter.region",
           {
             name: "region",
+            display_name: "Region",
             description: "Where",
             type: "string",
             mutable: true,
             default: "eu",
             icon: "/r.svg",
+            order: 3,
+            ephemeral: true,
+            form_type: "radio",
             option: [
               { name: "Zeta", value: "z", description: "", icon: "" },
               { name: "Alpha", value: "a", description: "d", icon: "/a.svg" },
@@ -356,29 +366,57 @@ describe("convertResources: rules", () => {
           },
           "data",
         ),
-        res(
-          "data.coder_parameter.cpus",
-          {
-            name: "cpus",
-            type: "number",
-            default: "2",
-            validation: [{ min: 0, max: null, monotonic: "increasing", regex: null, error: null }],
-          },
-          "data",
-        ),
+        bounded("cpus", {
+          min: 0,
+          max: null,
+          min_disabled: false,
+          max_disabled: true,
+          monotonic: "increasing",
+          regex: null,
+          error: null,
+        }),
+        // Providers before 0.8.2: no *_disabled; both bounds count when either is non-zero.
+        bounded("old-unset", { min: 0, max: 0 }),
+        bounded("old-set", { min: 0, max: 4 }),
       ),
     ];
     const { parameters } = convertResources(modules, dot([]));
-    expect(parameters.map((p) => p.name)).toEqual(["cpus", "region"]);
-    expect(parameters[0]).toMatchObject({
+    expect(parameters.map((p) => p.name)).toEqual(["region", "cpus", "old-unset", "old-set"]);
+    expect(parameters[1]).toMatchObject({
       validationMin: 0,
       validationMinSet: true,
       validationMax: 0,
       validationMaxSet: false,
       validationMonotonic: "increasing",
+      required: false,
     });
-    expect(parameters[1]?.options.map((o) => o.name)).toEqual(["Zeta", "Alpha"]);
-    expect(parameters[1]).toMatchObject({ mutable: true, defaultValue: "eu", icon: "/r.svg" });
+    expect(parameters[2]).toMatchObject({ validationMinSet: false, validationMaxSet: false });
+    expect(parameters[3]).toMatchObject({
+      validationMin: 0,
+      validationMinSet: true,
+      validationMax: 4,
+      validationMaxSet: true,
+    });
+    expect(parameters[0]?.options.map((o) => o.name)).toEqual(["Zeta", "Alpha"]);
+    expect(parameters[0]).toMatchObject({
+      mutable: true,
+      defaultValue: "eu",
+      icon: "/r.svg",
+      displayName: "Region",
+      required: true,
+      order: 3,
+      ephemeral: true,
+      formType: ParameterFormType.RADIO,
+    });
+  });
+
+  it("refuses an unknown parameter form type", () => {
+    const modules = [
+      module(res("data.coder_parameter.p", { name: "p", form_type: "wheel" }, "data")),
+    ];
+    expect(() => convertResources(modules, dot([]))).toThrow(
+      "decode form_type for coder_parameter.p: unsupported form type: wheel",
+    );
   });
 
   it("refuses two coder_parameters with the same name", () => {

@@ -150,6 +150,8 @@ function blankIdentity(resources: Resource[]): Resource[] {
     for (const agent of r.agents) {
       agent.id = "";
       if (agent.auth !== undefined) agent.auth = { ...agent.auth, value: "" };
+      // App ids are made by the provider at apply time, like agent ids.
+      for (const app of agent.apps) app.id = "";
     }
   }
   return copy;

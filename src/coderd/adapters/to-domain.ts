@@ -10,7 +10,9 @@ import {
   AcquiredJob_TemplateImport,
   AcquiredJob_WorkspaceBuild,
   Agent,
+  Agent_Metadata,
   App,
+  AppOpenIn,
   AppSharingLevel,
   CommitQuotaRequest,
   CommitQuotaResponse,
@@ -18,6 +20,11 @@ import {
   CompletedJob_TemplateDryRun,
   CompletedJob_TemplateImport,
   CompletedJob_WorkspaceBuild,
+  Devcontainer,
+  DisplayApps,
+  Env,
+  ExpirationPolicy,
+  ExternalAuthProviderResource,
   FailedJob,
   FailedJob_WorkspaceBuild,
   GitAuthProvider,
@@ -25,24 +32,34 @@ import {
   Log,
   LogLevel,
   LogSource,
+  MemoryResourceMonitor,
   Metadata,
+  Module,
   memberOf,
   ParameterDestination,
   ParameterDestination_Scheme,
+  ParameterFormType,
   ParameterSchema,
   ParameterSchema_TypeSystem,
   ParameterSource,
   ParameterSource_Scheme,
   ParameterValue,
+  Prebuild,
+  Preset,
+  PresetParameter,
   Resource,
   Resource_Metadata,
   RichParameter,
   RichParameterOption,
   RichParameterValue,
+  Schedule,
+  Scheduling,
+  Script,
   TemplateVariable,
   UpdateJobRequest,
   UpdateJobResponse,
   VariableValue,
+  VolumeResourceMonitor,
   WorkspaceTransition,
 } from "../../provisioner/model.js";
 
@@ -174,6 +191,7 @@ export function richParameter(w: Wire<RichParameter>): RichParameter {
   return {
     ...scalars(RichParameter.create(), w),
     options: (w.options ?? []).map((o) => scalars(RichParameterOption.create(), o)),
+    formType: memberOf(ParameterFormType, w.formType ?? 0, "richParameter.formType"),
   };
 }
 
@@ -189,9 +207,33 @@ export function resource(w: Wire<Resource>, field: string): Resource {
 
 export function agent(w: Wire<Agent>, field: string): Agent {
   const auth = w.auth;
+  const monitoring = w.resourcesMonitoring;
   return {
     ...scalars(Agent.create(), w),
     apps: list(w.apps, `${field}.apps`, app),
+    metadata: (w.metadata ?? []).map((m) => scalars(Agent_Metadata.create(), m)),
+    displayApps:
+      w.displayApps === undefined ? undefined : scalars(DisplayApps.create(), w.displayApps),
+    scripts: (w.scripts ?? []).map(script),
+    extraEnvs: (w.extraEnvs ?? []).map((e) => scalars(Env.create(), e)),
+    resourcesMonitoring:
+      monitoring === undefined
+        ? undefined
+        : {
+            memory:
+              monitoring.memory === undefined
+                ? undefined
+                : scalars(MemoryResourceMonitor.create(), monitoring.memory),
+            volumes: (monitoring.volumes ?? []).map((v) =>
+              scalars(VolumeResourceMonitor.create(), v),
+            ),
+          },
+    devcontainers: list(w.devcontainers, `${field}.devcontainers`, (d, at) => ({
+      ...scalars(Devcontainer.create(), d),
+      apps: list(d.apps, `${at}.apps`, app),
+      scripts: (d.scripts ?? []).map(script),
+      envs: (d.envs ?? []).map((e) => scalars(Env.create(), e)),
+    })),
     auth:
       auth?.$case === "token" || auth?.$case === "instanceId"
         ? { $case: auth.$case, value: auth.value ?? "" }
@@ -205,7 +247,12 @@ export function app(w: Wire<App>, field: string): App {
     healthcheck:
       w.healthcheck === undefined ? undefined : scalars(Healthcheck.create(), w.healthcheck),
     sharingLevel: memberOf(AppSharingLevel, w.sharingLevel ?? 0, `${field}.sharingLevel`),
+    openIn: memberOf(AppOpenIn, w.openIn ?? 0, `${field}.openIn`),
   };
+}
+
+function script(w: Wire<Script>): Script {
+  return scalars(Script.create(), w);
 }
 
 // ---- jobs ----
@@ -354,6 +401,11 @@ export function completedJob(w: Wire<CompletedJob>): CompletedJob {
           startResources: list(v.startResources, "job.templateImport.startResources", resource),
           stopResources: list(v.stopResources, "job.templateImport.stopResources", resource),
           richParameters: (v.richParameters ?? []).map(richParameter),
+          startModules: (v.startModules ?? []).map((m) => scalars(Module.create(), m)),
+          presets: (v.presets ?? []).map(preset),
+          externalAuthProviders: (v.externalAuthProviders ?? []).map((p) =>
+            scalars(ExternalAuthProviderResource.create(), p),
+          ),
         },
       };
       break;
@@ -370,4 +422,30 @@ export function completedJob(w: Wire<CompletedJob>): CompletedJob {
     }
   }
   return completed;
+}
+
+function preset(w: Wire<Preset>): Preset {
+  const prebuild = w.prebuild;
+  const scheduling = prebuild?.scheduling;
+  return {
+    ...scalars(Preset.create(), w),
+    parameters: (w.parameters ?? []).map((p) => scalars(PresetParameter.create(), p)),
+    prebuild:
+      prebuild === undefined
+        ? undefined
+        : {
+            ...scalars(Prebuild.create(), prebuild),
+            expirationPolicy:
+              prebuild.expirationPolicy === undefined
+                ? undefined
+                : scalars(ExpirationPolicy.create(), prebuild.expirationPolicy),
+            scheduling:
+              scheduling === undefined
+                ? undefined
+                : {
+                    ...scalars(Scheduling.create(), scheduling),
+                    schedule: (scheduling.schedule ?? []).map((x) => scalars(Schedule.create(), x)),
+                  },
+          },
+  };
 }

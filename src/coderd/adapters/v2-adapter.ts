@@ -22,8 +22,10 @@ import {
   commitQuotaResponseFromV2,
   completedJobToV2,
   failedJobToV2,
+  moduleFilesToUpload,
   updateJobRequestToV2,
   updateJobResponseFromV2,
+  withUploadedModuleFiles,
 } from "./v2-mapping.js";
 
 export interface V2AdapterOptions {
@@ -108,9 +110,18 @@ export class CoderdV2Adapter implements CoordinatorClient {
   }
 
   completeJob(request: ours.CompletedJob, signal: AbortSignal): Promise<void> {
-    return this.link.call("CompleteJob", signal, (c) =>
-      new CoderdV2Client(c.drpc).completeJob(completedJobToV2(request), signal),
-    );
+    return this.link.call("CompleteJob", signal, async (c) => {
+      const client = new CoderdV2Client(c.drpc);
+      let completed = completedJobToV2(request);
+      const moduleFiles = moduleFilesToUpload(completed);
+      if (moduleFiles !== undefined) {
+        completed = withUploadedModuleFiles(
+          completed,
+          await client.uploadModuleFiles(moduleFiles, signal),
+        );
+      }
+      await client.completeJob(completed, signal);
+    });
   }
 
   close(): void {

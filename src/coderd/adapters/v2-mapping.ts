@@ -4,11 +4,16 @@
 // - v2 has no legacy parameters, no log sequence numbers and no job tags;
 // - our git auth providers are v2's external auth providers (same id and token);
 // - v2's Metadata has many more fields than ours: only the shared ones reach the daemon;
-// - v2 agents carry scripts where ours carry one startup script;
-// - v2 rich parameters say `required` and leave unset bounds absent, ours flag them as set.
+// - our agents carry the v0.17 layout's startup script fields beside the scripts v2 sends (the
+//   converter puts the legacy startup script in both);
+// - v2 rich parameters leave unset bounds absent, ours flag them as set;
+// - a template import's module files go inline, or by UploadFile with only their hash inline
+//   when they would make CompleteJob too large (the adapter decides: moduleFilesToUpload).
 
+import { randomUUID } from "node:crypto";
 import type * as ours from "../../provisioner/model.js";
 import type * as oursSdk from "../../provisioner/model.js";
+import { MAX_PACKET_DATA } from "../transport/drpc-wire.js";
 import * as sdk from "../v2/gen/provisioner.js";
 import * as v2 from "../v2/gen/provisionerd.js";
 import * as toDomain from "./to-domain.js";
@@ -17,14 +22,6 @@ import * as toDomain from "./to-domain.js";
 function byName<T>(codec: { fromPartial(object: never): T }, message: unknown): T {
   return codec.fromPartial(message as never);
 }
-
-// The display name, icon and log file Coder's terraform provisioner gives an agent's startup
-// script, so the agent shows and logs it the same way.
-const STARTUP_SCRIPT = {
-  displayName: "Startup Script",
-  icon: "/emojis/25b6-fe0f.png",
-  logPath: "coder-startup-script.log",
-} as const;
 
 // ---- coderd → daemon ----
 
@@ -111,6 +108,7 @@ export function updateJobRequestToV2(request: ours.UpdateJobRequest): v2.UpdateJ
     templateVariables: request.templateVariables,
     userVariableValues: request.userVariableValues,
     readme: request.readme,
+    workspaceTags: request.workspaceTags,
   });
 }
 
@@ -159,7 +157,20 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
             stopResources: imported.stopResources.map(resourceToV2),
             richParameters: imported.richParameters.map(richParameterToV2),
             externalAuthProvidersNames: imported.gitAuthProviders,
-            externalAuthProviders: imported.gitAuthProviders.map((id) => ({ id, optional: false })),
+            // coderd reads the names only when this list is empty.
+            externalAuthProviders:
+              imported.externalAuthProviders.length > 0
+                ? imported.externalAuthProviders.map((p) =>
+                    byName(sdk.ExternalAuthProviderResource, p),
+                  )
+                : imported.gitAuthProviders.map((id) => ({ id, optional: false })),
+            startModules: imported.startModules.map((m) => byName(sdk.Module, m)),
+            plan: imported.plan,
+            // Sent inline; the adapter uploads them instead when they make the message too large.
+            moduleFiles: imported.moduleFiles,
+            presets: imported.presets.map((p) => byName(sdk.Preset, p)),
+            hasExternalAgents: imported.hasExternalAgents,
+            hasAiTasks: imported.hasAiTasks,
           },
         },
       });
@@ -175,31 +186,46 @@ export function completedJobToV2(completed: ours.CompletedJob): v2.CompletedJob 
   }
 }
 
-export function resourceToV2(resource: oursSdk.Resource): sdk.Resource {
-  return sdk.Resource.fromPartial({
-    ...byName(sdk.Resource, { ...resource, agents: [] }),
-    agents: resource.agents.map(agentToV2),
-  });
+/**
+ * The module files of a template import to send by UploadFile instead of inline: only when they
+ * are what makes CompleteJob larger than coderd takes in one message (what Coder's daemon does).
+ */
+export function moduleFilesToUpload(
+  completed: v2.CompletedJob,
+  maxMessageBytes = MAX_PACKET_DATA,
+): Buffer | undefined {
+  const type = completed.type;
+  if (type?.$case !== "templateImport" || type.value.moduleFiles.length === 0) return undefined;
+  if (v2.CompletedJob.encode(completed).finish().length <= maxMessageBytes) return undefined;
+  return type.value.moduleFiles;
 }
 
-function agentToV2(agent: oursSdk.Agent): sdk.Agent {
-  const scripts: sdk.Script[] = [];
-  if (agent.startupScript !== "") {
-    scripts.push(
-      sdk.Script.fromPartial({
-        ...STARTUP_SCRIPT,
-        script: agent.startupScript,
-        runOnStart: true,
-        startBlocksLogin: !agent.loginBeforeReady,
-        timeoutSeconds: agent.startupScriptTimeoutSeconds,
-      }),
-    );
+/** The CompleteJob that names uploaded module files by their sha256 instead of carrying them. */
+export function withUploadedModuleFiles(completed: v2.CompletedJob, hash: Buffer): v2.CompletedJob {
+  const type = completed.type;
+  if (type?.$case !== "templateImport") return completed;
+  return {
+    ...completed,
+    type: {
+      $case: "templateImport",
+      value: { ...type.value, moduleFiles: Buffer.alloc(0), moduleFilesHash: hash },
+    },
+  };
+}
+
+/**
+ * Resources, agents and everything on them share the v2 names; the v0.17-only fields drop. coderd
+ * stores each app under its id (a UUID), so an app whose id is not known yet (a plan) gets a fresh
+ * one, as Coder's own provisioner gives it.
+ */
+export function resourceToV2(resource: oursSdk.Resource): sdk.Resource {
+  const mapped = byName(sdk.Resource, resource);
+  for (const agent of mapped.agents) {
+    for (const app of [...agent.apps, ...agent.devcontainers.flatMap((dc) => dc.apps)]) {
+      if (app.id === "") app.id = randomUUID();
+    }
   }
-  return sdk.Agent.fromPartial({
-    ...byName(sdk.Agent, agent),
-    apps: agent.apps.map((app) => byName(sdk.App, app)),
-    scripts,
-  });
+  return mapped;
 }
 
 export function richParameterToV2(parameter: oursSdk.RichParameter): sdk.RichParameter {
@@ -207,9 +233,6 @@ export function richParameterToV2(parameter: oursSdk.RichParameter): sdk.RichPar
     ...byName(sdk.RichParameter, parameter),
     validationMin: parameter.validationMinSet ? parameter.validationMin : undefined,
     validationMax: parameter.validationMaxSet ? parameter.validationMax : undefined,
-    // Our parameters do not record whether a default was given at all; one without a value
-    // has to be asked for.
-    required: parameter.defaultValue === "",
   });
 }
 
@@ -223,6 +246,7 @@ export function updateJobRequestFromV2(request: v2.UpdateJobRequest): ours.Updat
     templateVariables: request.templateVariables,
     userVariableValues: request.userVariableValues,
     readme: request.readme,
+    workspaceTags: request.workspaceTags,
   });
 }
 
@@ -254,6 +278,13 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
             stopResources: imported.stopResources.map(resourceFromV2),
             richParameters: imported.richParameters.map(richParameterFromV2),
             gitAuthProviders: imported.externalAuthProvidersNames,
+            externalAuthProviders: imported.externalAuthProviders,
+            startModules: imported.startModules,
+            plan: imported.plan,
+            moduleFiles: imported.moduleFiles,
+            presets: imported.presets,
+            hasExternalAgents: imported.hasExternalAgents,
+            hasAiTasks: imported.hasAiTasks,
           },
         },
       });
@@ -270,22 +301,7 @@ export function completedJobFromV2(completed: v2.CompletedJob): ours.CompletedJo
 }
 
 function resourceFromV2(resource: sdk.Resource): oursSdk.Resource {
-  return {
-    ...toDomain.resource({ ...resource, agents: [] }, "resource"),
-    agents: resource.agents.map(agentFromV2),
-  };
-}
-
-function agentFromV2(agent: sdk.Agent): oursSdk.Agent {
-  const startup = agent.scripts.find(
-    (script) => script.displayName === STARTUP_SCRIPT.displayName && script.runOnStart,
-  );
-  return {
-    ...toDomain.agent(agent, "agent"),
-    startupScript: startup?.script ?? "",
-    loginBeforeReady: startup === undefined ? false : !startup.startBlocksLogin,
-    startupScriptTimeoutSeconds: startup?.timeoutSeconds ?? 0,
-  };
+  return toDomain.resource(resource, "resource");
 }
 
 function richParameterFromV2(parameter: sdk.RichParameter): oursSdk.RichParameter {

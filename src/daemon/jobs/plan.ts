@@ -20,6 +20,8 @@ export interface PlanInput {
   richParameterValues: RichParameterValue[];
   variableValues: VariableValue[];
   gitAuthProviders?: GitAuthProvider[];
+  /** Also collect the modules, their files and the plan JSON (a template import's START plan). */
+  importResults?: boolean;
 }
 
 /** A plan; any failure, the cancel included, reads `prefix` + its text (as the reference's). */
@@ -41,6 +43,7 @@ export async function planTemplate(
       richParameterValues: input.richParameterValues,
       variableValues: input.variableValues,
       gitAuthProviders: input.gitAuthProviders ?? [],
+      ...(input.importResults ? { importResults: true } : {}),
     }),
   );
   if (result.parameters.length > 0 && input.parameterValues.length > 0) {

@@ -56,6 +56,9 @@ export async function runTemplateImport(
       parameterSchemas: parsed.parameterSchemas,
       templateVariables: parsed.templateVariables,
       userVariableValues: payload.userVariableValues,
+      workspaceTags: Object.fromEntries(
+        (parsed.workspaceTags ?? []).map((tag) => [tag.key, tag.expression]),
+      ),
     });
   } catch (error) {
     throw new JobFailure(`${FAILURE_PREFIX.updateJob}${errorMessage(error)}`, {
@@ -82,6 +85,7 @@ export async function runTemplateImport(
       parameterValues: resolved.parameterValues,
       richParameterValues: [],
       variableValues: resolved.variableValues,
+      importResults: transition === WorkspaceTransition.START,
     });
   };
   const planStart = (c: JobContext) =>
@@ -116,7 +120,23 @@ export async function runTemplateImport(
         stopResources: stop.resources,
         richParameters: start.parameters,
         gitAuthProviders: start.gitAuthProviders,
+        startModules: start.modules ?? [],
+        plan: asBuffer(start.planJson),
+        moduleFiles: asBuffer(start.moduleFiles),
+        presets: start.presets ?? [],
+        externalAuthProviders:
+          start.externalAuthProviders ??
+          start.gitAuthProviders.map((id) => ({ id, optional: false })),
+        hasExternalAgents: start.hasExternalAgents ?? false,
+        hasAiTasks: start.hasAiTasks ?? false,
       },
     },
   };
+}
+
+/** The bytes as a Buffer without copying them (module files may be tens of MiB). */
+function asBuffer(bytes: Uint8Array | undefined): Buffer {
+  return bytes === undefined
+    ? Buffer.alloc(0)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -10,6 +10,7 @@ import type {
   VariableValue,
 } from "./parameters.js";
 import type { Resource } from "./resources.js";
+import type { ExternalAuthProviderResource, Module, Preset } from "./template.js";
 
 /** Severity of one log line. */
 export const LogLevel = {
@@ -322,6 +323,11 @@ export interface UpdateJobRequest {
   userVariableValues: VariableValue[];
   /** Template import only: contents of the template's README.md. */
   readme: Buffer;
+  /**
+   * Template import only: each `coder_workspace_tags` tag with its value's expression as written
+   * (coderd evaluates it for every build with that build's values).
+   */
+  workspaceTags: Record<string, string>;
 }
 
 export const UpdateJobRequest = {
@@ -334,6 +340,7 @@ export const UpdateJobRequest = {
         templateVariables: [],
         userVariableValues: [],
         readme: Buffer.alloc(0),
+        workspaceTags: {},
       },
       fields,
     );
@@ -474,12 +481,38 @@ export interface CompletedJob_TemplateImport {
   richParameters: RichParameter[];
   /** Ids of the `coder_git_auth` providers the template uses. */
   gitAuthProviders: string[];
+  /** The modules `terraform init` installed for the START plan. */
+  startModules: Module[];
+  /** The START plan as `terraform show -json` prints it. */
+  plan: Buffer;
+  /** A tar of the module files init downloaded; empty when every module is local. */
+  moduleFiles: Buffer;
+  /** `coder_workspace_preset`s of the START plan. */
+  presets: Preset[];
+  /** The external auth providers the template asks for, with their `optional` flag. */
+  externalAuthProviders: ExternalAuthProviderResource[];
+  /** The template has a `coder_external_agent`. */
+  hasExternalAgents: boolean;
+  /** The template has a `coder_ai_task`. */
+  hasAiTasks: boolean;
 }
 
 export const CompletedJob_TemplateImport = {
   create(fields: Partial<CompletedJob_TemplateImport> = {}): CompletedJob_TemplateImport {
     return withDefaults(
-      { startResources: [], stopResources: [], richParameters: [], gitAuthProviders: [] },
+      {
+        startResources: [],
+        stopResources: [],
+        richParameters: [],
+        gitAuthProviders: [],
+        startModules: [],
+        plan: Buffer.alloc(0),
+        moduleFiles: Buffer.alloc(0),
+        presets: [],
+        externalAuthProviders: [],
+        hasExternalAgents: false,
+        hasAiTasks: false,
+      },
       fields,
     );
   },

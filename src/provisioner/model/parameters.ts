@@ -227,7 +227,33 @@ export interface RichParameter {
   validationMinSet: boolean;
   /** Whether `validation[0].max` was given (our addition). */
   validationMaxSet: boolean;
+  /** Not `optional`: a value must be given when creating a workspace. */
+  required: boolean;
+  /** Name shown in the UI. */
+  displayName: string;
+  /** Position among the template's parameters (lower first). */
+  order: number;
+  /** The value applies to one build only. */
+  ephemeral: boolean;
+  /** Which input control the UI shows. */
+  formType: ParameterFormType;
 }
+
+/** The input control of a rich parameter (`form_type`). */
+export const ParameterFormType = {
+  DEFAULT: 0,
+  FORM_ERROR: 1,
+  RADIO: 2,
+  DROPDOWN: 3,
+  INPUT: 4,
+  TEXTAREA: 5,
+  SLIDER: 6,
+  CHECKBOX: 7,
+  SWITCH: 8,
+  TAGSELECT: 9,
+  MULTISELECT: 10,
+} as const;
+export type ParameterFormType = (typeof ParameterFormType)[keyof typeof ParameterFormType];
 
 export const RichParameter = {
   create(fields: Partial<RichParameter> = {}): RichParameter {
@@ -247,6 +273,11 @@ export const RichParameter = {
         validationMonotonic: "",
         validationMinSet: false,
         validationMaxSet: false,
+        required: false,
+        displayName: "",
+        order: 0,
+        ephemeral: false,
+        formType: 0,
       },
       fields,
     );

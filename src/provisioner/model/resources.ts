@@ -15,6 +15,14 @@ export function appSharingLevelToJSON(value: AppSharingLevel): string {
   return nameOf(AppSharingLevel, value);
 }
 
+/** Where an app opens. WINDOW is deprecated; the converter gives SLIM_WINDOW unless `tab`. */
+export const AppOpenIn = {
+  WINDOW: 0,
+  SLIM_WINDOW: 1,
+  TAB: 2,
+} as const;
+export type AppOpenIn = (typeof AppOpenIn)[keyof typeof AppOpenIn];
+
 /** Health check of an app. */
 export interface Healthcheck {
   /** URL to probe. */
@@ -51,6 +59,18 @@ export interface App {
   sharingLevel: AppSharingLevel;
   /** An external URL, not proxied. */
   external: boolean;
+  /** Position among the agent's apps (lower first). */
+  order: number;
+  /** Not shown in the UI. */
+  hidden: boolean;
+  /** Where the app opens. */
+  openIn: AppOpenIn;
+  /** Group shown in the UI. */
+  group: string;
+  /** The app's id (a UUID made by the provider); "" while unknown. */
+  id: string;
+  /** Markdown shown on hover. */
+  tooltip: string;
 }
 
 export const App = {
@@ -66,7 +86,179 @@ export const App = {
         healthcheck: undefined,
         sharingLevel: 0,
         external: false,
+        order: 0,
+        hidden: false,
+        openIn: 0,
+        group: "",
+        id: "",
+        tooltip: "",
       },
+      fields,
+    );
+  },
+};
+
+/** A script an agent runs (`coder_script`, or a legacy startup/shutdown script attribute). */
+export interface Script {
+  displayName: string;
+  icon: string;
+  script: string;
+  /** Cron expression for scheduled runs. */
+  cron: string;
+  /** Login waits until the script finished. */
+  startBlocksLogin: boolean;
+  runOnStart: boolean;
+  runOnStop: boolean;
+  /** 0: no limit. */
+  timeoutSeconds: number;
+  /** Where the agent writes the script's output. */
+  logPath: string;
+}
+
+export const Script = {
+  create(fields: Partial<Script> = {}): Script {
+    return withDefaults(
+      {
+        displayName: "",
+        icon: "",
+        script: "",
+        cron: "",
+        startBlocksLogin: false,
+        runOnStart: false,
+        runOnStop: false,
+        timeoutSeconds: 0,
+        logPath: "",
+      },
+      fields,
+    );
+  },
+};
+
+/** An environment variable an agent sets (`coder_env`). */
+export interface Env {
+  name: string;
+  value: string;
+  /** How values of one name combine ("" = replace). */
+  mergeStrategy: string;
+}
+
+export const Env = {
+  create(fields: Partial<Env> = {}): Env {
+    return withDefaults({ name: "", value: "", mergeStrategy: "" }, fields);
+  },
+};
+
+/** Which built-in apps an agent shows. */
+export interface DisplayApps {
+  vscode: boolean;
+  vscodeInsiders: boolean;
+  webTerminal: boolean;
+  sshHelper: boolean;
+  portForwardingHelper: boolean;
+}
+
+export const DisplayApps = {
+  create(fields: Partial<DisplayApps> = {}): DisplayApps {
+    return withDefaults(
+      {
+        vscode: false,
+        vscodeInsiders: false,
+        webTerminal: false,
+        sshHelper: false,
+        portForwardingHelper: false,
+      },
+      fields,
+    );
+  },
+};
+
+/** Memory monitoring of an agent. */
+export interface MemoryResourceMonitor {
+  enabled: boolean;
+  /** Percent used that raises an alert. */
+  threshold: number;
+}
+
+export const MemoryResourceMonitor = {
+  create(fields: Partial<MemoryResourceMonitor> = {}): MemoryResourceMonitor {
+    return withDefaults({ enabled: false, threshold: 0 }, fields);
+  },
+};
+
+/** Monitoring of one volume of an agent. */
+export interface VolumeResourceMonitor {
+  path: string;
+  enabled: boolean;
+  threshold: number;
+}
+
+export const VolumeResourceMonitor = {
+  create(fields: Partial<VolumeResourceMonitor> = {}): VolumeResourceMonitor {
+    return withDefaults({ path: "", enabled: false, threshold: 0 }, fields);
+  },
+};
+
+/** The `resources_monitoring` block of an agent. */
+export interface ResourcesMonitoring {
+  /** Unset without a `memory` block. */
+  memory?: MemoryResourceMonitor | undefined;
+  volumes: VolumeResourceMonitor[];
+}
+
+export const ResourcesMonitoring = {
+  create(fields: Partial<ResourcesMonitoring> = {}): ResourcesMonitoring {
+    return withDefaults({ memory: undefined, volumes: [] }, fields);
+  },
+};
+
+/** A `coder_devcontainer` attached to an agent, with what attaches to it. */
+export interface Devcontainer {
+  workspaceFolder: string;
+  configPath: string;
+  /** Resource name of the `coder_devcontainer` block. */
+  name: string;
+  id: string;
+  /** Id of the sub-agent that runs inside it; "" while unknown. */
+  subagentId: string;
+  apps: App[];
+  scripts: Script[];
+  envs: Env[];
+}
+
+export const Devcontainer = {
+  create(fields: Partial<Devcontainer> = {}): Devcontainer {
+    return withDefaults(
+      {
+        workspaceFolder: "",
+        configPath: "",
+        name: "",
+        id: "",
+        subagentId: "",
+        apps: [],
+        scripts: [],
+        envs: [],
+      },
+      fields,
+    );
+  },
+};
+
+/** One `metadata` block of an agent: a command whose output the UI shows. */
+export interface Agent_Metadata {
+  key: string;
+  displayName: string;
+  script: string;
+  /** Seconds between runs. */
+  interval: number;
+  /** Seconds before a run is stopped. */
+  timeout: number;
+  order: number;
+}
+
+export const Agent_Metadata = {
+  create(fields: Partial<Agent_Metadata> = {}): Agent_Metadata {
+    return withDefaults(
+      { key: "", displayName: "", script: "", interval: 0, timeout: 0, order: 0 },
       fields,
     );
   },
@@ -120,6 +312,22 @@ export interface Agent {
   loginBeforeReady: boolean;
   /** `startup_script_timeout` in seconds. */
   startupScriptTimeoutSeconds: number;
+  /** The agent's `metadata` blocks, in template order. */
+  metadata: Agent_Metadata[];
+  /** Always set by the converter: the provider's defaults without a `display_apps` block. */
+  displayApps?: DisplayApps | undefined;
+  /** `coder_script`s attached to the agent, after its legacy startup/shutdown scripts. */
+  scripts: Script[];
+  /** `coder_env`s attached to the agent, by address. */
+  extraEnvs: Env[];
+  /** Position among the resource's agents (lower first). */
+  order: number;
+  /** Always set by the converter (empty without a `resources_monitoring` block). */
+  resourcesMonitoring?: ResourcesMonitoring | undefined;
+  /** `coder_devcontainer`s attached to the agent. */
+  devcontainers: Devcontainer[];
+  /** Scope of the agent's API key ("all" or "no_user_data"). */
+  apiKeyScope: string;
 }
 
 export const Agent = {
@@ -140,6 +348,14 @@ export const Agent = {
         motdFile: "",
         loginBeforeReady: false,
         startupScriptTimeoutSeconds: 0,
+        metadata: [],
+        displayApps: undefined,
+        scripts: [],
+        extraEnvs: [],
+        order: 0,
+        resourcesMonitoring: undefined,
+        devcontainers: [],
+        apiKeyScope: "",
       },
       fields,
     );
@@ -164,6 +380,8 @@ export interface Resource {
   instanceType: string;
   /** `coder_metadata.daily_cost`: quota credits per day. */
   dailyCost: number;
+  /** `module.a.module.b` path of the resource's module; "" for the root module. */
+  modulePath: string;
 }
 
 export const Resource = {
@@ -178,6 +396,7 @@ export const Resource = {
         icon: "",
         instanceType: "",
         dailyCost: 0,
+        modulePath: "",
       },
       fields,
     );

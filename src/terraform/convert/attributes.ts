@@ -8,6 +8,11 @@ const str = z.string().nullish();
 const bool = z.boolean().nullish();
 /** Whole numbers within int32 (proto fields are int32). */
 const int = z.number().int().min(-2_147_483_648).max(2_147_483_647).nullish();
+/** Whole numbers the proto carries as int64 (`order`, metadata intervals). */
+const long = z.number().int().nullish();
+/** Counts the reference clamps to int32's maximum rather than refusing. */
+const count = z.number().int().nullish();
+const list = <T extends z.ZodTypeAny>(item: T) => z.array(item).nullish();
 
 export const agentAttributesSchema = z.object({
   id: str,
@@ -21,8 +26,65 @@ export const agentAttributesSchema = z.object({
   motd_file: str,
   login_before_ready: bool,
   startup_script_timeout: int,
+  startup_script_behavior: str,
+  shutdown_script: str,
   auth: str,
   token: str,
+  api_key_scope: str,
+  order: long,
+  metadata: list(
+    z.object({
+      key: str,
+      display_name: str,
+      script: str,
+      interval: long,
+      timeout: long,
+      order: long,
+    }),
+  ),
+  display_apps: list(
+    z.object({
+      vscode: bool,
+      vscode_insiders: bool,
+      web_terminal: bool,
+      ssh_helper: bool,
+      port_forwarding_helper: bool,
+    }),
+  ),
+  resources_monitoring: list(
+    z.object({
+      memory: list(z.object({ enabled: bool, threshold: int })),
+      volume: list(z.object({ path: str, enabled: bool, threshold: int })),
+    }),
+  ),
+});
+
+export const devcontainerAttributesSchema = z.object({
+  id: str,
+  agent_id: str,
+  workspace_folder: str,
+  config_path: str,
+  subagent_id: str,
+});
+
+export const envAttributesSchema = z.object({
+  agent_id: str,
+  name: str,
+  value: str,
+  merge_strategy: str,
+});
+
+export const scriptAttributesSchema = z.object({
+  agent_id: str,
+  display_name: str,
+  icon: str,
+  script: str,
+  cron: str,
+  log_path: str,
+  start_blocks_login: bool,
+  run_on_start: bool,
+  run_on_stop: bool,
+  timeout: int,
 });
 
 export const agentInstanceAttributesSchema = z.object({
@@ -32,6 +94,7 @@ export const agentInstanceAttributesSchema = z.object({
 });
 
 export const appAttributesSchema = z.object({
+  id: str,
   agent_id: str,
   slug: str,
   display_name: str,
@@ -44,6 +107,11 @@ export const appAttributesSchema = z.object({
   subdomain: bool,
   share: str,
   healthcheck: z.array(z.object({ url: str, interval: int, threshold: int })).nullish(),
+  order: long,
+  group: str,
+  hidden: bool,
+  open_in: str,
+  tooltip: str,
 });
 
 export const metadataAttributesSchema = z.object({
@@ -61,6 +129,11 @@ export const parameterAttributesSchema = z.object({
   mutable: bool,
   default: str,
   icon: str,
+  display_name: str,
+  optional: bool,
+  order: int,
+  ephemeral: bool,
+  form_type: str,
   option: z.array(z.object({ name: str, description: str, value: str, icon: str })).nullish(),
   validation: z
     .array(
@@ -76,6 +149,35 @@ export const parameterAttributesSchema = z.object({
       }),
     )
     .nullish(),
+});
+
+export const presetAttributesSchema = z.object({
+  name: str,
+  parameters: z.record(z.string(), z.string()).nullish(),
+  default: bool,
+  description: str,
+  icon: str,
+  prebuilds: list(
+    z.object({
+      instances: count,
+      expiration_policy: list(z.object({ ttl: count })),
+      scheduling: list(
+        z.object({ timezone: str, schedule: list(z.object({ cron: str, instances: count })) }),
+      ),
+    }),
+  ),
+});
+
+export const aiTaskAttributesSchema = z.object({
+  id: str,
+  app_id: str,
+  sidebar_app: list(z.object({ id: str })),
+});
+
+export const externalAuthAttributesSchema = z.object({
+  // Reference rule: a non-string id is an error with its own text; a non-bool `optional` is false.
+  id: z.unknown().optional(),
+  optional: z.unknown().optional(),
 });
 
 export type AgentAttributes = z.infer<typeof agentAttributesSchema>;

@@ -34,6 +34,12 @@ export class ResourceGraph {
     return this.byLabel.get(label) ?? [];
   }
 
+  /** Whether any node's label satisfies `test`. */
+  someLabel(test: (label: string) => boolean): boolean {
+    for (const label of this.byLabel.keys()) if (test(label)) return true;
+    return false;
+  }
+
   labelOf(nodeId: string): string | undefined {
     return this.labels.get(nodeId);
   }

@@ -1,48 +1,51 @@
-// Plan/state modules + `terraform graph` -> resources with agents, apps and metadata, rich
-// parameters and git auth provider ids (as coder v0.17.4 resources.go, plus the
-// v0.18 git auth addendum). Reference errors keep their texts; the output is sorted, where the
-// reference's was in random map order.
+// Plan/state modules + `terraform graph` -> resources with agents (and their apps, scripts, env,
+// devcontainers), rich parameters, presets, external auth providers and AI tasks, as Coder's
+// converter does. Reference errors keep their texts; resources and agents come out sorted, where
+// the reference's were in random map order.
 import {
-  Agent,
-  App,
-  AppSharingLevel,
-  Healthcheck,
+  type Agent,
+  type ConvertedState,
   type Resource,
   Resource_Metadata,
   Resource as ResourceMessage,
-  RichParameter,
-  RichParameterOption,
 } from "../../provisioner/model.js";
 import type { DotGraph } from "../dot.js";
-import type { StateModule, StateResource } from "../terraform-json.js";
+import type { StateModule } from "../terraform-json.js";
 import { addressLabel } from "./address.js";
+import { placeAgents } from "./agents.js";
 import {
-  agentAttributesSchema,
+  attachApps,
+  attachDevcontainers,
+  attachEnvs,
+  attachScripts,
+  Owners,
+} from "./attachments.js";
+import {
   agentInstanceAttributesSchema,
-  appAttributesSchema,
   ConversionError,
   decodeAttributes,
   metadataAttributesSchema,
-  parameterAttributesSchema,
 } from "./attributes.js";
 import { ResourceGraph } from "./graph-search.js";
+import { compare, type Indexed } from "./indexed.js";
+import { modulePath } from "./module-path.js";
+import { convertParameters } from "./parameters.js";
+import { convertAITasks, convertExternalAuth, convertPresets } from "./template-data.js";
 
-export interface ConvertResult {
-  resources: Resource[];
-  parameters: RichParameter[];
-  /** Ids of `coder_git_auth` data sources, de-duplicated and sorted. */
-  gitAuthProviders: string[];
-}
+/** What a conversion finds, plus the external auth ids the v0.17 layout calls git auth providers. */
+export type ConvertResult = ConvertedState & { gitAuthProviders: string[] };
 
-const appSlugPattern = /^[a-z0-9](-?[a-z0-9])*$/;
-
-/** Resource types that describe other resources rather than being workspace resources. */
-const coderMetaTypes = new Set([
+/** Managed coder_ types that describe other resources rather than being workspace resources. */
+const describingTypes = new Set([
   "coder_agent",
   "coder_agent_instance",
   "coder_app",
   "coder_metadata",
+  "coder_script",
 ]);
+
+/** The only coder_ resource an agent can belong to. */
+const EXTERNAL_AGENT = "coder_external_agent";
 
 /** Cloud VM types whose agents can authenticate with the instance identity. */
 const instanceIdentity: Record<string, { idAttribute: string; typeAttribute: string }> = {
@@ -53,232 +56,54 @@ const instanceIdentity: Record<string, { idAttribute: string; typeAttribute: str
   azurerm_windows_virtual_machine: { idAttribute: "virtual_machine_id", typeAttribute: "size" },
 };
 
-interface Indexed {
-  address: string;
-  label: string;
-  resource: StateResource;
+interface ResourceDetails {
+  hide: boolean;
+  icon: string;
+  dailyCost: number;
+  items: Resource_Metadata[];
 }
 
 /**
  * Converts plan or state modules with the graph terraform printed for them. `modules` may repeat
- * an address (prior state + planned values): the later module wins, nothing is duplicated.
+ * an address (prior state + planned values): resources are keyed by address, the later module
+ * wins. Parameters, presets and AI tasks are read from every module as given.
  */
 export function convertResources(modules: StateModule[], dot: string | DotGraph): ConvertResult {
   const graph = typeof dot === "string" ? ResourceGraph.parse(dot) : new ResourceGraph(dot);
-  const index = indexModules(modules);
-  const all = [...index.values()].sort(byAddress);
-  const ofType = (type: string) => all.filter((r) => r.resource.type === type);
+  const byAddress = indexModules(modules);
+  const ofType = typesOf(byAddress);
 
-  // Labels of blocks that hold at least one real resource: the only things agents and metadata
-  // can attach to.
-  const attachable = new Set<string>();
-  for (const r of all) {
-    if (r.resource.mode === "managed" && !r.resource.type.startsWith("coder_")) {
-      attachable.add(r.label);
-    }
-  }
-  const isAttachable = (label: string) => attachable.has(label);
-
-  // Agents -> the nearest resource that depends on them.
-  const resourceAgents = new Map<string, Agent[]>();
-  const agentLabels = new Map<Agent, string>();
-  const agentNames = new Set<string>();
-  for (const r of ofType("coder_agent")) {
-    const attrs = decodeAttributes(
-      agentAttributesSchema,
-      r.resource.values,
-      "decode agent attributes",
-    );
-    if (agentNames.has(r.resource.name)) {
-      throw new ConversionError(`duplicate agent name: ${r.resource.name}`);
-    }
-    agentNames.add(r.resource.name);
-    const agent = Agent.create({
-      id: attrs.id ?? "",
-      name: r.resource.name,
-      env: attrs.env ?? {},
-      startupScript: attrs.startup_script ?? "",
-      operatingSystem: attrs.os ?? "",
-      architecture: attrs.arch ?? "",
-      directory: attrs.dir ?? "",
-      connectionTimeoutSeconds: attrs.connection_timeout ?? 0,
-      troubleshootingUrl: attrs.troubleshooting_url ?? "",
-      motdFile: attrs.motd_file ?? "",
-      // Providers before v0.6.10 have no such attribute and always allowed it.
-      loginBeforeReady: attrs.login_before_ready ?? true,
-      startupScriptTimeoutSeconds: attrs.startup_script_timeout ?? 0,
-      auth:
-        attrs.auth === "token"
-          ? { $case: "token", value: attrs.token ?? "" }
-          : { $case: "instanceId", value: "" },
-    });
-    const nodes = graph.nodesWithLabel(r.label);
-    if (nodes.length === 0) throw new ConversionError(`couldn't find node on graph: "${r.label}"`);
-    const target = graph.nearest(nodes, "up", isAttachable);
-    // An agent that no resource depends on is dropped, as in the reference.
-    if (target === undefined) continue;
-    append(resourceAgents, target, agent);
-    agentLabels.set(agent, r.label);
-  }
-  const attachedAgents = [...resourceAgents.keys()]
-    .sort()
-    .flatMap((label) => resourceAgents.get(label) ?? []);
-  const agentsById = new Map<string, Agent[]>();
-  for (const agent of attachedAgents) append(agentsById, agent.id, agent);
-  const attachedAgentLabels = new Set(attachedAgents.map((agent) => agentLabels.get(agent)));
-
-  // Instance ids given explicitly with coder_agent_instance (only known after apply).
-  for (const r of ofType("coder_agent_instance")) {
-    const attrs = decodeAttributes(
-      agentInstanceAttributesSchema,
-      r.resource.values,
-      "decode agent instance attributes",
-    );
-    if (typeof attrs.agent_id !== "string" || typeof attrs.instance_id !== "string") continue;
-    for (const agent of agentsById.get(attrs.agent_id) ?? []) {
-      // Token agents keep their token (coder/coder#4551).
-      if (agent.auth?.$case === "instanceId") {
-        agent.auth = { $case: "instanceId", value: attrs.instance_id };
-      }
-    }
-  }
-
-  // Apps -> the agents whose id they name.
-  const appSlugs = new Set<string>();
-  for (const r of ofType("coder_app")) {
-    const attrs = decodeAttributes(appAttributesSchema, r.resource.values, "decode app attributes");
-    const slug = nonEmpty(attrs.slug) ?? r.resource.name;
-    if (!appSlugPattern.test(slug)) {
-      throw new ConversionError(
-        `invalid app slug ${JSON.stringify(slug)}, please update your coder/coder provider to the latest version and specify the slug property on each coder_app`,
-      );
-    }
-    if (appSlugs.has(slug)) {
-      throw new ConversionError(
-        `duplicate app slug, they must be unique per template: ${JSON.stringify(slug)}`,
-      );
-    }
-    appSlugs.add(slug);
-    const healthcheck = attrs.healthcheck?.[0];
-    const agentId = attrs.agent_id ?? "";
-    // Reference quirk fixed: in a first plan every agent id and app agent_id is unknown (""), and
-    // the reference attached each app to every agent. We follow the app's dependency instead,
-    // as later coder versions do.
-    let plannedAgentLabel: string | undefined;
-    if (agentId === "") {
-      const nodes = graph.nodesWithLabel(r.label);
-      plannedAgentLabel = graph.nearest(nodes, "down", (label) => attachedAgentLabels.has(label));
-    }
-    for (const agent of agentsById.get(agentId) ?? []) {
-      if (agentId === "" && agentLabels.get(agent) !== plannedAgentLabel) continue;
-      agent.apps.push(
-        App.create({
-          slug,
-          displayName: nonEmpty(attrs.display_name) ?? nonEmpty(attrs.name) ?? slug,
-          command: attrs.command ?? "",
-          url: attrs.url ?? "",
-          icon: attrs.icon ?? "",
-          external: attrs.external ?? false,
-          subdomain: attrs.subdomain ?? false,
-          sharingLevel: sharingLevel(attrs.share),
-          healthcheck:
-            healthcheck === undefined
-              ? undefined
-              : Healthcheck.create({
-                  url: healthcheck.url ?? "",
-                  interval: healthcheck.interval ?? 0,
-                  threshold: healthcheck.threshold ?? 0,
-                }),
-        }),
-      );
-    }
-  }
-
-  // Metadata -> the nearest resource it depends on.
-  const metadata = new Map<
-    string,
-    { hide: boolean; icon: string; dailyCost: number; items: Resource_Metadata[] }
-  >();
-  for (const r of ofType("coder_metadata")) {
-    const attrs = decodeAttributes(
-      metadataAttributesSchema,
-      r.resource.values,
-      "decode metadata attributes",
-    );
-    const nodes = graph.nodesWithLabel(r.label);
-    if (nodes.length === 0) continue;
-    const target = graph.nearest(nodes, "down", isAttachable);
-    if (target === undefined) continue;
-    const entry = metadata.get(target) ?? { hide: false, icon: "", dailyCost: 0, items: [] };
-    // Several coder_metadata on one resource: the last by address wins (the reference: random).
-    entry.hide = attrs.hide ?? false;
-    entry.icon = attrs.icon ?? "";
-    entry.dailyCost = attrs.daily_cost ?? 0;
-    for (const item of attrs.item ?? []) {
-      entry.items.push(
-        Resource_Metadata.create({
-          key: item.key ?? "",
-          value: item.value ?? "",
-          sensitive: item.sensitive ?? false,
-          // Unknown in a plan (null) -> false; the state has the real value.
-          isNull: item.is_null ?? false,
-        }),
-      );
-    }
-    metadata.set(target, entry);
-  }
-
-  // The resources themselves.
-  const resources: Array<{ resource: Resource; address: string }> = [];
-  for (const r of all) {
-    if (r.resource.mode === "data" || coderMetaTypes.has(r.resource.type)) continue;
-    // Every instance of a counted block gets the block's agents and metadata (reference rule).
-    const agents = resourceAgents.get(r.label) ?? [];
-    const meta = metadata.get(r.label);
-    const values = r.resource.values ?? {};
-    let instanceType = "";
-    const identity = instanceIdentity[r.resource.type];
-    if (identity !== undefined) {
-      const instanceId = values[identity.idAttribute];
-      // Reference quirk fixed: it also switched token agents whose token was still unknown (a
-      // plan) to instance auth. Only agents that chose instance identity get the VM's id.
-      if (typeof instanceId === "string" && instanceId !== "") {
-        for (const agent of agents) {
-          if (agent.auth?.$case === "instanceId" && agent.auth.value === "") {
-            agent.auth = { $case: "instanceId", value: instanceId };
-          }
-        }
-      }
-      const type = values[identity.typeAttribute];
-      if (typeof type === "string") instanceType = type;
-    }
-    resources.push({
-      address: r.address,
-      resource: ResourceMessage.create({
-        name: r.resource.name,
-        type: r.resource.type,
-        agents,
-        metadata: meta?.items ?? [],
-        hide: meta?.hide ?? false,
-        icon: meta?.icon ?? "",
-        dailyCost: meta?.dailyCost ?? 0,
-        instanceType,
-      }),
-    });
-  }
-
-  const parameters = convertParameters(ofType("coder_parameter"));
-  const gitAuthProviders = convertGitAuth(ofType("coder_git_auth"));
-
-  for (const agent of attachedAgents) agent.apps.sort((a, b) => compare(a.slug, b.slug));
-  for (const agents of resourceAgents.values()) agents.sort((a, b) => compare(a.name, b.name));
-  resources.sort(
-    (a, b) =>
-      compare(a.resource.name, b.resource.name) ||
-      compare(a.resource.type, b.resource.type) ||
-      compare(a.address, b.address),
+  const placement = placeAgents(ofType("coder_agent"), graph, attachableLabels(byAddress));
+  const owners = new Owners(placement.placed, graph);
+  attachDevcontainers(ofType("coder_devcontainer"), owners);
+  applyAgentInstances(
+    ofType("coder_agent_instance"),
+    placement.placed.map((p) => p.agent),
   );
-  return { resources: resources.map((r) => r.resource), parameters, gitAuthProviders };
+  attachApps(ofType("coder_app"), owners);
+  attachEnvs(ofType("coder_env"), owners);
+  attachScripts(ofType("coder_script"), owners);
+  const details = resourceDetails(ofType("coder_metadata"), graph, attachableLabels(byAddress));
+  const resources = workspaceResources(byAddress, placement.byResource, details);
+
+  const walked = inModuleOrder(modules);
+  const externalAuthProviders = convertExternalAuth(
+    ofType("coder_git_auth"),
+    ofType("coder_external_auth"),
+  );
+  const aiTasks = convertAITasks(walked("coder_ai_task"));
+  return {
+    resources,
+    parameters: convertParameters(walked("coder_parameter")),
+    presets: convertPresets(walked("coder_workspace_preset")),
+    externalAuthProviders,
+    aiTasks,
+    hasAiTasks: aiTasks.length > 0,
+    hasExternalAgents: graph.someLabel(
+      (label) => label.startsWith(`${EXTERNAL_AGENT}.`) || label.includes(`.${EXTERNAL_AGENT}.`),
+    ),
+    gitAuthProviders: externalAuthProviders.map((p) => p.id),
+  };
 }
 
 /** Every resource by address; children before their parent's own resources, later wins. */
@@ -298,91 +123,157 @@ function indexModules(modules: StateModule[]): Map<string, Indexed> {
   return index;
 }
 
-function convertParameters(found: Indexed[]): RichParameter[] {
-  const parameters: RichParameter[] = [];
-  const names = new Set<string>();
+/** Resources of one type, sorted by address. */
+function typesOf(byAddress: Map<string, Indexed>): (type: string) => Indexed[] {
+  const groups = new Map<string, Indexed[]>();
+  for (const r of [...byAddress.values()].sort((a, b) => compare(a.address, b.address))) {
+    const list = groups.get(r.resource.type);
+    if (list === undefined) groups.set(r.resource.type, [r]);
+    else list.push(r);
+  }
+  return (type) => groups.get(type) ?? [];
+}
+
+/** Resources of one type in every module as given, without de-duplication. */
+function inModuleOrder(modules: StateModule[]): (type: string) => Indexed[] {
+  return (type) => {
+    const found: Indexed[] = [];
+    const walk = (module: StateModule) => {
+      for (const child of module.child_modules ?? []) walk(child);
+      for (const resource of module.resources ?? []) {
+        if (resource.type !== type) continue;
+        found.push({ address: resource.address, label: addressLabel(resource.address), resource });
+      }
+    };
+    for (const module of modules) walk(module);
+    return found;
+  };
+}
+
+/** Labels of blocks holding a resource that agents and metadata can attach to. */
+function attachableLabels(byAddress: Map<string, Indexed>): (label: string) => boolean {
+  const labels = new Set<string>();
+  for (const r of byAddress.values()) {
+    const type = r.resource.type;
+    if (r.resource.mode === "managed" && (!type.startsWith("coder_") || type === EXTERNAL_AGENT)) {
+      labels.add(r.label);
+    }
+  }
+  return (label) => labels.has(label);
+}
+
+/** Instance ids given explicitly with coder_agent_instance (only known after apply). */
+function applyAgentInstances(found: Indexed[], agents: Agent[]): void {
   for (const r of found) {
     const attrs = decodeAttributes(
-      parameterAttributesSchema,
+      agentInstanceAttributesSchema,
       r.resource.values,
-      `decode map values for coder_parameter.${r.resource.name}`,
+      "decode agent instance attributes",
     );
-    const name = attrs.name ?? "";
-    // Not checked by v0.17 (coderd failed later on its unique index); later coder versions check.
-    if (names.has(name)) {
-      throw new ConversionError(
-        `coder_parameter names must be unique but ${JSON.stringify(name)} appears multiple times`,
-      );
+    if (typeof attrs.agent_id !== "string" || typeof attrs.instance_id !== "string") continue;
+    for (const agent of agents) {
+      // Token agents keep their token (coder/coder#4551).
+      if (agent.id === attrs.agent_id && agent.auth?.$case === "instanceId") {
+        agent.auth = { $case: "instanceId", value: attrs.instance_id };
+      }
     }
-    names.add(name);
-    const parameter = RichParameter.create({
-      name,
-      description: attrs.description ?? "",
-      type: attrs.type ?? "",
-      mutable: attrs.mutable ?? false,
-      defaultValue: attrs.default ?? "",
+  }
+}
+
+/** coder_metadata -> the nearest resource it depends on; one per resource. */
+function resourceDetails(
+  found: Indexed[],
+  graph: ResourceGraph,
+  isAttachable: (label: string) => boolean,
+): Map<string, ResourceDetails> {
+  const details = new Map<string, ResourceDetails>();
+  for (const r of found) {
+    const attrs = decodeAttributes(
+      metadataAttributesSchema,
+      r.resource.values,
+      "decode metadata attributes",
+    );
+    const nodes = graph.nodesWithLabel(r.label);
+    if (nodes.length === 0) continue;
+    const target = graph.nearest(nodes, "down", isAttachable);
+    if (target === undefined) continue;
+    if (details.has(target)) throw new ConversionError(`duplicate metadata resource: ${target}`);
+    details.set(target, {
+      hide: attrs.hide ?? false,
       icon: attrs.icon ?? "",
-      options: (attrs.option ?? []).map((option) =>
-        RichParameterOption.create({
-          name: option.name ?? "",
-          description: option.description ?? "",
-          value: option.value ?? "",
-          icon: option.icon ?? "",
+      dailyCost: attrs.daily_cost ?? 0,
+      items: (attrs.item ?? []).map((item) =>
+        Resource_Metadata.create({
+          key: item.key ?? "",
+          value: item.value ?? "",
+          sensitive: item.sensitive ?? false,
+          // Unknown in a plan (null) -> false; the state has the real value.
+          isNull: item.is_null ?? false,
         }),
       ),
     });
-    const validation = attrs.validation;
-    if (validation?.length === 1 && validation[0] !== undefined) {
-      const v = validation[0];
-      parameter.validationRegex = v.regex ?? "";
-      parameter.validationError = v.error ?? "";
-      parameter.validationMin = v.min ?? 0;
-      parameter.validationMax = v.max ?? 0;
-      parameter.validationMonotonic = v.monotonic ?? "";
-      parameter.validationMinSet = v.min != null && v.min_disabled !== true;
-      parameter.validationMaxSet = v.max != null && v.max_disabled !== true;
+  }
+  return details;
+}
+
+/** Every managed resource that is not a describing coder_ type, with what attached to it. */
+function workspaceResources(
+  byAddress: Map<string, Indexed>,
+  agentsByResource: Map<string, Agent[]>,
+  details: Map<string, ResourceDetails>,
+): Resource[] {
+  const resources: Array<{ resource: Resource; address: string }> = [];
+  for (const r of byAddress.values()) {
+    if (r.resource.mode === "data" || describingTypes.has(r.resource.type)) continue;
+    // Every instance of a counted block gets the block's agents and metadata (reference rule).
+    const agents = agentsByResource.get(r.label) ?? [];
+    const meta = details.get(r.label);
+    resources.push({
+      address: r.address,
+      resource: ResourceMessage.create({
+        name: r.resource.name,
+        type: r.resource.type,
+        agents,
+        metadata: meta?.items ?? [],
+        hide: meta?.hide ?? false,
+        icon: meta?.icon ?? "",
+        dailyCost: meta?.dailyCost ?? 0,
+        instanceType: applyInstanceIdentity(r, agents),
+        modulePath: modulePath(r.address),
+      }),
+    });
+  }
+  for (const agents of agentsByResource.values()) {
+    for (const agent of agents) agent.apps.sort((a, b) => compare(a.slug, b.slug));
+    agents.sort((a, b) => compare(a.name, b.name));
+  }
+  resources.sort(
+    (a, b) =>
+      compare(a.resource.name, b.resource.name) ||
+      compare(a.resource.type, b.resource.type) ||
+      compare(a.address, b.address),
+  );
+  return resources.map((r) => r.resource);
+}
+
+/**
+ * For a cloud VM: gives its instance id to the agents on it that chose instance identity, and
+ * returns its machine size ("" for other types).
+ */
+function applyInstanceIdentity(r: Indexed, agents: Agent[]): string {
+  const identity = instanceIdentity[r.resource.type];
+  if (identity === undefined) return "";
+  const values = r.resource.values ?? {};
+  const instanceId = values[identity.idAttribute];
+  // Reference quirk fixed: it also switched token agents whose token was still unknown (a plan)
+  // to instance auth. Only agents that chose instance identity get the VM's id.
+  if (typeof instanceId === "string" && instanceId !== "") {
+    for (const agent of agents) {
+      if (agent.auth?.$case === "instanceId" && agent.auth.value === "") {
+        agent.auth = { $case: "instanceId", value: instanceId };
+      }
     }
-    parameters.push(parameter);
   }
-  // Sorted by name for a deterministic result; options keep the template's order (the UI's).
-  return parameters.sort((a, b) => compare(a.name, b.name));
-}
-
-function convertGitAuth(found: Indexed[]): string[] {
-  const ids = new Set<string>();
-  for (const r of found) {
-    const id = r.resource.values?.id;
-    if (typeof id !== "string") throw new ConversionError("git auth id is not a string");
-    ids.add(id);
-  }
-  return [...ids].sort();
-}
-
-function sharingLevel(share: string | null | undefined): AppSharingLevel {
-  switch ((share ?? "").toLowerCase()) {
-    case "authenticated":
-      return AppSharingLevel.AUTHENTICATED;
-    case "public":
-      return AppSharingLevel.PUBLIC;
-    default:
-      return AppSharingLevel.OWNER;
-  }
-}
-
-function nonEmpty(value: string | null | undefined): string | undefined {
-  return value === null || value === undefined || value === "" ? undefined : value;
-}
-
-function append<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
-}
-
-function byAddress(a: Indexed, b: Indexed): number {
-  return compare(a.address, b.address);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const type = values[identity.typeAttribute];
+  return typeof type === "string" ? type : "";
 }

@@ -63,6 +63,7 @@ export function resource(name: string, dailyCost = 0): Resource {
     metadata: [],
     hide: false,
     icon: "",
+    modulePath: "",
     instanceType: "",
     dailyCost,
   };
