@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { createProviderMirror } from "./fixtures/coder-provider/mirror.js";
-import type { OfflineTerraformPaths } from "./helpers/offline-terraform.js";
+import { mirrorPaths } from "./helpers/offline-terraform.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   try {
@@ -20,13 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   const dir = await mkdtemp(join(tmpdir(), "provisionerd-test-mirror-"));
-  const { mirrorDir, cliConfigFile, version, executable } = await createProviderMirror(dir);
-  const paths: OfflineTerraformPaths = {
-    mirrorDir,
-    cliConfigFile,
-    version,
-    providerExecutable: executable,
-  };
+  const paths = mirrorPaths(await createProviderMirror(dir));
   project.provide("offlineTerraform", paths);
   return () => rm(dir, { recursive: true, force: true });
 }

@@ -71,6 +71,7 @@ import { ask, canPrompt } from "./prompt.js";
 import { renderResourceTable } from "./result-table.js";
 import { checkWritable, type KeptState, keepState, readStateFile } from "./state-file.js";
 import { loadTemplate } from "./template-archive.js";
+import { renderTemplateSummary } from "./template-summary.js";
 import { type Style, styleFor } from "./terminal-style.js";
 import { UsageError } from "./usage-error.js";
 
@@ -503,6 +504,8 @@ function finish(
     for (const line of renderResourceTable(last.resources ?? [], style, plan)) {
       io.stdout.write(`${line}\n`);
     }
+    const summary = renderTemplateSummary(input.importJob.result ?? {}, style);
+    if (summary.length > 0) io.stdout.write(`\n${summary.join("\n")}\n`);
     if (kept !== undefined && !kept.rescued && !input.plan) {
       io.stdout.write(style.dim(`State written to ${kept.file}\n`));
     }

@@ -2,7 +2,9 @@
 // secrets (agent tokens, sensitive metadata and values) masked.
 import type {
   Agent,
+  App,
   CompletedJob_TemplateImport,
+  Env,
   Log,
   ParameterValue,
   Resource,
@@ -10,14 +12,17 @@ import type {
   VariableValue,
 } from "../provisioner/model.js";
 import {
+  AppOpenIn,
   appSharingLevelToJSON,
   logLevelToJSON,
   logSourceToJSON,
+  nameOf,
   parameterDestination_SchemeToJSON,
 } from "../provisioner/model.js";
 import { REDACTED } from "./logger.js";
 import { type PlanDetails, resourceActions } from "./plan-preview.js";
 import { dailyCost } from "./result-table.js";
+import type { TemplateSummary } from "./template-summary.js";
 
 export interface JobSummary {
   status: "completed" | "failed" | "skipped";
@@ -29,13 +34,32 @@ export interface JobSummary {
 /** Enum values by name ("owner", not 0), in the lower case of the other names in the result. */
 const enumName = (json: string) => json.toLowerCase();
 
+function appJson(app: App) {
+  return {
+    ...app,
+    sharingLevel: enumName(appSharingLevelToJSON(app.sharingLevel)),
+    openIn: enumName(nameOf(AppOpenIn, app.openIn)),
+  };
+}
+
+/**
+ * `coder_env` values are masked: they often carry credentials, and the conversion does not keep
+ * Terraform's sensitivity, so a secret cannot be told from a plain value.
+ */
+function envJson(env: Env) {
+  return { ...env, value: REDACTED };
+}
+
 function agentJson(agent: Agent) {
   const { auth, ...rest } = agent;
   return {
     ...rest,
-    apps: agent.apps.map((app) => ({
-      ...app,
-      sharingLevel: enumName(appSharingLevelToJSON(app.sharingLevel)),
+    apps: agent.apps.map(appJson),
+    extraEnvs: agent.extraEnvs.map(envJson),
+    devcontainers: agent.devcontainers.map((devcontainer) => ({
+      ...devcontainer,
+      apps: devcontainer.apps.map(appJson),
+      envs: devcontainer.envs.map(envJson),
     })),
     auth: auth?.$case === "instanceId" ? { instanceId: auth.value } : { token: REDACTED },
   };
@@ -87,6 +111,17 @@ export interface BuildResultInput {
   logs: ReturnType<typeof logJson>[];
 }
 
+/** Presets, external auth providers and workspace tags, for the import results that carry them. */
+function importExtras(summary: TemplateSummary) {
+  return {
+    ...(summary.presets ? { presets: summary.presets } : {}),
+    ...(summary.externalAuthProviders
+      ? { externalAuthProviders: summary.externalAuthProviders }
+      : {}),
+    ...(summary.workspaceTags ? { workspaceTags: summary.workspaceTags } : {}),
+  };
+}
+
 export function buildResultJson(input: BuildResultInput) {
   const masked = <T extends { value: string; sensitive: boolean }>(value: T) =>
     value.sensitive ? { ...value, value: REDACTED } : value;
@@ -108,6 +143,7 @@ export function buildResultJson(input: BuildResultInput) {
             stopResources: imported.stopResources.map(resourceJson),
             richParameters: imported.richParameters,
             gitAuthProviders: imported.gitAuthProviders,
+            ...importExtras(imported),
           }
         : {}),
     },

@@ -1,6 +1,7 @@
-// The end of a local build: resources, their agents and the agents' apps as one tree-shaped
-// table, with each resource's daily cost and the total.
-import type { Agent, App, Resource } from "../provisioner/model.js";
+// The end of a local build: resources, their agents and what each agent carries (apps, scripts
+// with the stages they run on, env names, devcontainers) as one tree-shaped table, with each
+// resource's daily cost and the total.
+import type { Agent, App, Resource, Script } from "../provisioner/model.js";
 import { outputText, type PlanDetails, resourceActions } from "./plan-preview.js";
 import type { Style } from "./terminal-style.js";
 import { visibleLength } from "./terminal-style.js";
@@ -16,29 +17,61 @@ function agentDetail(agent: Agent): string {
 }
 
 function appDetail(app: App): string {
-  if (app.url !== "") return app.external ? `${app.url} (external)` : app.url;
-  if (app.command !== "") return `command: ${app.command}`;
-  return "";
+  const target =
+    app.url !== ""
+      ? app.external
+        ? `${app.url} (external)`
+        : app.url
+      : app.command !== ""
+        ? `command: ${app.command}`
+        : "";
+  const group = app.group !== "" ? `[${app.group}]` : "";
+  return [group, target, app.hidden ? "(hidden)" : ""].filter((part) => part !== "").join(" ");
+}
+
+/** When a script runs: "on start (blocks login)", "on stop", "cron <spec>", comma-joined. */
+export function scriptStages(script: Script): string {
+  const stages: string[] = [];
+  if (script.runOnStart)
+    stages.push(script.startBlocksLogin ? "on start (blocks login)" : "on start");
+  if (script.runOnStop) stages.push("on stop");
+  if (script.cron !== "") stages.push(`cron ${script.cron}`);
+  return stages.join(", ");
+}
+
+type Leaf = [name: string, detail: string];
+
+/**
+ * What an agent carries, one row each. Env rows name the variables only: values may be
+ * credentials and the conversion does not keep Terraform's sensitivity.
+ */
+function agentLeaves(agent: Agent): Leaf[] {
+  const envNames = [...new Set(agent.extraEnvs.map((env) => env.name))].sort();
+  return [
+    ...agent.apps.map((app): Leaf => [`app ${app.slug}`, appDetail(app)]),
+    ...agent.scripts.map((script): Leaf => [`script ${script.displayName}`, scriptStages(script)]),
+    ...(envNames.length > 0 ? [["env", envNames.join(", ")] as Leaf] : []),
+    ...agent.devcontainers.map((d): Leaf => [`devcontainer ${d.name}`, d.workspaceFolder]),
+  ];
 }
 
 function treeRows(resource: Resource, style: Style): Row[] {
   const rows: Row[] = [];
-  const children: Array<{ row: Row; apps: App[] }> = [];
+  const children: Array<{ row: Leaf; leaves: Leaf[] }> = [];
   for (const agent of resource.agents) {
-    children.push({ row: [`agent ${agent.name}`, agentDetail(agent), ""], apps: agent.apps });
+    children.push({ row: [`agent ${agent.name}`, agentDetail(agent)], leaves: agentLeaves(agent) });
   }
   for (const item of resource.metadata) {
     if (item.isNull) continue;
     const value = item.sensitive ? "(sensitive)" : item.value;
-    children.push({ row: [`meta ${item.key}`, style.dim(value), ""], apps: [] });
+    children.push({ row: [`meta ${item.key}`, style.dim(value)], leaves: [] });
   }
   children.forEach((child, index) => {
     const last = index === children.length - 1;
     rows.push([`${last ? "└─" : "├─"} ${child.row[0]}`, child.row[1], ""]);
-    child.apps.forEach((app, appIndex) => {
-      const lastApp = appIndex === child.apps.length - 1;
-      const name = `${last ? "   " : "│  "}${lastApp ? "└─" : "├─"} app ${app.slug}`;
-      rows.push([name, appDetail(app), ""]);
+    child.leaves.forEach(([name, detail], leafIndex) => {
+      const lastLeaf = leafIndex === child.leaves.length - 1;
+      rows.push([`${last ? "   " : "│  "}${lastLeaf ? "└─" : "├─"} ${name}`, detail, ""]);
     });
   });
   return rows;

@@ -28,7 +28,7 @@ function mixedTemplate(): string {
     path.join(dir, "main.tf"),
     `terraform {
   required_providers {
-    coder = { source = "coder/coder" }
+    coder = { source = "coder/coder", version = "0.6.14" }
   }
 }
 provider "coder" {

@@ -228,11 +228,12 @@ describe("provisionerd build", () => {
         ])
       ).json;
       expect(start.ok).toBe(true);
+      // In the converter's order: the module's resources by address, as terraform lists them.
       expect(start.import.richParameters.map((p: Json) => p.name)).toEqual([
         "CPU cores",
         "Disk size",
-        "Dotfiles URL",
         "Enable Docker",
+        "Dotfiles URL",
         "Project",
         "Region",
       ]);

@@ -118,3 +118,43 @@ describe("go-plugin handshake", () => {
     expect(outcome).not.toBe(0);
   });
 });
+
+describe("the 2.15.0 package of the mirror", () => {
+  it("serves the 2.x schema: its types, schema versions and `url` as the only provider argument", async () => {
+    const provider = await launchProvider((await getOfflineTerraform()).v2ProviderExecutable);
+    launched.push(provider);
+    const reply = await provider.call("/tfplugin5.Provider/GetSchema", new Uint8Array(0));
+    expect(reply.status).toBe(0);
+    const schema = GetProviderSchema_Response.decode(reply.body);
+    const versions = (schemas: typeof schema.resourceSchemas) =>
+      Object.fromEntries(
+        Object.entries(schemas)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, s]) => [name, s.version]),
+      );
+    expect(versions(schema.resourceSchemas)).toEqual({
+      coder_agent: 1,
+      coder_agent_instance: 0,
+      coder_ai_task: 1,
+      coder_app: 1,
+      coder_devcontainer: 1,
+      coder_env: 1,
+      coder_external_agent: 1,
+      coder_metadata: 1,
+      coder_script: 1,
+    });
+    expect(versions(schema.dataSourceSchemas)).toEqual({
+      coder_external_auth: 1,
+      coder_parameter: 1,
+      coder_provisioner: 1,
+      coder_task: 0,
+      coder_workspace: 1,
+      coder_workspace_owner: 0,
+      coder_workspace_preset: 1,
+      coder_workspace_tags: 1,
+    });
+    expect(schema.provider?.block?.attributes.map((a) => a.name)).toEqual(["url"]);
+    const blocks = schema.resourceSchemas.coder_agent?.block?.blockTypes.map((b) => b.typeName);
+    expect(blocks).toEqual(["display_apps", "metadata", "resources_monitoring"]);
+  });
+});

@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inject } from "vitest";
-import { createProviderMirror } from "../fixtures/coder-provider/mirror.js";
+import { createProviderMirror, type ProviderMirror } from "../fixtures/coder-provider/mirror.js";
 import { templatePath } from "./templates.js";
 
 export interface OfflineTerraformPaths {
@@ -19,10 +19,14 @@ export interface OfflineTerraformPaths {
   mirrorDir: string;
   /** Terraform CLI config installing coder/coder from the mirror. */
   cliConfigFile: string;
-  /** The test provider's version (what the example templates pin). */
+  /** The test provider's 0.6.14 version (what the older example templates pin). */
   version: string;
-  /** The provider executable inside the mirror (the #!/bin/sh wrapper Terraform runs). */
+  /** The 0.6.14 provider executable inside the mirror (the #!/bin/sh wrapper Terraform runs). */
   providerExecutable: string;
+  /** The 2.x version in the mirror (what the v2-* example templates pin). */
+  v2Version: string;
+  /** The 2.x provider executable inside the mirror. */
+  v2ProviderExecutable: string;
 }
 
 export interface OfflineTerraform extends OfflineTerraformPaths {
@@ -60,14 +64,27 @@ function withEnv(paths: OfflineTerraformPaths): OfflineTerraform {
   };
 }
 
+/** The paths tests need from a freshly built mirror. */
+export function mirrorPaths(mirror: ProviderMirror): OfflineTerraformPaths {
+  const v2 = mirror.packages.find((p) => p.version !== mirror.version);
+  if (!v2) throw new Error("the test provider mirror has no 2.x version");
+  return {
+    mirrorDir: mirror.mirrorDir,
+    cliConfigFile: mirror.cliConfigFile,
+    version: mirror.version,
+    providerExecutable: mirror.executable,
+    v2Version: v2.version,
+    v2ProviderExecutable: v2.executable,
+  };
+}
+
 let ownMirror: Promise<OfflineTerraformPaths> | undefined;
 
 function buildOwnMirror(): Promise<OfflineTerraformPaths> {
   ownMirror ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "coder-provider-mirror-"));
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const { mirrorDir, cliConfigFile, version, executable } = await createProviderMirror(dir);
-    return { mirrorDir, cliConfigFile, version, providerExecutable: executable };
+    return mirrorPaths(await createProviderMirror(dir));
   })();
   return ownMirror;
 }

@@ -10,6 +10,7 @@ import {
   Agent_Metadata,
   AITask,
   App,
+  type ConvertedState,
   Devcontainer,
   DisplayApps,
   Env,
@@ -87,17 +88,7 @@ function expectedParameter(json: Json): RichParameter {
   });
 }
 
-type Expected =
-  | { error: string }
-  | {
-      resources: Resource[];
-      parameters: RichParameter[];
-      presets: Preset[];
-      externalAuthProviders: ExternalAuthProviderResource[];
-      aiTasks: AITask[];
-      hasAiTasks: boolean;
-      hasExternalAgents: boolean;
-    };
+type Expected = { error: string } | ConvertedState;
 
 function expectedOf(c: Case): Expected {
   const json = JSON.parse(read(c, "expected.json")) as Json;
