@@ -70,8 +70,7 @@ export class JobChannel {
         : { onSent: (count: number) => watcher.observer.logLinesSent(watcher.job, count) }),
       onFailure: (error) => {
         if (this.stopController.signal.aborted) return;
-        this.options.logger.error({ err: errorMessage(error) }, "coderd refused the job's logs");
-        this.lose(
+        this.refused(
           new JobFailure(`${FAILURE.sendLogs}${errorMessage(error)}`, {
             code: "INTERNAL",
             cause: error,
@@ -266,6 +265,17 @@ export class JobChannel {
     return timer;
   }
 
+  /**
+   * coderd answered an update about the job with a refusal (not ours any more, already ended):
+   * it gave up on the job. Log lines and heartbeats say so with the same line, since which of
+   * them reaches coderd first after a reconnect is chance.
+   */
+  private refused(failure: JobFailure): void {
+    if (this.lost.aborted) return;
+    this.options.logger.error({ err: failure.message }, "coderd refused the job; failing it");
+    this.lose(failure);
+  }
+
   private loseContact(error: Error): void {
     if (this.lost.aborted) return;
     this.options.logger.error({ err: error.message }, "lost contact with coderd; failing the job");
@@ -304,8 +314,8 @@ export class JobChannel {
             this.options.logger.debug({ err: error.message }, "heartbeat failed; will retry");
             return;
           }
-          // coderd answered and refused (job not ours, already ended...): it gave up on the job.
-          this.loseContact(new Error(`${FAILURE.heartbeat}${errorMessage(error)}`));
+          const message = `${FAILURE.heartbeat}${errorMessage(error)}`;
+          this.refused(new JobFailure(message, { code: "HEARTBEAT", cause: error }));
         }
       });
     }
