@@ -26,6 +26,7 @@ import type { BuildConfig, TransitionName } from "./build-config.js";
 import {
   type BuildResultInput,
   buildResultJson,
+  importedSummary,
   type JobSummary,
   logJson,
 } from "./build-output.js";
@@ -111,10 +112,14 @@ async function runLocalJob(
   title: string,
   resolve?: (request: UpdateJobRequest) => Promise<ImportValues>,
   provisioner: Provisioner = run.provisioner,
-): Promise<{ result: JobResult; durationMs: number }> {
+): Promise<{ result: JobResult; durationMs: number; workspaceTags?: Record<string, string> }> {
   const startedAt = performance.now();
   run.printer?.beginJob(title);
+  let workspaceTags: Record<string, string> | undefined;
   const coordinator = new LocalCoordinator({
+    onWorkspaceTags: (tags) => {
+      workspaceTags = tags;
+    },
     onLog: (log: Log) => {
       run.logs.push(logJson(kind, log));
       run.printer?.log(log);
@@ -131,7 +136,11 @@ async function runLocalJob(
     logger: run.logger,
     killSignal: run.interrupts.killSignal,
   });
-  return { result, durationMs: Math.round(performance.now() - startedAt) };
+  return {
+    result,
+    durationMs: Math.round(performance.now() - startedAt),
+    ...(workspaceTags ? { workspaceTags } : {}),
+  };
 }
 
 function summary(result: JobResult, durationMs: number): JobSummary {
@@ -273,7 +282,10 @@ async function importTemplate(run: Run, template: TemplateJobInput, given: Given
     result !== undefined,
     result ? "Template imported" : `Template import failed: ${jobSummary.error}`,
   );
-  return { result, summary: jobSummary, values };
+  const summaryWithTags = imported.workspaceTags
+    ? { ...jobSummary, workspaceTags: imported.workspaceTags }
+    : jobSummary;
+  return { result, summary: summaryWithTags, values };
 }
 
 /** What the workspace's job (build or plan-only dry run) is given: the same for both. */
@@ -504,7 +516,7 @@ function finish(
     for (const line of renderResourceTable(last.resources ?? [], style, plan)) {
       io.stdout.write(`${line}\n`);
     }
-    const summary = renderTemplateSummary(input.importJob.result ?? {}, style);
+    const summary = renderTemplateSummary(importedSummary(input.importJob), style);
     if (summary.length > 0) io.stdout.write(`\n${summary.join("\n")}\n`);
     if (kept !== undefined && !kept.rescued && !input.plan) {
       io.stdout.write(style.dim(`State written to ${kept.file}\n`));

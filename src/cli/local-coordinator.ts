@@ -22,6 +22,8 @@ export type ImportValuesResolver = (request: UpdateJobRequest) => Promise<{
 
 export interface LocalCoordinatorOptions {
   onLog: (log: Log) => void;
+  /** The template's workspace tags, which a template import reports in an update. */
+  onWorkspaceTags?: (tags: Record<string, string>) => void;
   /** Called when an update carries parameter schemas or template variables (template import). */
   resolveImportValues?: ImportValuesResolver;
   /** Aborted when the user asks to cancel (Ctrl-C): reported as `canceled` like coderd does. */
@@ -38,6 +40,9 @@ export class LocalCoordinator implements JobCoordinator {
   async updateJob(request: UpdateJobRequest, signal: AbortSignal): Promise<UpdateJobResponse> {
     signal.throwIfAborted();
     for (const log of request.logs) this.#options.onLog(log);
+    if (Object.keys(request.workspaceTags).length > 0) {
+      this.#options.onWorkspaceTags?.({ ...request.workspaceTags });
+    }
     const response: UpdateJobResponse = {
       canceled: this.#options.cancelSignal?.aborted ?? false,
       parameterValues: [],
