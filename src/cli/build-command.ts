@@ -5,7 +5,13 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { JobFailure, RESCUED_STATE_DIR, runJob } from "../daemon/index.js";
+import {
+  JobFailure,
+  type JobResult,
+  RESCUED_STATE_DIR,
+  resultState,
+  runJob,
+} from "../daemon/index.js";
 import type {
   AcquiredJob,
   CompletedJob_TemplateImport,
@@ -20,6 +26,7 @@ import type { BuildConfig, TransitionName } from "./build-config.js";
 import {
   type BuildResultInput,
   buildResultJson,
+  importedSummary,
   type JobSummary,
   logJson,
 } from "./build-output.js";
@@ -42,6 +49,7 @@ import {
   resolveImportValues,
   resolveRichValues,
 } from "./build-values.js";
+import type { CliIo } from "./cli-io.js";
 import {
   checkJobDirectories,
   checkTerraformOption,
@@ -49,16 +57,16 @@ import {
 } from "./common-options.js";
 import { declaredRichParameters } from "./declared-rich-parameters.js";
 import { Interrupts } from "./interrupts.js";
-import { type JobOutcome, LocalCoordinator } from "./local-coordinator.js";
+import { LocalCoordinator } from "./local-coordinator.js";
 import {
   type TemplateJobInput,
   templateDryRunJob,
   templateImportJob,
+  type WorkspaceBuildInput,
   workspaceBuildJob,
 } from "./local-jobs.js";
 import { createLogger, REDACTED } from "./logger.js";
 import { previewProvisioner } from "./plan-preview.js";
-import type { CliIo } from "./program.js";
 import { ProgressPrinter } from "./progress-printer.js";
 import { ask, canPrompt } from "./prompt.js";
 import { renderResourceTable } from "./result-table.js";
@@ -104,10 +112,14 @@ async function runLocalJob(
   title: string,
   resolve?: (request: UpdateJobRequest) => Promise<ImportValues>,
   provisioner: Provisioner = run.provisioner,
-): Promise<{ outcome: JobOutcome; durationMs: number }> {
+): Promise<{ result: JobResult; durationMs: number; workspaceTags?: Record<string, string> }> {
   const startedAt = performance.now();
   run.printer?.beginJob(title);
+  let workspaceTags: Record<string, string> | undefined;
   const coordinator = new LocalCoordinator({
+    onWorkspaceTags: (tags) => {
+      workspaceTags = tags;
+    },
     onLog: (log: Log) => {
       run.logs.push(logJson(kind, log));
       run.printer?.log(log);
@@ -117,26 +129,37 @@ async function runLocalJob(
     // answers), so the job ends "canceled", not "daemon shutting down".
     cancelSignal: run.interrupts.cancelSignal,
   });
-  await runJob(job, {
+  const result = await runJob(job, {
     coordinator,
     provisioner,
     slot: 0,
     logger: run.logger,
     killSignal: run.interrupts.killSignal,
   });
-  // The runner has delivered its terminal message by the time it returns.
-  const outcome = await coordinator.outcome;
-  return { outcome, durationMs: Math.round(performance.now() - startedAt) };
+  return {
+    result,
+    durationMs: Math.round(performance.now() - startedAt),
+    ...(workspaceTags ? { workspaceTags } : {}),
+  };
 }
 
-function summary(outcome: JobOutcome, durationMs: number): JobSummary {
-  if (outcome.kind === "completed") return { status: "completed", durationMs };
+function summary(result: JobResult, durationMs: number): JobSummary {
+  if (result.kind === "complete") return { status: "completed", durationMs };
   return {
     status: "failed",
-    error: outcome.job.error,
-    ...(outcome.job.errorCode !== "" ? { errorCode: outcome.job.errorCode } : {}),
+    error: result.failure.message,
+    errorCode: result.failure.code,
     durationMs,
   };
+}
+
+/** The usage error (values the user did not give) that a failed job's failure stems from. */
+function usageErrorOf(result: JobResult): UsageError | undefined {
+  if (result.kind === "complete") return undefined;
+  for (let error: unknown = result.failure; error instanceof Error; error = error.cause) {
+    if (error instanceof UsageError) return error;
+  }
+  return undefined;
 }
 
 /** Asks on the terminal when there is one; every answer is kept out of the logs. */
@@ -235,76 +258,79 @@ async function checkValuesUpFront(
 /** Step 1: parse the template, resolve its variables, plan start and stop. */
 async function importTemplate(run: Run, template: TemplateJobInput, given: Given) {
   let values: ImportValues | undefined;
-  let valuesError: unknown;
   const imported = await runLocalJob(
     run,
     templateImportJob(template, given.vars),
     "import",
     `Importing template ${template.templateName}`,
     async (request) => {
-      try {
-        values = await resolveImportValues(request, given, run.ask);
-        return values;
-      } catch (error) {
-        valuesError = error;
-        throw error;
-      }
+      values = await resolveImportValues(request, given, run.ask);
+      return values;
     },
   );
   // Values the user did not give are a usage problem, not a failed import.
-  if (valuesError instanceof UsageError) {
+  const usageError = usageErrorOf(imported.result);
+  if (usageError !== undefined) {
     run.printer?.endJob(false, "Template import stopped: the template needs values");
-    throw valuesError;
+    throw usageError;
   }
-  const { outcome } = imported;
+  const job = imported.result.kind === "complete" ? imported.result.job : undefined;
   const result: CompletedJob_TemplateImport | undefined =
-    outcome.kind === "completed" && outcome.job.type?.$case === "templateImport"
-      ? outcome.job.type.value
-      : undefined;
-  const jobSummary = summary(imported.outcome, imported.durationMs);
+    job?.type?.$case === "templateImport" ? job.type.value : undefined;
+  const jobSummary = summary(imported.result, imported.durationMs);
   run.printer?.endJob(
     result !== undefined,
     result ? "Template imported" : `Template import failed: ${jobSummary.error}`,
   );
-  return { result, summary: jobSummary, values };
+  const summaryWithTags = imported.workspaceTags
+    ? { ...jobSummary, workspaceTags: imported.workspaceTags }
+    : jobSummary;
+  return { result, summary: summaryWithTags, values };
 }
 
-/** Step 3 of --plan-only: a dry run of the start, from the workspace's state; nothing kept. */
-async function previewWorkspace(
+/** What the workspace's job (build or plan-only dry run) is given: the same for both. */
+function workspaceInput(
   run: Run,
   template: TemplateJobInput,
   record: BuildRecord,
   previous: BuildRecord | undefined,
   imported: CompletedJob_TemplateImport,
   values: Values,
-) {
+  state: Buffer,
+): WorkspaceBuildInput {
+  const { config } = run;
+  return {
+    ...template,
+    transition: config.transition,
+    workspaceName: config.workspaceName,
+    workspaceId: record.workspaceId,
+    ownerId: record.ownerId,
+    state,
+    parameterValues: values.parameters,
+    variableValues: values.variables,
+    richParameterValues: values.richParameters,
+    previousRichParameterValues: previous?.richParameterValues ?? [],
+    gitAuthProviders: imported.gitAuthProviders,
+  };
+}
+
+/** Step 3 of --plan-only: a dry run of the start, from the workspace's state; nothing kept. */
+async function previewWorkspace(run: Run, input: WorkspaceBuildInput) {
   const { config } = run;
   const preview = previewProvisioner(run.provisioner, await readStateFile(config.stateFile));
   const planned = await runLocalJob(
     run,
-    templateDryRunJob({
-      ...template,
-      transition: config.transition,
-      workspaceName: config.workspaceName,
-      workspaceId: record.workspaceId,
-      ownerId: record.ownerId,
-      state: Buffer.alloc(0),
-      parameterValues: values.parameters,
-      variableValues: values.variables,
-      richParameterValues: values.richParameters,
-      previousRichParameterValues: previous?.richParameterValues ?? [],
-      gitAuthProviders: imported.gitAuthProviders,
-    }),
+    templateDryRunJob({ ...input, state: Buffer.alloc(0) }),
     "build",
     `Planning workspace ${config.workspaceName} (start, plan only)`,
     undefined,
     preview.provisioner,
   );
-  const { outcome } = planned;
-  const jobSummary = summary(outcome, planned.durationMs);
+  const { result } = planned;
+  const jobSummary = summary(result, planned.durationMs);
   const resources =
-    outcome.kind === "completed" && outcome.job.type?.$case === "templateDryRun"
-      ? outcome.job.type.value.resources
+    result.kind === "complete" && result.job.type?.$case === "templateDryRun"
+      ? result.job.type.value.resources
       : undefined;
   run.printer?.endJob(
     resources !== undefined,
@@ -319,50 +345,26 @@ async function previewWorkspace(
 }
 
 /** Step 3: the workspace build; its state (partial on failure) goes to the state file. */
-async function buildWorkspace(
-  run: Run,
-  template: TemplateJobInput,
-  record: BuildRecord,
-  previous: BuildRecord | undefined,
-  imported: CompletedJob_TemplateImport,
-  values: Values,
-  state: Buffer,
-) {
+async function buildWorkspace(run: Run, input: WorkspaceBuildInput) {
   const { config } = run;
   const built = await runLocalJob(
     run,
-    workspaceBuildJob({
-      ...template,
-      transition: config.transition,
-      workspaceName: config.workspaceName,
-      workspaceId: record.workspaceId,
-      ownerId: record.ownerId,
-      state,
-      parameterValues: values.parameters,
-      variableValues: values.variables,
-      richParameterValues: values.richParameters,
-      previousRichParameterValues: previous?.richParameterValues ?? [],
-      gitAuthProviders: imported.gitAuthProviders,
-    }),
+    workspaceBuildJob(input),
     "build",
     `Building workspace ${config.workspaceName} (${config.transition})`,
   );
-  const { outcome } = built;
-  const jobSummary = summary(outcome, built.durationMs);
-  const completed = outcome.kind === "completed";
+  const { result } = built;
+  const jobSummary = summary(result, built.durationMs);
+  const completed = result.kind === "complete";
   const done =
-    outcome.kind === "completed" && outcome.job.type?.$case === "workspaceBuild"
-      ? outcome.job.type.value
-      : undefined;
-  const failed =
-    outcome.kind === "failed" && outcome.job.type?.$case === "workspaceBuild"
-      ? outcome.job.type.value
+    result.kind === "complete" && result.job.type?.$case === "workspaceBuild"
+      ? result.job.type.value
       : undefined;
   run.printer?.endJob(
     completed,
     completed ? DONE_TEXT[config.transition] : `Workspace build failed: ${jobSummary.error}`,
   );
-  const newState = done?.state ?? failed?.state ?? Buffer.alloc(0);
+  const newState = Buffer.from(resultState(result) ?? Buffer.alloc(0));
   // A failed build's partial state is kept too: it records what exists. A failure without
   // state (before terraform applied anything) leaves the previous state as it was.
   const kept =
@@ -438,26 +440,21 @@ async function build(run: Run): Promise<number> {
     run.ask,
   );
 
+  const importedResult = imported.result;
+  const input = (state: Buffer) =>
+    workspaceInput(run, template, record, previous, importedResult, values, state);
   if (config.planOnly) {
     return finish(run, {
       ...base,
       importJob: { ...imported.summary, result: imported.result },
       buildJob: { status: "skipped", durationMs: 0 },
-      plan: await previewWorkspace(run, template, record, previous, imported.result, values),
+      plan: await previewWorkspace(run, input(Buffer.alloc(0))),
       stateWritten: false,
       values,
     });
   }
 
-  const built = await buildWorkspace(
-    run,
-    template,
-    record,
-    previous,
-    imported.result,
-    values,
-    state,
-  );
+  const built = await buildWorkspace(run, input(state));
   // Written whether the build completed or not: a later stop or delete of whatever a failed or
   // interrupted build created must address the same workspace.
   const keep = (list: ReadonlyArray<{ name: string; sensitive: boolean }>) =>
@@ -519,7 +516,7 @@ function finish(
     for (const line of renderResourceTable(last.resources ?? [], style, plan)) {
       io.stdout.write(`${line}\n`);
     }
-    const summary = renderTemplateSummary(input.importJob.result ?? {}, style);
+    const summary = renderTemplateSummary(importedSummary(input.importJob), style);
     if (summary.length > 0) io.stdout.write(`\n${summary.join("\n")}\n`);
     if (kept !== undefined && !kept.rescued && !input.plan) {
       io.stdout.write(style.dim(`State written to ${kept.file}\n`));

@@ -97,7 +97,7 @@ export function logJson(job: "import" | "build", log: Log) {
 export interface BuildResultInput {
   template: { path: string; name: string; readme?: string };
   workspace: { name: string; owner: string; id: string; ownerId: string; transition: string };
-  importJob: JobSummary & { result?: CompletedJob_TemplateImport };
+  importJob: ImportJobSummary;
   buildJob: JobSummary & { resources?: Resource[] };
   /** Set by --plan-only: the dry run that took the build's place. */
   plan?: JobSummary & { resources?: Resource[]; details?: PlanDetails };
@@ -109,6 +109,20 @@ export interface BuildResultInput {
     richParameters: RichParameterValue[];
   };
   logs: ReturnType<typeof logJson>[];
+}
+
+/** How the template import went, what it returned, and the workspace tags it reported. */
+export type ImportJobSummary = JobSummary & {
+  result?: CompletedJob_TemplateImport;
+  workspaceTags?: Record<string, string>;
+};
+
+/** What the template summary shows of an import: its result and the tags it reported. */
+export function importedSummary(importJob: ImportJobSummary): TemplateSummary {
+  return {
+    ...importJob.result,
+    ...(importJob.workspaceTags ? { workspaceTags: importJob.workspaceTags } : {}),
+  };
 }
 
 /** Presets, external auth providers and workspace tags, for the import results that carry them. */
@@ -143,7 +157,7 @@ export function buildResultJson(input: BuildResultInput) {
             stopResources: imported.stopResources.map(resourceJson),
             richParameters: imported.richParameters,
             gitAuthProviders: imported.gitAuthProviders,
-            ...importExtras(imported),
+            ...importExtras(importedSummary(input.importJob)),
           }
         : {}),
     },

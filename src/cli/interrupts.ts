@@ -1,19 +1,27 @@
 // Ctrl-C during a local build: the first asks Terraform to stop gracefully (it saves what it
 // created into the state), the second kills it. SIGTERM counts the same.
+import { escalatingSignals } from "../daemon/signals.js";
 
 export class Interrupts {
   readonly #cancel = new AbortController();
   readonly #kill = new AbortController();
-  readonly #notify: (text: string) => void;
-  readonly #killReason: () => unknown;
-  readonly #handler = () => this.#interrupt();
+  readonly #remove: () => void;
 
   /** `killReason` becomes the kill signal's reason (the job runner reports it as the failure). */
   constructor(notify: (text: string) => void, killReason: () => unknown) {
-    this.#notify = notify;
-    this.#killReason = killReason;
-    process.on("SIGINT", this.#handler);
-    process.on("SIGTERM", this.#handler);
+    this.#remove = escalatingSignals(["SIGINT", "SIGTERM"], {
+      first: () => {
+        notify(
+          "Canceling: terraform stops gracefully and saves its state (interrupt again to force)",
+        );
+        this.#cancel.abort();
+      },
+      again: () => {
+        if (this.#kill.signal.aborted) return;
+        notify("Forcing: killing terraform now");
+        this.#kill.abort(killReason());
+      },
+    });
   }
 
   /** Aborted on the first interrupt: cancel gracefully. */
@@ -31,21 +39,6 @@ export class Interrupts {
   }
 
   dispose(): void {
-    process.off("SIGINT", this.#handler);
-    process.off("SIGTERM", this.#handler);
-  }
-
-  #interrupt(): void {
-    if (!this.#cancel.signal.aborted) {
-      this.#notify(
-        "Canceling: terraform stops gracefully and saves its state (interrupt again to force)",
-      );
-      this.#cancel.abort();
-      return;
-    }
-    if (!this.#kill.signal.aborted) {
-      this.#notify("Forcing: killing terraform now");
-      this.#kill.abort(this.#killReason());
-    }
+    this.#remove();
   }
 }

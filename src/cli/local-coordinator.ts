@@ -1,6 +1,6 @@
 // coderd's side of one job, in-process, for `provisionerd build`: log lines go to the progress
 // printer, the template's variables and parameter schemas are resolved from the command line,
-// quota always allows (there is no quota locally), and the terminal message becomes the result.
+// quota always allows (there is no quota locally); the job's result is what the runner returns.
 import type { JobCoordinator } from "../daemon/coordinator.js";
 import type {
   CommitQuotaRequest,
@@ -14,10 +14,6 @@ import type {
   VariableValue,
 } from "../provisioner/model.js";
 
-export type JobOutcome =
-  | { kind: "completed"; job: CompletedJob }
-  | { kind: "failed"; job: FailedJob };
-
 /** What the template asks for at import time, answered by whoever runs the build. */
 export type ImportValuesResolver = (request: UpdateJobRequest) => Promise<{
   parameterValues: ParameterValue[];
@@ -26,6 +22,8 @@ export type ImportValuesResolver = (request: UpdateJobRequest) => Promise<{
 
 export interface LocalCoordinatorOptions {
   onLog: (log: Log) => void;
+  /** The template's workspace tags, which a template import reports in an update. */
+  onWorkspaceTags?: (tags: Record<string, string>) => void;
   /** Called when an update carries parameter schemas or template variables (template import). */
   resolveImportValues?: ImportValuesResolver;
   /** Aborted when the user asks to cancel (Ctrl-C): reported as `canceled` like coderd does. */
@@ -34,32 +32,17 @@ export interface LocalCoordinatorOptions {
 
 export class LocalCoordinator implements JobCoordinator {
   readonly #options: LocalCoordinatorOptions;
-  readonly #outcome: Promise<JobOutcome>;
-  #settle!: (outcome: JobOutcome) => void;
-  #settled = false;
-  #readme: Uint8Array | undefined;
 
   constructor(options: LocalCoordinatorOptions) {
     this.#options = options;
-    this.#outcome = new Promise((resolve) => {
-      this.#settle = resolve;
-    });
-  }
-
-  /** The job's terminal message, once the runner sent it. */
-  get outcome(): Promise<JobOutcome> {
-    return this.#outcome;
-  }
-
-  /** The template's README.md, if the import sent one. */
-  get readme(): Uint8Array | undefined {
-    return this.#readme;
   }
 
   async updateJob(request: UpdateJobRequest, signal: AbortSignal): Promise<UpdateJobResponse> {
     signal.throwIfAborted();
     for (const log of request.logs) this.#options.onLog(log);
-    if (request.readme.length > 0) this.#readme = request.readme;
+    if (Object.keys(request.workspaceTags).length > 0) {
+      this.#options.onWorkspaceTags?.({ ...request.workspaceTags });
+    }
     const response: UpdateJobResponse = {
       canceled: this.#options.cancelSignal?.aborted ?? false,
       parameterValues: [],
@@ -81,20 +64,12 @@ export class LocalCoordinator implements JobCoordinator {
     return { ok: true, creditsConsumed: request.dailyCost, budget: -1 };
   }
 
-  async failJob(request: FailedJob, signal: AbortSignal): Promise<void> {
+  // The runner returns the job's result itself; the terminal message only ends the exchange.
+  async failJob(_request: FailedJob, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.#finish({ kind: "failed", job: request });
   }
 
-  async completeJob(request: CompletedJob, signal: AbortSignal): Promise<void> {
+  async completeJob(_request: CompletedJob, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.#finish({ kind: "completed", job: request });
-  }
-
-  #finish(outcome: JobOutcome): void {
-    // One terminal message per job, as coderd enforces; a repeat (a retried send) is ignored.
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#settle(outcome);
   }
 }

@@ -2,18 +2,12 @@
 // each command validates them into its config and runs. Every bad input ends as one line on
 // stderr naming the flag, and exit code 2.
 import { Command, CommanderError } from "commander";
+import { DAEMON_VERSION } from "../daemon/version.js";
 import { buildOptionSpecs, parseBuildConfig, TEMPLATE_ARGUMENT_SPEC } from "./build-config.js";
+import type { CliIo } from "./cli-io.js";
 import { addOptions, collectRawOptions } from "./option-spec.js";
 import { parseStartConfig, startOptionSpecs } from "./start-config.js";
 import { EXIT_USAGE, ReportedError, UsageError } from "./usage-error.js";
-import { packageVersion } from "./version.js";
-
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-}
 
 const START_HELP = `
 Signals:
@@ -45,7 +39,7 @@ export type ExitCodeSink = (code: number) => void;
 export function createProgram(io: CliIo, setExitCode: ExitCodeSink = () => {}): Command {
   const program = new Command("provisionerd")
     .description("Terraform provisioner daemon for Coder")
-    .version(packageVersion(), "-V, --version")
+    .version(DAEMON_VERSION, "-V, --version")
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),

@@ -15,6 +15,7 @@ import {
 } from "../daemon/index.js";
 import { createTerraformProvisioner } from "../terraform/index.js";
 import { SecretMasker, unmaskedSecretNotice } from "../terraform/redact.js";
+import type { CliIo } from "./cli-io.js";
 import { detectCoderdApi } from "./coderd-generation.js";
 import {
   checkJobDirectories,
@@ -24,7 +25,6 @@ import {
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
-import type { CliIo } from "./program.js";
 import { combineObservers, ReadinessTracker } from "./readiness.js";
 import { type StartConfig, V017_REQUIRED } from "./start-config.js";
 import { ReportedError, UsageError } from "./usage-error.js";

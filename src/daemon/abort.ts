@@ -1,4 +1,5 @@
-// Small AbortSignal helpers: every wait in the daemon is abortable, none outlives its reason.
+// Small AbortSignal and promise helpers: every wait in the daemon is abortable, none outlives
+// its reason.
 
 /** The error an aborted signal carries, as an Error (AbortSignal reasons may be anything). */
 export function abortReason(signal: AbortSignal): Error {
@@ -51,6 +52,19 @@ export async function untilAborted<T>(
   }
 }
 
+/** Waits for `work`; rejects with the signal's reason as soon as it aborts (work runs on). */
+export async function orAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  signal?.throwIfAborted();
+  const result = await untilAborted(work, signal);
+  signal?.throwIfAborted();
+  return result as T;
+}
+
+/** Whether a sink's answer is a promise to wait for (sinks may answer nothing). */
+export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | undefined)?.then === "function";
+}
+
 /** A promise with its settle functions exposed (Promise.withResolvers needs Node 22). */
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -66,4 +80,38 @@ export function deferred<T>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** Runs `fn` once `signal` aborts (at once if it has); returns the function that unhooks it. */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  signal.addEventListener("abort", fn, { once: true });
+  return () => signal.removeEventListener("abort", fn);
+}
+
+/**
+ * A signal that aborts with `reason` `ms` after `after` does: a grace period. `dispose` stops
+ * the clock (and unhooks it from `after`).
+ */
+export function abortAfter(
+  after: AbortSignal,
+  ms: number,
+  reason: unknown,
+): { signal: AbortSignal; dispose: () => void } {
+  const clock = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const unhook = onAbort(after, () => {
+    timer = setTimeout(() => clock.abort(reason), ms);
+    timer.unref?.();
+  });
+  return {
+    signal: clock.signal,
+    dispose: () => {
+      unhook();
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
 }

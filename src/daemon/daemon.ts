@@ -23,14 +23,15 @@ import {
   UnimplementedError,
 } from "./errors.js";
 import { JobRecords } from "./job-records.js";
-import { type JobOutcome, runJob } from "./job-runner.js";
+import { failedJob, type JobResult, jobStatus } from "./job-result.js";
+import { runJob } from "./job-runner.js";
+import { FAILURE } from "./job-texts.js";
 import { collectLeftovers, reportLeftover } from "./leftovers.js";
 import { type DaemonObserver, type DaemonState, safeObserver } from "./observer.js";
 import { type DaemonConfig, type DaemonOptions, parseDaemonOptions } from "./options.js";
 import { RecentIds } from "./recent-ids.js";
 import { CONNECT_BACKOFF, jobRetryCapMs, retryTransport } from "./retry.js";
 import { SlotPool } from "./slots.js";
-import { FAILURE } from "./stages.js";
 
 export type ShutdownMode = "drain" | "cancel";
 
@@ -80,7 +81,7 @@ class ProvisionerDaemon implements Daemon {
   private readonly cancelJobs = new AbortController();
   private readonly killJobs = new AbortController();
   private readonly giveUp = new AbortController();
-  private readonly runs = new Map<string, Promise<JobOutcome>>();
+  private readonly runs = new Map<string, Promise<JobResult>>();
   /**
    * Every job id this daemon took, running or ended: coderd may hand a job out again (its
    * acknowledgement was still on the way), and a job must never run twice. A re-send comes
@@ -382,20 +383,14 @@ class ProvisionerDaemon implements Daemon {
       killSignal: this.killJobs.signal,
       giveUpSignal: this.giveUp.signal,
       ...(record === undefined ? {} : { journal: record }),
-      timing: {
-        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-        heartbeatDeadlineMs: this.config.heartbeatDeadlineMs,
-        forceCancelIntervalMs: this.config.forceCancelIntervalMs,
-        logBatch: this.config.logBatch,
-      },
+      // The config's heartbeat, force-cancel and log batch settings are the job's timing.
+      timing: this.config,
     });
     this.runs.set(job.jobId, promise);
     this.observer.slotsChanged({ busy: this.slots.busy, idle: this.slots.free });
-    void promise.then((outcome) => {
-      this.logger.info(
-        { jobId: job.jobId, status: outcome.status, seconds: (performance.now() - started) / 1000 },
-        "job finished",
-      );
+    void promise.then((result) => {
+      const seconds = (performance.now() - started) / 1000;
+      this.logger.info({ jobId: job.jobId, status: jobStatus(result), seconds }, "job finished");
       this.runs.delete(job.jobId);
       void record?.end();
       this.slots.release(slot);
@@ -409,12 +404,7 @@ class ProvisionerDaemon implements Daemon {
 
   private async refuse(job: AcquiredJob): Promise<void> {
     const client = this.client as CoordinatorClient;
-    const request = {
-      jobId: job.jobId,
-      error: FAILURE.noFreeSlot,
-      errorCode: "INTERNAL",
-      timings: [],
-    };
+    const request = failedJob(job, new JobFailure(FAILURE.noFreeSlot, { code: "INTERNAL" }));
     const signal = this.giveUp.signal;
     await retryTransport((_attempt) => client.failJob(request, signal), { signal }).catch(
       (error: unknown) => this.logger.error({ err: errorMessage(error) }, "send FailJob"),

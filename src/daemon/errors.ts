@@ -78,6 +78,11 @@ export type JobErrorCode = ProvisionErrorCode | "QUOTA" | "SHUTDOWN" | "HEARTBEA
 /**
  * Why a job failed, as it goes to coderd. `state` is the Terraform state a failed build left
  * behind, so coderd does not forget infrastructure that exists.
+ *
+ * Two classes on purpose: a provisioner throws ProvisionError, whose codes are only what a
+ * provisioner can know, and the provisioner contract does not depend on the daemon; JobFailure
+ * adds the daemon's own categories (quota, shutdown, lost contact, unsupported). `asJobFailure`
+ * is the one place where the first becomes the second.
  */
 export class JobFailure extends Error {
   override readonly name = "JobFailure";

@@ -37,14 +37,15 @@ export {
   UnimplementedError,
 } from "./errors.js";
 export { RESCUED_STATE_DIR } from "./job-records.js";
+export { type JobResult, resultState } from "./job-result.js";
 export {
   DEFAULT_JOB_TIMING,
-  type JobOutcome,
   jobTypeOf,
   type RunJobOptions,
   type RunJobTiming,
   runJob,
 } from "./job-runner.js";
+export { FAILURE, MISSING_PARAMETER, STAGE } from "./job-texts.js";
 export type {
   DaemonObserver,
   DaemonState,
@@ -64,6 +65,5 @@ export {
   parseDaemonOptions,
 } from "./options.js";
 export { handleShutdownSignals, type SignalHandlingOptions } from "./signals.js";
-export { FAILURE, MISSING_PARAMETER, STAGE } from "./stages.js";
 export { pemCertificatesProblem, pemPrivateKeyProblem } from "./tls.js";
 export { DAEMON_VERSION } from "./version.js";

@@ -6,33 +6,31 @@ import type { Logger } from "pino";
 import {
   type AcquiredJob,
   type CompletedJob,
-  type FailedJob,
   LogLevel,
   LogSource,
   type Timing,
 } from "../provisioner/model.js";
 import type { LogSink, Provisioner, ProvisionSession } from "../provisioner/provisioner.js";
-import { deferred, untilAborted } from "./abort.js";
+import { abortAfter, onAbort, untilAborted } from "./abort.js";
 import type { JobCoordinator } from "./coordinator.js";
-import { errorMessage, isAbortError, type JobErrorCode, JobFailure } from "./errors.js";
-import { JobLink } from "./job-link.js";
+import { errorMessage, isAbortError, JobFailure } from "./errors.js";
+import { JobChannel } from "./job-channel.js";
 import type { JobJournal } from "./job-records.js";
+import { type JobResult, jobStatus, resultState } from "./job-result.js";
+import { FAILURE, STAGE } from "./job-texts.js";
 import { asJobFailure, daemonLine, type JobContext } from "./jobs/job-context.js";
 import { runTemplateDryRun } from "./jobs/template-dry-run.js";
 import { runTemplateImport } from "./jobs/template-import.js";
 import { runWorkspaceBuild } from "./jobs/workspace-build.js";
-import { LogBatcher } from "./log-batcher.js";
 import {
   type DaemonObserver,
   type JobStage,
-  type JobStatus,
   type JobType,
   type ObservedJob,
   safeObserver,
 } from "./observer.js";
 import { type LogBatchOptions, LogBatchOptionsSchema } from "./options.js";
 import { jobRpcBackoff } from "./retry.js";
-import { FAILURE, STAGE } from "./stages.js";
 
 export interface RunJobTiming {
   heartbeatIntervalMs: number;
@@ -62,7 +60,10 @@ export interface RunJobOptions {
   slot: number;
   logger: Logger;
   observer?: DaemonObserver;
-  /** Graceful cancel from our side (daemon shutting down in cancel mode). */
+  /**
+   * Graceful cancel from our side (daemon shutting down in cancel mode). A JobFailure reason is
+   * the job's failure; otherwise `canceled: provisioner daemon is shutting down`.
+   */
   signal?: AbortSignal;
   /**
    * Force: fail the job at once and kill what runs. A JobFailure reason is what coderd gets;
@@ -76,30 +77,21 @@ export interface RunJobOptions {
   timing?: Partial<RunJobTiming>;
 }
 
-export interface JobOutcome {
-  jobId: string;
-  status: JobStatus;
-  /** The failure sent in FailJob. */
-  error?: string;
-  errorCode?: JobErrorCode;
-  /** Whether coderd acknowledged the terminal message. */
-  delivered: boolean;
-}
-
 /**
  * The forced failure, carrying the state the killed work handed back (or the final state of a
  * build that finished just as it was forced): the forced reason is what coderd reads, but the
  * resources terraform created before the kill still exist.
  */
-function withStateOf(forced: JobFailure, settled: Result | undefined): JobFailure {
-  const state =
-    settled?.kind === "fail"
-      ? settled.failure.state
-      : settled?.request.type?.$case === "workspaceBuild"
-        ? settled.request.type.value.state
-        : undefined;
+function withStateOf(forced: JobFailure, settled: JobResult | undefined): JobFailure {
+  const state = resultState(settled);
   if (state === undefined || forced.state !== undefined) return forced;
   return new JobFailure(forced.message, { code: forced.code, state, cause: forced.cause });
+}
+
+/** The failure an aborted signal stands for: its reason when that is one, else `fallback`. */
+function failureOf(signal: AbortSignal, fallback: () => JobFailure): JobFailure {
+  const reason: unknown = signal.reason;
+  return reason instanceof JobFailure ? reason : fallback();
 }
 
 export function jobTypeOf(job: AcquiredJob): JobType {
@@ -115,13 +107,17 @@ export function jobTypeOf(job: AcquiredJob): JobType {
   }
 }
 
-/** Runs the job to its end; never rejects. */
-export function runJob(job: AcquiredJob, options: RunJobOptions): Promise<JobOutcome> {
+/** Runs the job to its end and delivers that end; never rejects. */
+export function runJob(job: AcquiredJob, options: RunJobOptions): Promise<JobResult> {
   return new JobRun(job, options).run();
 }
 
-type Result = { kind: "complete"; request: CompletedJob } | { kind: "fail"; failure: JobFailure };
-
+/**
+ * One job's run. Cancellation is two signals, as Go's daemon has two contexts: `cancel`
+ * (graceful: Terraform gets SIGINT) from the daemon or from coderd through the channel, and
+ * `kill` (fail now, kill Terraform) from the daemon, a lost channel, or a cancel that did not
+ * end the job within the force interval.
+ */
 class JobRun {
   private readonly job: AcquiredJob;
   private readonly options: RunJobOptions;
@@ -129,16 +125,12 @@ class JobRun {
   private readonly logger: Logger;
   private readonly observer: Required<DaemonObserver>;
   private readonly observed: ObservedJob;
-  private readonly cancelController = new AbortController();
-  private readonly killController = new AbortController();
-  private readonly forced = deferred<JobFailure>();
-  private readonly link: JobLink;
+  private readonly channel: JobChannel;
+  private readonly cancel: AbortSignal;
+  private readonly kill: AbortSignal;
+  private readonly forceClock: ReturnType<typeof abortAfter>;
   /** Stage and resource timings the provisioner reported, for the job's terminal message. */
   private readonly timings: Timing[] = [];
-  private readonly logs: LogBatcher;
-  private cancelFailure: JobFailure | undefined;
-  private forcedFailure: JobFailure | undefined;
-  private forceTimer: NodeJS.Timeout | undefined;
   private session: ProvisionSession | undefined;
 
   constructor(job: AcquiredJob, options: RunJobOptions) {
@@ -153,114 +145,96 @@ class JobRun {
       type: jobTypeOf(job),
       slot: options.slot,
     };
-    this.link = new JobLink({
-      jobId: job.jobId,
+    this.channel = new JobChannel({
+      job,
       coordinator: options.coordinator,
       logger: this.logger,
       heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
       heartbeatDeadlineMs: this.timing.heartbeatDeadlineMs,
+      logBatch: this.timing.logBatch,
       backoff: jobRpcBackoff(this.timing.heartbeatDeadlineMs),
-      onCanceled: () => this.cancel("coderd"),
-      onLost: (error) => {
-        this.logger.error({ err: error.message }, "lost contact with coderd; failing the job");
-        this.force(new JobFailure(error.message, { code: "HEARTBEAT", cause: error }));
-      },
+      observer: { observer: this.observer, job: this.observed },
     });
-    this.logs = new LogBatcher({
-      ...this.timing.logBatch,
-      jobId: job.jobId,
-      send: (request) => this.link.update(request),
-      onSent: (count) => this.observer.logLinesSent(this.observed, count),
-      onFailure: (error) => {
-        if (this.link.signal.aborted) return;
-        this.logger.error({ err: errorMessage(error) }, "coderd refused the job's logs");
-        this.force(
-          new JobFailure(`send logs: ${errorMessage(error)}`, { code: "INTERNAL", cause: error }),
-        );
-      },
-    });
+    const given = (signal: AbortSignal | undefined) => (signal === undefined ? [] : [signal]);
+    this.cancel = AbortSignal.any([...given(options.signal), this.channel.canceled]);
+    this.forceClock = abortAfter(
+      this.cancel,
+      this.timing.forceCancelIntervalMs,
+      new JobFailure(FAILURE.cancelTimedOut, { code: "CANCELED" }),
+    );
+    this.kill = AbortSignal.any([
+      ...given(options.killSignal),
+      this.channel.lost,
+      this.forceClock.signal,
+    ]);
   }
 
-  async run(): Promise<JobOutcome> {
+  async run(): Promise<JobResult> {
     const startedAt = performance.now();
     this.observer.jobStarted(this.observed);
     this.logger.info(
       { type: this.observed.type, provisioner: this.job.provisioner },
       "acquired job",
     );
-    const detach = this.watchExternalSignals();
-    let result: Result;
+    let result: JobResult;
     if (this.options.provisioner === undefined) {
-      result = this.failed(
-        new JobFailure(`no provisioner ${this.job.provisioner}`, { code: "UNSUPPORTED" }),
+      result = failed(
+        new JobFailure(FAILURE.noProvisioner(this.job.provisioner), { code: "UNSUPPORTED" }),
       );
     } else {
-      this.link.start();
+      const unwatch = this.watchSignals();
+      this.channel.start();
       result = await this.runWork(this.options.provisioner);
       await this.cleanUp();
+      unwatch();
     }
-    detach();
-    if (this.forceTimer !== undefined) clearTimeout(this.forceTimer);
-    // The job's lines go before its end (coderd takes no lines after it), and both are retried
-    // for as long as coderd may still take them: until it answers, or the daemon gives up on
-    // delivering (close deadline). A coderd that was away, even past the deadline, still gets
-    // the job's whole log and its result, state included.
-    await untilAborted(
-      this.logs.flush().catch(() => {}),
-      this.options.giveUpSignal,
-    );
-    this.logs.stop();
-    await this.link.stop(this.options.giveUpSignal);
-    const delivered = await this.deliver(result);
-    const outcome = this.outcome(result, delivered);
+    this.forceClock.dispose();
+    // A coderd that was away, even past the deadline, still gets the job's whole log and its
+    // result, state included, unless the daemon gives up on delivering (close deadline).
+    if (result.kind === "fail") result = { ...result, timings: [...this.timings] };
+    if (!(await this.channel.finish(result, this.options.giveUpSignal))) {
+      await this.rescueState(result);
+    }
     this.observer.jobFinished(this.observed, {
-      status: outcome.status,
+      status: jobStatus(result),
       seconds: (performance.now() - startedAt) / 1000,
-      ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
+      ...(result.kind === "fail" ? { errorCode: result.failure.code } : {}),
     });
-    return outcome;
+    return result;
   }
 
-  /** The job's work raced against a forced end; after a force, waits (bounded) for the work. */
-  private async runWork(provisioner: Provisioner): Promise<Result> {
+  /** The job's work raced against a kill; after a kill, waits (bounded) for the work. */
+  private async runWork(provisioner: Provisioner): Promise<JobResult> {
     const work = this.work(provisioner).then(
-      (request): Result => ({ kind: "complete", request }),
-      (error: unknown): Result => this.failed(this.toFailure(error)),
+      (job): JobResult => ({ kind: "complete", job }),
+      (error: unknown): JobResult => failed(this.toFailure(error)),
     );
-    const first = await Promise.race([
-      work,
-      this.forced.promise.then((failure): Result => this.failed(failure)),
-    ]);
-    if (this.forcedFailure === undefined) return first;
-    // Forced: the provisioner was told to kill; give its call a moment to return so the work
+    const first = await untilAborted(work, this.kill);
+    if (first !== undefined && !this.kill.aborted) return first;
+    // Killed: the provisioner was told to kill; give its call a moment to return so the work
     // dir is removed after Terraform is gone, not under its feet.
-    const settled = await Promise.race([
-      work,
-      new Promise<undefined>((resolve) =>
-        setTimeout(() => resolve(undefined), this.timing.killGraceMs).unref(),
-      ),
-    ]);
+    const settled = await untilAborted(work, AbortSignal.timeout(this.timing.killGraceMs));
     if (settled === undefined) {
       this.logger.warn("provisioner did not stop after kill; cleaning up when it does");
       void work.then(() => this.session?.close());
     }
-    return this.failed(withStateOf(this.forcedFailure, settled));
+    return failed(withStateOf(this.forcedFailure(), settled));
   }
 
   private async work(provisioner: Provisioner): Promise<CompletedJob> {
-    this.logs.push(daemonLine(STAGE.settingUp));
+    void this.channel.log(daemonLine(STAGE.settingUp));
     this.session = await this.timed("setup", () =>
       provisioner.open({
         archive: this.job.templateSourceArchive,
         jobId: this.job.jobId,
         slot: this.options.slot,
-        signal: this.cancelController.signal,
+        signal: this.callSignal(),
       }),
     ).catch((error: unknown) => {
       throw asJobFailure(error, "", "ARCHIVE");
     });
     this.options.journal?.workDir(this.session.directory);
-    if (this.forcedFailure !== undefined) throw this.forcedFailure;
+    if (this.kill.aborted) throw this.forcedFailure();
     const context = this.context(this.session);
     const type = this.job.type;
     switch (type?.$case) {
@@ -272,7 +246,9 @@ class JobRun {
         return runWorkspaceBuild(context, type.value);
       default:
         throw new JobFailure(
-          `unknown job type "${String((type as { $case?: string } | undefined)?.$case ?? "<nil>")}"; ensure your provisioner daemon is up-to-date`,
+          FAILURE.unknownJobType(
+            String((type as { $case?: string } | undefined)?.$case ?? "<nil>"),
+          ),
           { code: "UNSUPPORTED" },
         );
     }
@@ -280,18 +256,17 @@ class JobRun {
 
   private context(session: ProvisionSession): JobContext {
     const journal = this.options.journal;
+    const channel = this.channel;
     const context: JobContext = {
       job: this.job,
       session,
-      logs: this.logs,
-      link: this.link,
       logger: this.logger,
-      marker: (stage, level = LogLevel.INFO) => void this.logs.push(daemonLine(stage, level)),
+      marker: (stage, level = LogLevel.INFO) => void channel.log(daemonLine(stage, level)),
       line: (stage, level, output) =>
-        void this.logs.push({ source: LogSource.PROVISIONER, level, stage, output }),
+        void channel.log({ source: LogSource.PROVISIONER, level, stage, output }),
       control: (stage) => ({
-        signal: this.cancelController.signal,
-        killSignal: this.killController.signal,
+        signal: this.callSignal(),
+        killSignal: this.kill,
         onLog: this.sink(stage),
         onTiming: (step, seconds) => this.observer.stageTimed(this.observed, step, seconds),
         onTimings: (timings) => void this.timings.push(...timings),
@@ -300,11 +275,10 @@ class JobRun {
           : { onProcessStarted: (group: number) => journal.processStarted(group) }),
       }),
       checkCanceled: () => {
-        if (this.forcedFailure !== undefined) throw this.forcedFailure;
-        if (this.cancelFailure !== undefined) throw this.cancelFailure;
+        if (this.kill.aborted) throw this.forcedFailure();
+        if (this.cancel.aborted) throw this.cancelFailure();
       },
-      flush: () => this.logs.flush().catch(() => {}),
-      timed: (stage, fn) => this.timed(stage, fn),
+      flush: () => channel.flush().catch(() => {}),
       timings: () => [...this.timings],
       step: async (timing, prefix, code, fn) => {
         context.checkCanceled();
@@ -314,13 +288,15 @@ class JobRun {
           throw asJobFailure(error, prefix, code);
         }
       },
+      update: (payload, lines) => channel.update(payload, lines),
+      commitQuota: (dailyCost) => channel.commitQuota(dailyCost),
     };
     return context;
   }
 
   private sink(stage: string): LogSink {
     return (log) =>
-      this.logs.push({
+      this.channel.log({
         source: LogSource.PROVISIONER,
         level: log.level,
         stage,
@@ -337,106 +313,63 @@ class JobRun {
     }
   }
 
-  /** Graceful cancel: the provisioner gets its signal (Terraform SIGINT); force follows later. */
-  private cancel(by: "coderd" | "daemon"): void {
-    if (this.cancelFailure !== undefined || this.forcedFailure !== undefined) return;
-    this.cancelFailure =
-      by === "coderd"
-        ? new JobFailure("job was canceled", { code: "CANCELED" })
-        : new JobFailure("canceled: provisioner daemon is shutting down", { code: "SHUTDOWN" });
-    this.logger.info({ by }, "attempting graceful cancelation");
-    this.cancelController.abort(this.cancelFailure);
-    this.forceTimer = setTimeout(() => {
-      this.logger.warn("Cancel timed out");
-      this.force(new JobFailure(FAILURE.cancelTimedOut, { code: "CANCELED" }));
-    }, this.timing.forceCancelIntervalMs);
-    this.forceTimer.unref?.();
+  /** What a provisioner call watches: a graceful cancel, which a kill implies. */
+  private callSignal(): AbortSignal {
+    return AbortSignal.any([this.cancel, this.kill]);
   }
 
-  /** Fail now and kill what runs; the first forced failure wins. */
-  private force(failure: JobFailure): void {
-    if (this.forcedFailure !== undefined) return;
-    this.forcedFailure = failure;
-    if (!this.cancelController.signal.aborted) this.cancelController.abort(failure);
-    this.killController.abort(failure);
-    this.forced.resolve(failure);
+  private cancelFailure(): JobFailure {
+    return failureOf(this.cancel, () => new JobFailure(FAILURE.shuttingDown, { code: "SHUTDOWN" }));
   }
 
-  private watchExternalSignals(): () => void {
-    const { signal, killSignal } = this.options;
-    const onCancel = () => this.cancel("daemon");
-    const onKill = () => {
-      const reason: unknown = killSignal?.reason;
-      this.force(
-        reason instanceof JobFailure
-          ? reason
-          : new JobFailure(FAILURE.shutdown, { code: "SHUTDOWN" }),
-      );
-    };
-    if (signal?.aborted) onCancel();
-    else signal?.addEventListener("abort", onCancel, { once: true });
-    if (killSignal?.aborted) onKill();
-    else killSignal?.addEventListener("abort", onKill, { once: true });
+  private forcedFailure(): JobFailure {
+    return failureOf(this.kill, () => new JobFailure(FAILURE.shutdown, { code: "SHUTDOWN" }));
+  }
+
+  /** Logs what the two signals do to the job, as they happen. */
+  private watchSignals(): () => void {
+    const unhookCancel = onAbort(this.cancel, () => {
+      if (this.kill.aborted) return;
+      const by = this.channel.canceled.aborted ? "coderd" : "daemon";
+      this.logger.info({ by }, "attempting graceful cancelation");
+    });
+    const unhookKill = onAbort(this.kill, () => {
+      if (this.kill.reason === this.forceClock.signal.reason) this.logger.warn("Cancel timed out");
+    });
     return () => {
-      signal?.removeEventListener("abort", onCancel);
-      killSignal?.removeEventListener("abort", onKill);
+      unhookCancel();
+      unhookKill();
     };
   }
 
   private toFailure(error: unknown): JobFailure {
     const failure = asJobFailure(error);
-    if (this.cancelFailure === undefined) return failure;
+    if (!this.cancel.aborted) return failure;
+    const cancelFailure = this.cancelFailure();
     // A failure that is the cancel itself reads as such, keeping any state it left.
-    if (failure.code === "CANCELED" || isAbortError(error) || error === this.cancelFailure) {
-      if (failure === this.cancelFailure) return failure;
-      const code = this.cancelFailure.code;
+    if (failure.code === "CANCELED" || isAbortError(error) || error === cancelFailure) {
+      if (failure === cancelFailure) return failure;
+      const code = cancelFailure.code;
       const message =
-        code === "SHUTDOWN" ? `${this.cancelFailure.message}: ${failure.message}` : failure.message;
+        code === "SHUTDOWN" ? `${cancelFailure.message}: ${failure.message}` : failure.message;
       return new JobFailure(message, { code, state: failure.state, cause: failure });
     }
     return failure;
   }
 
-  private failed(failure: JobFailure): Result {
-    return { kind: "fail", failure };
-  }
-
   private async cleanUp(): Promise<void> {
     const session = this.session;
     if (session === undefined) return;
-    this.logs.push(daemonLine(STAGE.cleaningUp));
+    void this.channel.log(daemonLine(STAGE.cleaningUp));
     await this.timed("cleanup", () => session.close());
   }
 
-  private async deliver(result: Result): Promise<boolean> {
-    const signal = this.options.giveUpSignal ?? new AbortController().signal;
-    const message =
-      result.kind === "complete"
-        ? ({ kind: "complete", request: result.request } as const)
-        : ({ kind: "fail", request: this.failedJob(result.failure) } as const);
-    if (result.kind === "fail") {
-      this.logger.info({ err: result.failure.message, code: result.failure.code }, "job failed");
-    } else {
-      this.logger.info("job completed");
-    }
-    try {
-      await this.link.finish(message, signal);
-      return true;
-    } catch (error) {
-      this.logger.error(
-        { err: errorMessage(error) },
-        `send ${message.kind === "complete" ? "CompleteJob" : "FailJob"}`,
-      );
-      await this.rescueState(message.request);
-      return false;
-    }
-  }
-
   /** State that coderd did not take stays on this host instead of vanishing with the work dir. */
-  private async rescueState(request: CompletedJob | FailedJob): Promise<void> {
-    const state = request.type?.$case === "workspaceBuild" ? request.type.value.state : undefined;
+  private async rescueState(result: JobResult): Promise<void> {
     const journal = this.options.journal;
-    if (state === undefined || state.length === 0 || journal === undefined) return;
+    if (journal === undefined || this.job.type?.$case !== "workspaceBuild") return;
+    const state = resultState(result);
+    if (state === undefined || state.length === 0) return;
     try {
       const file = await journal.rescueState(state);
       this.logger.error(
@@ -450,29 +383,8 @@ class JobRun {
       );
     }
   }
+}
 
-  private failedJob(failure: JobFailure): FailedJob {
-    const request: FailedJob = {
-      jobId: this.job.jobId,
-      error: failure.message,
-      errorCode: failure.code,
-      timings: [...this.timings],
-    };
-    if (failure.state !== undefined && this.job.type?.$case === "workspaceBuild") {
-      request.type = { $case: "workspaceBuild", value: { state: Buffer.from(failure.state) } };
-    }
-    return request;
-  }
-
-  private outcome(result: Result, delivered: boolean): JobOutcome {
-    if (result.kind === "complete") return { jobId: this.job.jobId, status: "success", delivered };
-    const { failure } = result;
-    return {
-      jobId: this.job.jobId,
-      status: failure.code === "CANCELED" ? "canceled" : "failed",
-      error: failure.message,
-      errorCode: failure.code,
-      delivered,
-    };
-  }
+function failed(failure: JobFailure): JobResult {
+  return { kind: "fail", failure };
 }

@@ -1,22 +1,21 @@
-// A job's log stream to coderd: numbered lines, batched by time, count and size, sent by one
-// writer in order, retried without loss or duplication, with back-pressure instead of an
-// unbounded queue.
+// The job channel's log stream: numbered lines, batched by time, count and size, sent through
+// the channel's one writer in order, retried without loss or duplication, with back-pressure
+// instead of an unbounded queue.
 //
 // Fixes two reference quirks: the reference used a pure 50 ms debounce,
 // so a provisioner that never paused held its logs back until the next explicit flush, and its
 // 100-line early flush never fired. Here a line waits at most `maxDelayMs`, a full batch goes
 // at once, and a stage change sends the previous stage's lines straight away.
-import type {
-  Log,
-  LogLevel,
-  LogSource,
+import {
+  type Log,
+  type LogLevel,
+  type LogSource,
   UpdateJobRequest,
-  UpdateJobResponse,
+  type UpdateJobResponse,
 } from "../provisioner/model.js";
 import { type Deferred, deferred } from "./abort.js";
-import { emptyUpdate } from "./job-link.js";
 import type { LogBatchOptions } from "./options.js";
-import { SerialQueue } from "./serial.js";
+import type { SerialQueue } from "./serial.js";
 
 export interface LogLineInput {
   source: LogSource;
@@ -31,8 +30,15 @@ export type UpdateSender = (request: UpdateJobRequest) => Promise<UpdateJobRespo
 /** Extra fields for an update that carries more than logs (README, parse results). */
 export type UpdatePayload = Partial<Omit<UpdateJobRequest, "jobId" | "logs">>;
 
+/** An UpdateJob carrying only `logs` (none: a heartbeat). */
+export function emptyUpdate(jobId: string, logs: UpdateJobRequest["logs"] = []): UpdateJobRequest {
+  return UpdateJobRequest.create({ jobId, logs });
+}
+
 export interface LogBatcherOptions extends LogBatchOptions {
   jobId: string;
+  /** The job's one writer of UpdateJob: every send of the batcher runs in its turn. */
+  writer: SerialQueue;
   send: UpdateSender;
   /** Lines coderd acknowledged. */
   onSent?: (count: number) => void;
@@ -64,7 +70,7 @@ interface FlushWaiter {
 
 export class LogBatcher {
   private readonly options: LogBatcherOptions;
-  private readonly writer = new SerialQueue();
+  private readonly writer: SerialQueue;
   /** Lines not yet acknowledged, in sequence order (the head may be in flight). */
   private readonly queue: Log[] = [];
   private readonly sizes: number[] = [];
@@ -83,10 +89,11 @@ export class LogBatcher {
 
   constructor(options: LogBatcherOptions) {
     this.options = options;
+    this.writer = options.writer;
   }
 
   /** Sequence number of the last line pushed (0 before the first). */
-  get lastSequence(): number {
+  private get lastSequence(): number {
     return this.nextSequence - 1;
   }
 

@@ -41,35 +41,37 @@ export interface DaemonObserver {
   slotsChanged?(slots: { busy: number; idle: number }): void;
 }
 
-type Handler<K extends keyof DaemonObserver> = NonNullable<DaemonObserver[K]>;
-
 /**
  * Wraps an observer so that a throwing method is logged and ignored (graphile-worker's
- * safeEmit): metrics are never a reason for a job to fail.
+ * safeEmit): metrics are never a reason for a job to fail. Every method of DaemonObserver is
+ * there, a no-op where the observer has none; the list of methods is the interface alone.
  */
 export function safeObserver(
   observer: DaemonObserver | undefined,
   logger: Logger,
 ): Required<DaemonObserver> {
+  const methods = new Map<string, (...args: unknown[]) => void>();
   const call =
-    <K extends keyof DaemonObserver>(name: K) =>
-    (...args: Parameters<Handler<K>>): void => {
-      const method = observer?.[name] as ((...a: Parameters<Handler<K>>) => void) | undefined;
-      if (method === undefined) return;
+    (name: string) =>
+    (...args: unknown[]): void => {
+      const method = (observer as Record<string, unknown> | undefined)?.[name];
+      if (typeof method !== "function") return;
       try {
         method.apply(observer, args);
       } catch (error) {
         logger.warn({ err: error, method: name }, "daemon observer threw; ignored");
       }
     };
-  return {
-    stateChanged: call("stateChanged"),
-    connectionChanged: call("connectionChanged"),
-    acquired: call("acquired"),
-    jobStarted: call("jobStarted"),
-    jobFinished: call("jobFinished"),
-    stageTimed: call("stageTimed"),
-    logLinesSent: call("logLinesSent"),
-    slotsChanged: call("slotsChanged"),
-  };
+  return new Proxy({} as Required<DaemonObserver>, {
+    get: (_target, name) => {
+      // Not a thenable, whoever awaits it.
+      if (typeof name !== "string" || name === "then") return undefined;
+      let method = methods.get(name);
+      if (method === undefined) {
+        method = call(name);
+        methods.set(name, method);
+      }
+      return method;
+    },
+  });
 }

@@ -11,34 +11,55 @@ export interface SignalHandlingOptions {
   /** Signals that cancel running jobs. Default SIGINT (ctrl+c). */
   cancelSignals?: NodeJS.Signals[];
   /** For tests; defaults to the real process. */
-  process?: Pick<NodeJS.Process, "on" | "off">;
+  process?: SignalTarget;
 }
 
-/** Installs the handlers; returns the function that removes them. */
-export function handleShutdownSignals(daemon: Daemon, options: SignalHandlingOptions): () => void {
-  const target = options.process ?? process;
-  const drainSignals = options.drainSignals ?? ["SIGTERM"];
-  const cancelSignals = options.cancelSignals ?? ["SIGINT"];
+type SignalTarget = Pick<NodeJS.Process, "on" | "off">;
+
+/**
+ * Listens for `signals`: the first one received calls `first` (stop gracefully), every later
+ * one `again` (force). Returns the function that removes the listeners. The daemon and the
+ * local build share it.
+ */
+export function escalatingSignals(
+  signals: NodeJS.Signals[],
+  handlers: { first(signal: NodeJS.Signals): void; again(signal: NodeJS.Signals): void },
+  target: SignalTarget = process,
+): () => void {
   let received = 0;
   const handler = (signal: NodeJS.Signals) => {
     received++;
-    if (received > 1) {
-      options.logger.warn({ signal }, "second signal: forcing shutdown, failing running jobs");
-      void daemon.close();
-      return;
-    }
-    const mode = cancelSignals.includes(signal) ? "cancel" : "drain";
-    options.logger.info(
-      { signal, mode, jobs: daemon.runningJobs },
-      mode === "drain"
-        ? "signal caught: finishing running jobs, taking no new ones; signal again to force"
-        : "signal caught: canceling running jobs gracefully; signal again to force",
-    );
-    void daemon.shutdown({ mode });
+    if (received > 1) handlers.again(signal);
+    else handlers.first(signal);
   };
-  const all = [...new Set([...drainSignals, ...cancelSignals])];
+  const all = [...new Set(signals)];
   for (const signal of all) target.on(signal, handler);
   return () => {
     for (const signal of all) target.off(signal, handler);
   };
+}
+
+/** Installs the handlers; returns the function that removes them. */
+export function handleShutdownSignals(daemon: Daemon, options: SignalHandlingOptions): () => void {
+  const cancelSignals = options.cancelSignals ?? ["SIGINT"];
+  return escalatingSignals(
+    [...(options.drainSignals ?? ["SIGTERM"]), ...cancelSignals],
+    {
+      first: (signal) => {
+        const mode = cancelSignals.includes(signal) ? "cancel" : "drain";
+        options.logger.info(
+          { signal, mode, jobs: daemon.runningJobs },
+          mode === "drain"
+            ? "signal caught: finishing running jobs, taking no new ones; signal again to force"
+            : "signal caught: canceling running jobs gracefully; signal again to force",
+        );
+        void daemon.shutdown({ mode });
+      },
+      again: (signal) => {
+        options.logger.warn({ signal }, "second signal: forcing shutdown, failing running jobs");
+        void daemon.close();
+      },
+    },
+    options.process,
+  );
 }

@@ -3,6 +3,7 @@
 // `provider "coder" { feature_use_managed_variables = true }`, managed template variables.
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { orAbort } from "../daemon/abort.js";
 import {
   ParameterDestination_Scheme,
   ParameterSchema,
@@ -85,7 +86,7 @@ export async function readTemplateVariables(
     if (source === undefined) continue;
     const parsed =
       file.syntax === "hcl"
-        ? await abortable(readHclConfig(file, source), signal)
+        ? await orAbort(readHclConfig(file, source), signal)
         : readJsonConfig(file, source);
     diagnostics.push(...parsed.diagnostics);
     contents.push({ file, contents: parsed });
@@ -145,26 +146,6 @@ function decodeUtf8(
     diagnostics.push({ file, line, message: "Invalid UTF-8: the file is not valid UTF-8 text" });
     return undefined;
   }
-}
-
-// The WASM parser cannot be interrupted; a cancelled parse stops waiting for it instead.
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

@@ -2,6 +2,7 @@
 // cancellation and log sink; output becomes log lines, secrets redacted. A failed command's error
 // says why in terraform's words (its first error diagnostic), not just its exit status.
 import type { Logger } from "pino";
+import { isPromiseLike } from "../daemon/abort.js";
 import { LogLevel } from "../provisioner/model.js";
 import type { CallControl, ProvisionerLog } from "../provisioner/provisioner.js";
 import type { TerraformBinary } from "./binary.js";
@@ -264,9 +265,7 @@ function emit(control: CommandControl, logs: ProvisionerLog[]): void | Promise<v
 }
 
 function toPromise(value: void | Promise<void>): Promise<void> | undefined {
-  return typeof (value as Promise<void> | undefined)?.then === "function"
-    ? (value as Promise<void>)
-    : undefined;
+  return isPromiseLike<void>(value) ? value : undefined;
 }
 
 function exitText(result: RunCommandResult): string {

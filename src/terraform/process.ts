@@ -8,6 +8,7 @@
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { execa } from "execa";
+import { isPromiseLike } from "../daemon/abort.js";
 
 export type Stream = "stdout" | "stderr";
 
@@ -263,7 +264,7 @@ class OrderedLineReader {
         this.failure = error;
         continue;
       }
-      if (isPromiseLike(pending)) {
+      if (isPromiseLike<void>(pending)) {
         this.busy = true;
         for (const s of this.streams) s.pause();
         pending.then(
@@ -324,10 +325,6 @@ class OrderedLineReader {
   throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure;
   }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<void> {
-  return typeof (value as PromiseLike<void> | undefined)?.then === "function";
 }
 
 function stripCR(line: string): string {

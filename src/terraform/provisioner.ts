@@ -4,6 +4,7 @@ import { lstat, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { FAILURE_PREFIX } from "../daemon/job-texts.js";
 import { makeDirectory } from "../fs/directories.js";
 import {
   type OpenSessionOptions,
@@ -121,15 +122,15 @@ export class TerraformProvisioner implements Provisioner {
     } catch (error) {
       await removeWorkDir(directory);
       if (options.signal.aborted) {
-        throw new ProvisionError(`unpack template archive: canceled`, {
+        throw new ProvisionError(`${FAILURE_PREFIX.unpackArchive}canceled`, {
           code: "CANCELED",
           cause: error,
         });
       }
       const message =
         error instanceof ArchiveError
-          ? `unpack template archive: ${error.message}`
-          : `unpack template archive: ${(error as Error).message}`;
+          ? `${FAILURE_PREFIX.unpackArchive}${error.message}`
+          : `${FAILURE_PREFIX.unpackArchive}${(error as Error).message}`;
       throw new ProvisionError(message, {
         code: error instanceof ArchiveError ? "ARCHIVE" : "INTERNAL",
         cause: error,

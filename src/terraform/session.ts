@@ -4,6 +4,8 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { deferred } from "../daemon/abort.js";
+import { FAILURE_PREFIX } from "../daemon/job-texts.js";
+import { SerialQueue } from "../daemon/serial.js";
 import { parseTemplate, TerraformInputError, toTerraformInputs } from "../parameters/index.js";
 import { LogLevel, type Metadata, WorkspaceTransition } from "../provisioner/model.js";
 import {
@@ -115,7 +117,7 @@ export class TerraformSession implements ProvisionSession {
   private parsed: ParseResult | undefined;
   private workspaceTags: WorkspaceTag[] | undefined;
   /** Calls on one work dir never overlap: they share terraform.tfstate and .terraform/. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   /** Resolved when this session's init settled or its first call ended: a fork's go-ahead. */
   private readonly initGate = deferred<void>();
   /** The last plan's dependency graph: the apply's state has the same configuration. */
@@ -157,8 +159,9 @@ export class TerraformSession implements ProvisionSession {
         );
         return { ...parsed, workspaceTags: this.workspaceTags };
       } catch (error) {
-        if (control.signal.aborted) throw provisionError("parse", error, "CANCELED");
-        throw provisionError("parse", error, "PARSE");
+        if (control.signal.aborted)
+          throw provisionError(FAILURE_PREFIX.terraformParse, error, "CANCELED");
+        throw provisionError(FAILURE_PREFIX.terraformParse, error, "PARSE");
       }
     });
   }
@@ -182,7 +185,7 @@ export class TerraformSession implements ProvisionSession {
   }
 
   close(): Promise<void> {
-    this.closed ??= this.queue.then(async () => {
+    this.closed ??= this.queue.run(async () => {
       const error = await removeWorkDir(this.directory);
       if (error !== undefined) {
         this.context.logger?.warn(
@@ -200,7 +203,7 @@ export class TerraformSession implements ProvisionSession {
       inputs = toTerraformInputs(request);
     } catch (error) {
       if (error instanceof TerraformInputError)
-        throw provisionError("plan terraform", error, "PARAMETERS");
+        throw provisionError(FAILURE_PREFIX.terraformPlan, error, "PARAMETERS");
       throw error;
     }
     const redact = this.secrets.redact;
@@ -265,7 +268,7 @@ export class TerraformSession implements ProvisionSession {
         ...(request.importResults ? await this.importResults(control, planText) : {}),
       };
     } catch (error) {
-      throw provisionError("plan terraform", error, undefined, redact);
+      throw provisionError(FAILURE_PREFIX.terraformPlan, error, undefined, redact);
     } finally {
       control.onTimings?.(timings.timings());
     }
@@ -315,7 +318,7 @@ export class TerraformSession implements ProvisionSession {
     } catch (error) {
       // Whatever terraform managed to write is returned, so nothing created is forgotten.
       const state = await this.readState().catch(() => new Uint8Array());
-      throw provisionError("apply terraform", error, undefined, redact, state);
+      throw provisionError(FAILURE_PREFIX.terraformApply, error, undefined, redact, state);
     } finally {
       control.onTimings?.(timings.timings());
     }
@@ -376,8 +379,8 @@ export class TerraformSession implements ProvisionSession {
     try {
       parsed = await this.parseOnce(signal);
     } catch (error) {
-      if (signal.aborted) throw provisionError("plan terraform", error, "CANCELED");
-      throw provisionError("plan terraform", error, "PARSE");
+      if (signal.aborted) throw provisionError(FAILURE_PREFIX.terraformPlan, error, "CANCELED");
+      throw provisionError(FAILURE_PREFIX.terraformPlan, error, "PARSE");
     }
     const types = new Map<string, string>();
     for (const s of parsed.parameterSchemas) types.set(s.name, s.validationValueType);
@@ -531,9 +534,7 @@ export class TerraformSession implements ProvisionSession {
         new ProvisionError(`session of job ${this.context.jobId} is closed`, { code: "INTERNAL" }),
       );
     }
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(task);
   }
 }
 

@@ -5,7 +5,7 @@ import { buildOptionSpecs } from "../../src/cli/build-config.js";
 import { buildResultJson, logJson } from "../../src/cli/build-output.js";
 import { startOptionSpecs } from "../../src/cli/start-config.js";
 import { DaemonOptionsError, defaultCacheDir, parseDaemonOptions } from "../../src/daemon/index.js";
-import { QUOTA_TEXT } from "../../src/daemon/stages.js";
+import { QUOTA_TEXT } from "../../src/daemon/job-texts.js";
 import {
   Agent,
   App,

@@ -136,7 +136,7 @@ describe("coderd v0.17 faults (real terraform)", () => {
     // The new connection is a new daemon row: coderd refuses every call about the lost job,
     // and the daemon gives the job up.
     const given = await log.waitForLine(
-      (l) => l.msg === "lost contact with coderd; failing the job",
+      (l) => l.msg === "coderd refused the job; failing it",
       "the daemon giving the lost job up",
       LONG,
     );

@@ -4,11 +4,12 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { deferred } from "../../src/daemon/abort.js";
+import type { JobCoordinator } from "../../src/daemon/coordinator.js";
 import { TransportError } from "../../src/daemon/errors.js";
-import { JobLink } from "../../src/daemon/job-link.js";
-import { LogBatcher } from "../../src/daemon/log-batcher.js";
+import { JobChannel } from "../../src/daemon/job-channel.js";
 import { LogBatchOptionsSchema } from "../../src/daemon/options.js";
 import {
+  AcquiredJob,
   LogLevel,
   LogSource,
   type UpdateJobRequest,
@@ -27,17 +28,39 @@ const line = (output: string, stage = "Planning infrastructure") => ({
   output,
 });
 
+/** A job channel to `coordinator`, without heartbeats (it is never started). */
+function channelTo(
+  coordinator: Pick<JobCoordinator, "updateJob">,
+  options: Partial<Parameters<typeof LogBatchOptionsSchema.parse>[0]> = {},
+): JobChannel {
+  return new JobChannel({
+    job: AcquiredJob.create({ jobId: "job-1" }),
+    coordinator: {
+      ...coordinator,
+      commitQuota: async () => ({ ok: true, creditsConsumed: 0, budget: -1 }),
+      failJob: async () => {},
+      completeJob: async () => {},
+    },
+    logger: pino({ level: "silent" }),
+    heartbeatIntervalMs: 60_000,
+    heartbeatDeadlineMs: 60_000,
+    logBatch: LogBatchOptionsSchema.parse(options),
+    backoff: { initialMs: 1, maxMs: 2 },
+  });
+}
+
 function recorder(options: Partial<Parameters<typeof LogBatchOptionsSchema.parse>[0]> = {}) {
   const sent: UpdateJobRequest[] = [];
   let respond: (request: UpdateJobRequest) => Promise<UpdateJobResponse> = async () => OK;
-  const batcher = new LogBatcher({
-    ...LogBatchOptionsSchema.parse(options),
-    jobId: "job-1",
-    send: (request) => {
-      sent.push(request);
-      return respond(request);
+  const batcher = channelTo(
+    {
+      updateJob: (request) => {
+        sent.push(request);
+        return respond(request);
+      },
     },
-  });
+    options,
+  );
   return {
     batcher,
     sent,
@@ -47,7 +70,7 @@ function recorder(options: Partial<Parameters<typeof LogBatchOptionsSchema.parse
   };
 }
 
-describe("log batcher", () => {
+describe("job channel logs", () => {
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -55,15 +78,15 @@ describe("log batcher", () => {
   it("numbers lines from 1, sends the first at once, later ones within the max delay, full batches at once", async () => {
     vi.useFakeTimers();
     const { batcher, sent } = recorder();
-    batcher.push(line("first"));
+    batcher.log(line("first"));
     await vi.advanceTimersByTimeAsync(0);
     expect(sent).toHaveLength(1); // the first line goes at once: it acknowledges the job
-    for (let i = 2; i <= 6; i++) batcher.push(line(`l${i}`));
+    for (let i = 2; i <= 6; i++) batcher.log(line(`l${i}`));
     await vi.advanceTimersByTimeAsync(99);
     expect(sent).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(sent.map((r) => r.logs.length)).toEqual([1, 5]);
-    for (let i = 7; i <= 156; i++) batcher.push(line(`l${i}`));
+    for (let i = 7; i <= 156; i++) batcher.log(line(`l${i}`));
     await vi.advanceTimersByTimeAsync(0);
     expect(sent.map((r) => r.logs.length)).toEqual([1, 5, 100, 50]);
     const sequences = sent.flatMap((r) => r.logs.map((l) => l.sequence));
@@ -73,7 +96,7 @@ describe("log batcher", () => {
   it("keeps a batch under 64 KiB", async () => {
     const { batcher, sent } = recorder();
     const big = "x".repeat(10_000);
-    for (let i = 0; i < 20; i++) batcher.push(line(big));
+    for (let i = 0; i < 20; i++) batcher.log(line(big));
     await batcher.flush();
     for (const request of sent) {
       const bytes = request.logs.reduce((sum, l) => sum + l.output.length, 0);
@@ -85,45 +108,26 @@ describe("log batcher", () => {
   it("sends the previous stage's lines at a stage change without waiting for the timer", async () => {
     vi.useFakeTimers();
     const { batcher, sent } = recorder();
-    batcher.push(line("a", "Setting up"));
+    batcher.log(line("a", "Setting up"));
     await vi.advanceTimersByTimeAsync(0);
-    batcher.push(line("b", "Setting up"));
-    batcher.push(line("c", "Planning infrastructure"));
+    batcher.log(line("b", "Setting up"));
+    batcher.log(line("c", "Planning infrastructure"));
     await vi.advanceTimersByTimeAsync(0);
     expect(sent.flatMap((r) => r.logs.map((l) => l.output))).toEqual(["a", "b", "c"]);
   });
 
-  it("retries a failed send through the job link with the same sequence numbers, losing nothing", async () => {
+  it("retries a failed send with the same sequence numbers, losing nothing", async () => {
     const sent: UpdateJobRequest[] = [];
     let failures = 3;
-    const coordinator = {
+    const channel = channelTo({
       updateJob: async (request: UpdateJobRequest) => {
         sent.push(request);
         if (failures-- > 0) throw new TransportError("connection reset");
         return OK;
       },
-      commitQuota: async () => ({ ok: true, creditsConsumed: 0, budget: -1 }),
-      failJob: async () => {},
-      completeJob: async () => {},
-    };
-    const link = new JobLink({
-      jobId: "job-1",
-      coordinator,
-      logger: pino({ level: "silent" }),
-      heartbeatIntervalMs: 60_000,
-      heartbeatDeadlineMs: 60_000,
-      backoff: { initialMs: 1, maxMs: 2 },
-      onCanceled: () => {},
-      onLost: () => {},
     });
-    const batcher = new LogBatcher({
-      ...LogBatchOptionsSchema.parse({}),
-      jobId: "job-1",
-      send: (r) => link.update(r),
-    });
-    for (let i = 1; i <= 3; i++) batcher.push(line(`l${i}`));
-    await batcher.flush();
-    await link.stop();
+    for (let i = 1; i <= 3; i++) channel.log(line(`l${i}`));
+    await channel.flush();
     expect(sent.length).toBeGreaterThan(3);
     for (const request of sent.slice(0, 4)) expect(request.logs[0]?.sequence).toBe(1);
     const unique = [
@@ -144,7 +148,7 @@ describe("log batcher", () => {
       return OK;
     });
     let waited: Promise<void> | undefined;
-    for (let i = 0; i < 50; i++) waited = batcher.push(line(`l${i}`)) ?? waited;
+    for (let i = 0; i < 50; i++) waited = batcher.log(line(`l${i}`)) ?? waited;
     expect(waited).toBeInstanceOf(Promise);
     expect(batcher.bufferedLines).toBe(50);
     let released = false;
@@ -162,8 +166,8 @@ describe("log batcher", () => {
 
   it("sends an update payload after every earlier line, together with its own lines", async () => {
     const { batcher, sent } = recorder();
-    batcher.push(line("before", "Setting up"));
-    const response = await batcher.sendUpdate({ readme: Buffer.from("# r") }, [
+    batcher.log(line("before", "Setting up"));
+    const response = await batcher.update({ readme: Buffer.from("# r") }, [
       {
         source: LogSource.PROVISIONER_DAEMON,
         level: LogLevel.INFO,

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CoderdClient } from "../../src/coderd/adapters/grpc-client.js";
 import { AuthenticationRefusedError, CoordinatorRefusedError } from "../../src/daemon/errors.js";
+import { emptyUpdate } from "../../src/daemon/log-batcher.js";
 import {
   type DaemonIdentity,
   type Log,
@@ -53,15 +54,7 @@ const log = (sequence: number): Log => ({
   output: `l${sequence}`,
   sequence,
 });
-const update = (jobId: string, logs: Log[]) => ({
-  jobId,
-  logs,
-  parameterSchemas: [],
-  templateVariables: [],
-  userVariableValues: [],
-  readme: Buffer.alloc(0),
-  workspaceTags: {},
-});
+const update = (jobId: string, logs: Log[]) => emptyUpdate(jobId, logs);
 
 describe("fake coderd strictness", () => {
   it("refuses a wrong PSK as UNAUTHENTICATED", async () => {

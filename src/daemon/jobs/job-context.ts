@@ -1,19 +1,23 @@
-// What a job-type handler gets from the runner: the session, the log stream, the link to
-// coderd, cancellation, and timing. Handlers hold no state of their own.
+// What a job-type handler gets from the runner: the session, its job's log and updates, quota,
+// cancellation, and timed steps. Handlers hold no state of their own.
 import type { Logger } from "pino";
-import { type AcquiredJob, LogLevel, LogSource, type Timing } from "../../provisioner/model.js";
+import {
+  type AcquiredJob,
+  type CommitQuotaResponse,
+  LogLevel,
+  LogSource,
+  type Timing,
+  type UpdateJobResponse,
+} from "../../provisioner/model.js";
 import type { CallControl, ProvisionSession } from "../../provisioner/provisioner.js";
 import { ProvisionError } from "../../provisioner/provisioner.js";
 import { errorMessage, type JobErrorCode, JobFailure } from "../errors.js";
-import type { JobLink } from "../job-link.js";
-import type { LogBatcher } from "../log-batcher.js";
+import type { LogLineInput, UpdatePayload } from "../log-batcher.js";
 import type { JobStage } from "../observer.js";
 
 export interface JobContext {
   readonly job: AcquiredJob;
   readonly session: ProvisionSession;
-  readonly logs: LogBatcher;
-  readonly link: JobLink;
   readonly logger: Logger;
   /** A daemon stage marker: source PROVISIONER_DAEMON, empty output. */
   marker(stage: string, level?: LogLevel): void;
@@ -23,9 +27,8 @@ export interface JobContext {
   control(stage: string): CallControl;
   /** Throws the cancel failure if the job was canceled; called between steps. */
   checkCanceled(): void;
-  /** Waits until queued lines are delivered (never throws: a lost link is handled elsewhere). */
+  /** Waits until queued lines are delivered (never throws: a lost job is handled elsewhere). */
   flush(): Promise<void>;
-  timed<T>(stage: JobStage, fn: () => Promise<T>): Promise<T>;
   /**
    * One step of the job: checks for a cancel first, times `fn` as `timing`, and turns its
    * failure into the job's (`asJobFailure` with `prefix` and `code`).
@@ -33,6 +36,9 @@ export interface JobContext {
   step<T>(timing: JobStage, prefix: string, code: JobErrorCode, fn: () => Promise<T>): Promise<T>;
   /** The stage and resource timings the job's provisioner calls reported so far. */
   timings(): Timing[];
+  /** An UpdateJob carrying `payload` and `lines`, after every earlier line; coderd's answer. */
+  update(payload: UpdatePayload, lines?: LogLineInput[]): Promise<UpdateJobResponse>;
+  commitQuota(dailyCost: number): Promise<CommitQuotaResponse>;
 }
 
 /**

@@ -9,7 +9,7 @@ import type {
 } from "../../provisioner/model.js";
 import type { PlanResult } from "../../provisioner/provisioner.js";
 import { JobFailure } from "../errors.js";
-import { FAILURE } from "../stages.js";
+import { FAILURE } from "../job-texts.js";
 import { asJobFailure, type JobContext } from "./job-context.js";
 
 export interface PlanInput {

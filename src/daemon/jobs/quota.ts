@@ -1,9 +1,7 @@
 // Quota commit after a build's plan, with the reference's exact log lines.
-
-import type { CommitQuotaResponse } from "../../provisioner/model.js";
 import { LogLevel, type Resource } from "../../provisioner/model.js";
 import { errorMessage, JobFailure } from "../errors.js";
-import { FAILURE, QUOTA_TEXT, STAGE } from "../stages.js";
+import { FAILURE, QUOTA_TEXT, STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";
 
 export function dailyCost(resources: Resource[]): number {
@@ -13,16 +11,15 @@ export function dailyCost(resources: Resource[]): number {
 export async function commitQuota(ctx: JobContext, resources: Resource[]): Promise<void> {
   const cost = dailyCost(resources);
   if (cost === 0) return;
-  ctx.checkCanceled();
-  let response: CommitQuotaResponse;
-  try {
-    response = await ctx.timed("commit_quota", () =>
-      ctx.link.commitQuota({ jobId: ctx.job.jobId, dailyCost: cost }),
-    );
-  } catch (error) {
-    ctx.line(STAGE.commitQuota, LogLevel.ERROR, QUOTA_TEXT.failed(errorMessage(error)));
-    throw new JobFailure(`commit quota: ${errorMessage(error)}`, { code: "QUOTA", cause: error });
-  }
+  const response = await ctx.step("commit_quota", "", "QUOTA", () =>
+    ctx.commitQuota(cost).catch((error: unknown) => {
+      ctx.line(STAGE.commitQuota, LogLevel.ERROR, QUOTA_TEXT.failed(errorMessage(error)));
+      throw new JobFailure(`${FAILURE.commitQuota}${errorMessage(error)}`, {
+        code: "QUOTA",
+        cause: error,
+      });
+    }),
+  );
   ctx.line(STAGE.commitQuota, LogLevel.INFO, QUOTA_TEXT.cost(cost));
   ctx.line(STAGE.commitQuota, LogLevel.INFO, QUOTA_TEXT.budget(response.budget));
   ctx.line(STAGE.commitQuota, LogLevel.INFO, QUOTA_TEXT.consumed(response.creditsConsumed));

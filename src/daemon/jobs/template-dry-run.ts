@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { AcquiredJob_TemplateDryRun, CompletedJob } from "../../provisioner/model.js";
 import { Metadata, WorkspaceTransition } from "../../provisioner/model.js";
-import { STAGE } from "../stages.js";
+import { FAILURE_PREFIX, STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";
 
@@ -29,7 +29,7 @@ export async function runTemplateDryRun(
   payload: AcquiredJob_TemplateDryRun,
 ): Promise<CompletedJob> {
   // No daemon marker here, as in the reference: only the provisioner's lines carry the stage.
-  const plan = await planTemplate(ctx, "run dry-run provision job: ", {
+  const plan = await planTemplate(ctx, FAILURE_PREFIX.dryRun, {
     stage: STAGE.persistentResources,
     metadata: dryRunMetadata(payload, ctx.job.userName),
     parameterValues: payload.parameterValues,

@@ -3,7 +3,7 @@
 import type { AcquiredJob_TemplateImport, CompletedJob } from "../../provisioner/model.js";
 import { LogLevel, Metadata, WorkspaceTransition } from "../../provisioner/model.js";
 import { errorMessage, JobFailure } from "../errors.js";
-import { MISSING_PARAMETER, STAGE } from "../stages.js";
+import { FAILURE_PREFIX, MISSING_PARAMETER, STAGE } from "../job-texts.js";
 import { daemonLine, type JobContext } from "./job-context.js";
 import { planTemplate } from "./plan.js";
 import { sideBySide } from "./side-by-side.js";
@@ -34,23 +34,26 @@ export async function runTemplateImport(
   const readme = await ctx.session.readme();
   if (readme !== undefined && readme.length > 0) {
     try {
-      await ctx.logs.sendUpdate({ readme: Buffer.from(readme) }, [daemonLine(STAGE.addingReadme)]);
+      await ctx.update({ readme: Buffer.from(readme) }, [daemonLine(STAGE.addingReadme)]);
     } catch (error) {
-      throw new JobFailure(`write log: ${errorMessage(error)}`, { code: "INTERNAL", cause: error });
+      throw new JobFailure(`${FAILURE_PREFIX.writeLog}${errorMessage(error)}`, {
+        code: "INTERNAL",
+        cause: error,
+      });
     }
   } else {
     ctx.marker(STAGE.noReadme, LogLevel.DEBUG);
   }
 
   ctx.marker(STAGE.parsingParameters);
-  const parsed = await ctx.step("parse", "run parse: ", "PARSE", () =>
+  const parsed = await ctx.step("parse", FAILURE_PREFIX.parse, "PARSE", () =>
     ctx.session.parse(ctx.control(STAGE.parseParameters)),
   );
 
   ctx.checkCanceled();
-  let resolved: Awaited<ReturnType<typeof ctx.logs.sendUpdate>>;
+  let resolved: Awaited<ReturnType<typeof ctx.update>>;
   try {
-    resolved = await ctx.logs.sendUpdate({
+    resolved = await ctx.update({
       parameterSchemas: parsed.parameterSchemas,
       templateVariables: parsed.templateVariables,
       userVariableValues: payload.userVariableValues,
@@ -59,7 +62,7 @@ export async function runTemplateImport(
       ),
     });
   } catch (error) {
-    throw new JobFailure(`update job: ${errorMessage(error)}`, {
+    throw new JobFailure(`${FAILURE_PREFIX.updateJob}${errorMessage(error)}`, {
       code: "PARAMETERS",
       cause: error,
     });
@@ -77,7 +80,7 @@ export async function runTemplateImport(
     name: "start" | "stop",
   ) => {
     ctx.marker(stage);
-    return planTemplate(ctx, `template import provision for ${name}: `, {
+    return planTemplate(ctx, FAILURE_PREFIX.importPlan(name), {
       stage,
       metadata: importMetadata(payload, transition),
       parameterValues: resolved.parameterValues,

@@ -4,7 +4,7 @@
 import type { AcquiredJob_WorkspaceBuild, CompletedJob } from "../../provisioner/model.js";
 import { WorkspaceTransition } from "../../provisioner/model.js";
 import { JobFailure } from "../errors.js";
-import { STAGE } from "../stages.js";
+import { STAGE } from "../job-texts.js";
 import type { JobContext } from "./job-context.js";
 import { commitQuota } from "./quota.js";
 
