@@ -65,7 +65,19 @@ const CHUNK_BYTES = 64 * 1024;
 /** Reading gives the event loop a turn after this many bytes, so other jobs keep running. */
 const YIELD_BYTES = 1024 * 1024;
 
-const readPrefix = "read template source archive";
+/**
+ * What an archive holds. A template's is the template's files, without terraform's installed
+ * state; a modules archive is exactly such installed state: everything in it must lie under
+ * `.terraform/modules`, where `terraform init` looks for modules it already has.
+ */
+export type ArchiveScope = "template" | "modules";
+
+export const modulesDir = ".terraform/modules";
+
+const readPrefixes: Record<ArchiveScope, string> = {
+  template: "read template source archive",
+  modules: "read template version module files",
+};
 
 /**
  * Unpacks a tar (plain or gzip, detected from the bytes) into `directory`, which must exist and
@@ -80,12 +92,15 @@ export async function unpackArchive(
   directory: string,
   limits: ArchiveLimits = defaultArchiveLimits,
   signal?: AbortSignal,
+  scope: ArchiveScope = "template",
 ): Promise<UnpackResult> {
   if (archive.byteLength === 0) throw new ArchiveError("the archive is empty (0 bytes)");
   signal?.throwIfAborted();
-  const writer = new EntryWriter(await realpath(directory), limits, signal);
+  const writer = new EntryWriter(await realpath(directory), limits, signal, scope);
   try {
-    await readArchive(archive, limits, signal, (event) => writer.handle(event));
+    await readArchive(archive, limits, signal, readPrefixes[scope], (event) =>
+      writer.handle(event),
+    );
   } finally {
     await writer.close();
   }
@@ -106,6 +121,7 @@ async function readArchive(
   archive: Uint8Array,
   limits: ArchiveLimits,
   signal: AbortSignal | undefined,
+  readPrefix: string,
   onEvent: (event: TarEvent) => Promise<void>,
 ): Promise<void> {
   const bytes = Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength);
@@ -133,7 +149,7 @@ async function readArchive(
     }
     reader.finish();
   } catch (error) {
-    throw readError(error, gzip, signal);
+    throw readError(error, gzip, signal, readPrefix);
   }
 }
 
@@ -156,7 +172,12 @@ async function* inflate(bytes: Buffer): AsyncGenerator<Buffer> {
   }
 }
 
-function readError(error: unknown, gzip: boolean, signal: AbortSignal | undefined): unknown {
+function readError(
+  error: unknown,
+  gzip: boolean,
+  signal: AbortSignal | undefined,
+  readPrefix: string,
+): unknown {
   if (error instanceof ArchiveError || (signal?.aborted && error === signal.reason)) return error;
   if (error instanceof TarFormatError) {
     // Nothing in the first block made sense: this is not a tar at all.
@@ -338,6 +359,7 @@ class EntryWriter {
     private readonly root: string,
     private readonly limits: ArchiveLimits,
     private readonly signal: AbortSignal | undefined,
+    private readonly scope: ArchiveScope,
   ) {}
 
   async handle(event: TarEvent): Promise<void> {
@@ -370,7 +392,8 @@ class EntryWriter {
     // Left-out files still count: their bytes are read all the same.
     if (entry.kind === "file") this.total += entry.size;
     const top = entry.path.split("/")[0] as string;
-    if (installedStateNames.includes(top)) {
+    if (this.scope === "modules") checkInModulesDir(entry);
+    else if (installedStateNames.includes(top)) {
       if (!this.result.stripped.includes(top)) this.result.stripped.push(top);
       return;
     }
@@ -561,6 +584,17 @@ class EntryWriter {
   private pathOf(path: string): string {
     return join(this.root, ...path.split("/"));
   }
+}
+
+/** A modules archive may hold `.terraform`, `.terraform/modules` and what lies under it. */
+function checkInModulesDir(entry: Entry): void {
+  const path = entry.path;
+  if (path === ".terraform" && entry.kind === "directory") return;
+  if (path === modulesDir && entry.kind === "directory") return;
+  if (path.startsWith(`${modulesDir}/`)) return;
+  throw new ArchiveError(`a modules archive may only hold files under ${modulesDir}/`, {
+    entry: path,
+  });
 }
 
 async function removeExisting(path: string, entryName: string): Promise<void> {

@@ -12,9 +12,10 @@ import { join, posix } from "node:path";
 import { create } from "tar";
 import { z } from "zod";
 import type { Module } from "../provisioner/model.js";
+import { modulesDir } from "./archive.js";
 
-export const modulesManifestPath = ".terraform/modules/modules.json";
-const downloadedModulesDir = ".terraform/modules/";
+export const modulesManifestPath = `${modulesDir}/modules.json`;
+const downloadedModulesDir = `${modulesDir}/`;
 
 /** The largest module archive a template import carries; Coder's own limit. */
 export const MAX_MODULE_ARCHIVE_BYTES = 20 * 1024 * 1024;

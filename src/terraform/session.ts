@@ -21,6 +21,7 @@ import {
   type ProvisionSession,
   type WorkspaceTag,
 } from "../provisioner/provisioner.js";
+import { ArchiveError, defaultArchiveLimits, unpackArchive } from "./archive.js";
 import type { TerraformBinary } from "./binary.js";
 import { ConversionError } from "./convert/attributes.js";
 import { convertResources } from "./convert/resources.js";
@@ -102,6 +103,8 @@ export class TerraformSession implements ProvisionSession {
   readonly directory: string;
   private readonly executor: TerraformExecutor;
   private initialized = false;
+  /** The job's module files are in `.terraform/modules` (once per work dir, like init). */
+  private modulesUnpacked = false;
   /**
    * Secrets seen by this session's plans. Apply gets no values (the plan file has them), yet
    * terraform may print them while applying (a local-exec echo), so they stay redacted there.
@@ -430,8 +433,38 @@ export class TerraformSession implements ProvisionSession {
     }
     // Terraform writes its plan, state and lock file by name: none may lead out through a link.
     await checkWrittenFiles(this.directory);
+    await this.unpackModuleFiles(config.metadata, control.signal);
     await this.ensureInitialized(control, timings);
     return true;
+  }
+
+  /**
+   * Lays out the modules the template import installed, before init: init then finds each one
+   * where its manifest says and downloads none of them (the runner may have no network).
+   */
+  private async unpackModuleFiles(metadata: Metadata, signal: AbortSignal): Promise<void> {
+    const archive = metadata.templateVersionModuleFiles;
+    if (this.modulesUnpacked || this.initialized || !archive?.length) return;
+    try {
+      const unpacked = await unpackArchive(
+        archive,
+        this.directory,
+        defaultArchiveLimits,
+        signal,
+        "modules",
+      );
+      this.modulesUnpacked = true;
+      this.context.logger?.debug(
+        { jobId: this.context.jobId, ...unpacked },
+        "template version module files unpacked",
+      );
+    } catch (error) {
+      throw provisionError(
+        `unpack template version module files (file ${metadata.templateVersionModulesFile})`,
+        error,
+        signal.aborted ? "CANCELED" : undefined,
+      );
+    }
   }
 
   private async ensureInitialized(control: CommandControl, timings: TimingRecorder): Promise<void> {
@@ -538,6 +571,6 @@ function errorCode(error: unknown): ProvisionErrorCode {
   }
   if (error instanceof ConversionError || error instanceof TerraformJsonError) return "CONVERSION";
   if (error instanceof TerraformInputError) return "PARAMETERS";
-  if (error instanceof WorkDirError) return "ARCHIVE";
+  if (error instanceof WorkDirError || error instanceof ArchiveError) return "ARCHIVE";
   return "INTERNAL";
 }

@@ -94,6 +94,10 @@ function refuse(status: number, message: string, extra: Partial<Refusal["body"]>
   return { status, body: { message, ...extra } };
 }
 
+function fileError(error: string): Uint8Array {
+  return sdk.FileUpload.encode({ type: { $case: "error", value: { error } } }).finish();
+}
+
 /** A job runs on a daemon whose tags include every tag of the job. */
 function tagsMatch(job: Record<string, string>, daemon: Record<string, string>): boolean {
   return Object.entries(job).every(([k, v]) => daemon[k] === v);
@@ -110,6 +114,17 @@ export class FakeCoderdDrpc {
   cancelAcquires = 0;
   /** v2: files received by UploadFile that passed coderd's checks. */
   readonly uploads: FakeUpload[] = [];
+  /**
+   * v2: coderd's file store as DownloadFile serves it, by file id (here the sha256 in hex):
+   * uploaded module files and those a CompleteJob carried inline. A test may add entries, also
+   * with a `hash` that does not match `data` or an `announce`d size and chunk count that lie.
+   */
+  readonly files = new Map<
+    string,
+    { data: Buffer; hash: Buffer; announce?: { size: number; chunks: number } }
+  >();
+  /** v2: file ids DownloadFile was asked for. */
+  readonly downloads: string[] = [];
   private server!: WsDrpcServer;
   private readonly waiters = new Set<() => void>();
 
@@ -460,10 +475,54 @@ export class FakeCoderdDrpc {
             throw new Error("sha256 mismatch");
           }
           this.uploads.push(upload);
+          this.storeFile(upload.data);
         } catch (error) {
           this.violations.push(`UploadFile: ${(error as Error).message}`);
         }
         await call.send(new Uint8Array());
+        return "close-send";
+      });
+    }
+    if (this.options.generation === "v2") {
+      // DataUpload then 2 MiB chunks; a failure is one FileUpload.error, then CloseSend.
+      server.register(path("DownloadFile"), async (call) => {
+        const request = v2.FileRequest.decode((await call.receive()) ?? new Uint8Array());
+        this.downloads.push(request.fileId);
+        const file = this.files.get(request.fileId);
+        if (request.fileId === "") await call.send(fileError("file id is required"));
+        else if (file === undefined) {
+          await call.send(fileError("get file: sql: no rows in result set"));
+        } else {
+          const chunkBytes = 2 * 1024 * 1024;
+          const chunks = Math.ceil(file.data.length / chunkBytes);
+          await call.send(
+            sdk.FileUpload.encode({
+              type: {
+                $case: "dataUpload",
+                value: {
+                  uploadType: sdk.DataUploadType.UPLOAD_TYPE_MODULE_FILES,
+                  dataHash: file.hash,
+                  fileSize: file.announce?.size ?? file.data.length,
+                  chunks: file.announce?.chunks ?? chunks,
+                },
+              },
+            }).finish(),
+          );
+          for (let index = 0; index < chunks; index++) {
+            await call.send(
+              sdk.FileUpload.encode({
+                type: {
+                  $case: "chunkPiece",
+                  value: {
+                    data: file.data.subarray(index * chunkBytes, (index + 1) * chunkBytes),
+                    fullDataHash: file.hash,
+                    pieceIndex: index,
+                  },
+                },
+              }).finish(),
+            );
+          }
+        }
         return "close-send";
       });
     }
@@ -492,6 +551,11 @@ export class FakeCoderdDrpc {
       const job = this.ownedJob(completed.jobId, daemon, true);
       job.state = "completed";
       job.terminal = completed;
+      const imported = (completed as { type?: { $case: string; value: { moduleFiles?: Buffer } } })
+        .type;
+      if (imported?.$case === "templateImport" && (imported.value.moduleFiles?.length ?? 0) > 0) {
+        this.storeFile(imported.value.moduleFiles as Buffer);
+      }
       this.ended(job);
       return new Uint8Array();
     });
@@ -508,6 +572,14 @@ export class FakeCoderdDrpc {
       }).finish();
     });
     return server;
+  }
+
+  /** Keeps a file as coderd would, under the id DownloadFile takes (the sha256 in hex). */
+  storeFile(data: Buffer): string {
+    const hash = createHash("sha256").update(data).digest();
+    const id = hash.toString("hex");
+    this.files.set(id, { data, hash });
+    return id;
   }
 
   private readonly endWaiters = new Set<() => void>();

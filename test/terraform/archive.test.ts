@@ -568,3 +568,54 @@ describe("unpackArchive reads as a stream", () => {
     expect(error.message).not.toMatch(/base256/);
   });
 });
+
+describe("unpackArchive of a modules archive", () => {
+  async function modulesRefusal(entries: TarEntry[]): Promise<ArchiveError> {
+    const error = await unpackArchive(makeTar(entries), target, limits, undefined, "modules").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ArchiveError);
+    expect(readdirSync(base).sort()).toEqual(["work"]);
+    return error as ArchiveError;
+  }
+
+  it("lays out .terraform/modules, which a template archive may not bring", async () => {
+    const entries: TarEntry[] = [
+      { name: ".terraform/modules/vpc/main.tf", data: 'resource "terraform_data" "n" {}\n' },
+      { name: ".terraform/modules/vpc/alias.tf", type: "2", linkname: "main.tf" },
+      { name: ".terraform/modules/modules.json", data: '{"Modules":[]}' },
+    ];
+    const result = await unpackArchive(makeTar(entries), target, limits, undefined, "modules");
+    expect(result.stripped).toEqual([]);
+    expect(readFileSync(join(target, ".terraform/modules/modules.json"), "utf8")).toBe(
+      '{"Modules":[]}',
+    );
+    expect(readlinkSync(join(target, ".terraform/modules/vpc/alias.tf"))).toBe("main.tf");
+    // The same archive as a template: terraform's installed state is left out.
+    rmSync(target, { recursive: true });
+    mkdirSync(target);
+    expect((await unpackArchive(makeTar(entries), target, limits)).stripped).toEqual([
+      ".terraform",
+    ]);
+    expect(existsSync(join(target, ".terraform"))).toBe(false);
+  });
+
+  it("refuses anything outside .terraform/modules, naming the entry", async () => {
+    for (const name of ["main.tf", ".terraform/providers/x", ".terraform.lock.hcl"]) {
+      const error = await modulesRefusal([{ name, data: "x" }]);
+      expect(error.message).toBe(
+        `entry ${JSON.stringify(name)}: a modules archive may only hold files under .terraform/modules/`,
+      );
+    }
+  });
+
+  it("keeps every other protection: links out of the archive, paths out of the work dir", async () => {
+    const link = await modulesRefusal([
+      { name: ".terraform/modules/vpc/main.tf", type: "2", linkname: "../../../main.tf" },
+    ]);
+    expect(link.message).toMatch(/main\.tf.*not in the archive/);
+    const up = await modulesRefusal([{ name: ".terraform/modules/../../../x", data: "x" }]);
+    expect(up.message).toMatch(/outside the work directory/);
+  });
+});

@@ -9,11 +9,12 @@ import type {
   CoordinatorContext,
   CoordinatorFactory,
 } from "../../daemon/coordinator.js";
-import type * as ours from "../../provisioner/model.js";
+import * as ours from "../../provisioner/model.js";
 import type { ConnectOptions } from "../connection.js";
 import { type CoderdCredential, v2ServeRequest } from "../handshake.js";
 import { isUnknownRpc } from "../transport/errors.js";
-import { CoderdV2Client } from "../v2/client.js";
+import { CoderdV2Client, FileTransferError } from "../v2/client.js";
+import { DataUploadType } from "../v2/gen/provisioner.js";
 import type { AcquiredJob } from "../v2/gen/provisionerd.js";
 import { CoderdLink } from "./coderd-link.js";
 import {
@@ -47,6 +48,8 @@ export class CoderdV2Adapter implements CoordinatorClient {
   private unaryAcquire = false;
   /** Both AcquireJobWithCancel and the deprecated AcquireJob wait for a job in coderd v2. */
   readonly acquireBlocks = true;
+  /** Aborted by close(): ends downloads, which do not follow an acquire's signal. */
+  private readonly closing = new AbortController();
 
   constructor(options: V2AdapterOptions, context: CoordinatorContext) {
     this.context = context;
@@ -65,7 +68,14 @@ export class CoderdV2Adapter implements CoordinatorClient {
     });
   }
 
-  acquireJob(_request: ours.AcquireJobRequest, signal: AbortSignal): Promise<ours.AcquiredJob> {
+  async acquireJob(
+    _request: ours.AcquireJobRequest,
+    signal: AbortSignal,
+  ): Promise<ours.AcquiredJob> {
+    return this.withModuleFiles(await this.acquireOne(signal));
+  }
+
+  private acquireOne(signal: AbortSignal): Promise<ours.AcquiredJob> {
     const method = this.unaryAcquire ? "AcquireJob" : "AcquireJobWithCancel";
     return this.link.call(method, signal, async (c) => {
       const client = new CoderdV2Client(c.drpc);
@@ -125,8 +135,66 @@ export class CoderdV2Adapter implements CoordinatorClient {
   }
 
   close(): void {
+    this.closing.abort(new Error("the coderd adapter is closed"));
     this.link.close();
   }
+
+  /**
+   * Fetches the template version's module archive that a build or dry run names, so that
+   * `terraform init` needs no network for modules. The job is already locked to this daemon, so
+   * the download does not stop when acquiring does (only when the adapter closes). A download
+   * that fails fails the job at coderd, and the daemon gets no job: it could not run it as the
+   * template was imported.
+   */
+  private async withModuleFiles(job: ours.AcquiredJob): Promise<ours.AcquiredJob> {
+    const type = job.type;
+    if (type?.$case !== "workspaceBuild" && type?.$case !== "templateDryRun") return job;
+    const metadata = type.value.metadata;
+    const fileId = metadata?.templateVersionModulesFile ?? "";
+    if (metadata === undefined || fileId === "") return job;
+    const signal = this.closing.signal;
+    try {
+      const downloaded = await this.link.call("DownloadFile", signal, async (c) => {
+        try {
+          return await new CoderdV2Client(c.drpc).downloadFile(
+            { fileId, uploadType: DataUploadType.UPLOAD_TYPE_MODULE_FILES },
+            signal,
+          );
+        } catch (error) {
+          // coderd answered, with a file that failed its checks or an error: not a link failure.
+          if (error instanceof FileTransferError) return error;
+          throw error;
+        }
+      });
+      if (downloaded instanceof FileTransferError) throw downloaded;
+      metadata.templateVersionModuleFiles = downloaded;
+      return job;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const message = moduleFilesDownloadError(fileId, error);
+      this.context.logger.error({ jobId: job.jobId }, message);
+      await this.failJob(
+        ours.FailedJob.create({
+          jobId: job.jobId,
+          error: message,
+          type:
+            type.$case === "workspaceBuild"
+              ? {
+                  $case: "workspaceBuild",
+                  value: ours.FailedJob_WorkspaceBuild.create({ state: type.value.state }),
+                }
+              : { $case: "templateDryRun", value: {} },
+        }),
+        signal,
+      );
+      return ours.AcquiredJob.create();
+    }
+  }
+}
+
+export function moduleFilesDownloadError(fileId: string, error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  return `downloading the template version's module files (file ${fileId}) failed: ${reason}`;
 }
 
 /**

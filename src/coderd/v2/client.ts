@@ -170,6 +170,7 @@ function* fileMessages(data: Buffer, hash: Buffer): Generator<Uint8Array> {
 async function assembleFile(stream: AsyncIterable<Buffer>, path: string): Promise<Buffer> {
   let header: { hash: Buffer; size: number; chunks: number } | undefined;
   const pieces: Buffer[] = [];
+  let received = 0;
   let failure: string | undefined;
   for await (const bytes of stream) {
     const message = decodeResponse(FileUpload, bytes, path).type;
@@ -202,6 +203,13 @@ async function assembleFile(stream: AsyncIterable<Buffer>, path: string): Promis
     if (piece.pieceIndex !== pieces.length) {
       throw new FileTransferError(
         `${path}: chunk ${piece.pieceIndex} arrived where ${pieces.length} was due`,
+      );
+    }
+    // Checked as the pieces come, so a sender that goes on never makes us hold more than it said.
+    received += piece.data.length;
+    if (pieces.length >= header.chunks || received > header.size) {
+      throw new FileTransferError(
+        `${path}: chunk ${piece.pieceIndex} goes beyond the announced ${header.chunks} chunks / ${header.size} bytes`,
       );
     }
     pieces.push(piece.data);

@@ -114,10 +114,16 @@ export interface Metadata {
   /** The template version's UUID (no environment variable: the provider does not read one). */
   templateVersionId: string;
   /**
-   * Hash of the template version's module archive in coderd's file store (no environment
-   * variable; the daemon does not download it: `terraform init` fetches modules itself).
+   * Id of the template version's module archive in coderd's file store (no environment
+   * variable); "" when the template import kept no modules.
    */
   templateVersionModulesFile: string;
+  /**
+   * That archive's bytes (a tar of `.terraform/modules`), fetched by the coordinator's adapter
+   * before the job starts so that `terraform init` finds the modules without a network; empty
+   * absent when there is none. Not part of any wire message: coderd sends only the id.
+   */
+  templateVersionModuleFiles?: Buffer;
 }
 
 export const Metadata = {
