@@ -171,7 +171,9 @@ describe("provisionerd build with the Coder v2 example templates", () => {
       expect(stdout).toMatch(/^ {3}└─ script Startup Script +on start$/m);
       expect(stdout).toMatch(/^External auth: github, gitlab/m);
       // Presets come in the import's result, workspace tags in its update: both are shown.
-      expect(stdout).toMatch(/^Presets:\n {2}Large US +cpus=8, region=us; prebuilds: 2.*\n {2}Small \(default\) +cpus=2, region=eu$/m);
+      expect(stdout).toMatch(
+        /^Presets:\n {2}Large US +cpus=8, region=us; prebuilds: 2.*\n {2}Small \(default\) +cpus=2, region=eu$/m,
+      );
       expect(stdout).toMatch(
         /^Workspace tags:\n {2}cluster += "gpu-\$\{data\.coder_parameter\.region\.value\}"\n {2}team += "platform"$/m,
       );
