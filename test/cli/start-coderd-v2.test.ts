@@ -1,16 +1,17 @@
 // `provisionerd start` (the real binary) against the coderd v2 dRPC fake: the generation comes
-// from coderd's buildinfo, the PSK from Coder's own variable, a template import runs with real
-// terraform, and a refused PSK ends the process with one line that names the PSK.
+// from coderd's buildinfo, the PSK from Coder's own variable, a template import and a workspace's
+// start, stop and delete run with real terraform, and a refused PSK ends the process with one
+// line that names the PSK.
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { FakeCoderdDrpc } from "../coderd/fake-coderd-drpc.js";
+import { LIFECYCLE_TIMEOUT, lifecycle } from "../coderd/helpers/coderd-daemon.js";
 import { type TerraformScratch, terraformScratch } from "../daemon/helpers/terraform.js";
-import { templateTar } from "../helpers/templates.js";
 import { cleanEnv, ensureBuilt, provisionerd } from "./cli-binary.js";
 
-const TIMEOUT = 180_000;
+const TIMEOUT = LIFECYCLE_TIMEOUT;
 const PSK = "psk-0123456789-abcdefghij";
 const tmp = mkdtempSync(path.join(os.tmpdir(), "provisionerd-v2-"));
 let scratch: TerraformScratch;
@@ -58,7 +59,7 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
 
 describe("provisionerd start against coderd v2", () => {
   it(
-    "detects coderd v2, takes a template import with the PSK, and drains on SIGTERM",
+    "detects coderd v2, takes an import and a workspace's start, stop and delete with the PSK, and drains on SIGTERM",
     async () => {
       fake = await FakeCoderdDrpc.start({ generation: "v2", psk: PSK });
       const child = start(PSK);
@@ -66,17 +67,9 @@ describe("provisionerd start against coderd v2", () => {
       child.stderr?.on("data", (chunk: Buffer) => {
         stderr += chunk.toString();
       });
-      const job = fake.enqueue({
-        provisioner: "terraform",
-        userName: "admin",
-        templateSourceArchive: templateTar("minimal"),
-        type: { $case: "templateImport", value: { metadata: { coderUrl: "http://coder" } } },
-      });
-      await vi.waitFor(() => expect(job.state, stderr).toMatch(/completed|failed/), {
-        timeout: TIMEOUT,
-        interval: 100,
-      });
-      expect(job.failure).toBeUndefined();
+      // Import, dry run, then the workspace's start, stop and delete, each checked on what the
+      // fake received (decoded with the v2 layout) and each build from the state handed back.
+      await lifecycle(fake);
       expect(fake.daemons.map((d) => [d.name, d.credential, d.apiVersion])).toEqual([
         ["cli-daemon", "psk", "1.18"],
       ]);
